@@ -1,0 +1,1 @@
+"""Rekpauze: three one-minute stretch breaks a day, on Telegram."""
