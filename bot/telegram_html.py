@@ -87,7 +87,8 @@ def _check_attributes(name: str, attrs: dict[str, str], offset: int) -> str | No
         href = attrs.get("href", "")
         if not href:
             raise TelegramHTMLError(
-                f"Bad Request: can't parse entities: tag \"a\" needs an href at byte offset {offset}"
+                "Bad Request: can't parse entities: tag \"a\" needs an href at byte offset "
+                f"{offset}"
             )
         return href
     if name == "span" and attrs.get("class") != "tg-spoiler":

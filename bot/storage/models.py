@@ -1,0 +1,132 @@
+"""Database tables. The database is the only source of truth: nothing that must survive a
+restart lives in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+WORKDAYS = 0b0011111  # bit 0 = Monday ... bit 6 = Sunday
+ALL_DAYS = 0b1111111
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: dict[Any, Any] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Chat(Base):
+    """A private chat or a group, with its preferences and its place in the schedule."""
+
+    __tablename__ = "chats"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16), default="private")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    # Local wall-clock times "HH:MM", sorted, 1 to 6 of them.
+    times: Mapped[list[str]] = mapped_column(default=list)
+    days: Mapped[int] = mapped_column(Integer, default=WORKDAYS)
+    place: Mapped[str] = mapped_column(String(16), default="office")
+    paused_until: Mapped[datetime | None] = mapped_column(default=None)
+    # The subscriber wants reminders (False after /stop).
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Telegram refuses to deliver (403 blocked, 400 chat not found); cleared by /start.
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    safety_shown: Mapped[bool] = mapped_column(Boolean, default=False)
+    weekly_summary: Mapped[bool] = mapped_column(Boolean, default=False)
+    evening_nudge: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the next reminder is due, in UTC; NULL when nothing is scheduled.
+    next_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (Index("ix_chats_next_due_at", "next_due_at"),)
+
+
+class Delivery(Base):
+    """One reminder slot of one chat. Written before the send, unique per chat and slot, so a
+    slot is never sent twice however often the bot restarts."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
+    )
+    slot_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16), default="reminder")
+    routine_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    error: Mapped[str | None] = mapped_column(String(200), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("chat_id", "slot_at", "kind", name="uq_deliveries_chat_slot_kind"),
+    )
+
+
+class Completion(Base):
+    """A break that was done: from a reminder's Done button, guided mode or /exercise."""
+
+    __tablename__ = "completions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    delivery_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("deliveries.id", ondelete="CASCADE"), default=None
+    )
+    exercise_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    source: Mapped[str] = mapped_column(String(16), default="reminder")
+    completed_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "user_id", name="uq_completions_delivery_user"),
+        Index("ix_completions_chat_completed", "chat_id", "completed_at"),
+    )
+
+
+class KeyValue(Base):
+    """Small named state that must survive restarts (leader lease, broadcast progress)."""
+
+    __tablename__ = "state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
