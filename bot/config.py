@@ -22,12 +22,8 @@ class Settings(BaseSettings):
     )
 
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_api_base_url: str = Field(
-        default=OFFICIAL_API_BASE_URL, alias="TELEGRAM_API_BASE_URL"
-    )
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///rekpauze.sqlite3", alias="DATABASE_URL"
-    )
+    telegram_api_base_url: str = Field(default=OFFICIAL_API_BASE_URL, alias="TELEGRAM_API_BASE_URL")
+    database_url: str = Field(default="sqlite+aiosqlite:///rekpauze.sqlite3", alias="DATABASE_URL")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LOG_LEVEL"
     )

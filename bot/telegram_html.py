@@ -40,9 +40,7 @@ _TAG_RE = re.compile(
     r"(?P<attrs>(?:\s+[a-zA-Z][a-zA-Z0-9-]*(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)"
     r"\s*>"
 )
-_ATTR_RE = re.compile(
-    r"([a-zA-Z][a-zA-Z0-9-]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+)))?"
-)
+_ATTR_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9-]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+)))?")
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|lt|gt|amp|quot);")
 
 
@@ -87,18 +85,17 @@ def _check_attributes(name: str, attrs: dict[str, str], offset: int) -> str | No
         href = attrs.get("href", "")
         if not href:
             raise TelegramHTMLError(
-                "Bad Request: can't parse entities: tag \"a\" needs an href at byte offset "
-                f"{offset}"
+                f'Bad Request: can\'t parse entities: tag "a" needs an href at byte offset {offset}'
             )
         return href
     if name == "span" and attrs.get("class") != "tg-spoiler":
         raise TelegramHTMLError(
-            "Bad Request: can't parse entities: Tag \"span\" must have class \"tg-spoiler\" "
+            'Bad Request: can\'t parse entities: Tag "span" must have class "tg-spoiler" '
             f"at byte offset {offset}"
         )
     if name == "tg-emoji" and "emoji-id" not in attrs:
         raise TelegramHTMLError(
-            f"Bad Request: can't parse entities: tag \"tg-emoji\" needs emoji-id at byte offset "
+            f'Bad Request: can\'t parse entities: tag "tg-emoji" needs emoji-id at byte offset '
             f"{offset}"
         )
     return None
@@ -125,15 +122,15 @@ def parse(text: str) -> ParsedText:
             name = match.group("name").lower()
             if name not in _TAGS:
                 raise TelegramHTMLError(
-                    f"Bad Request: can't parse entities: Unsupported start tag \"{name}\" at byte "
+                    f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte '
                     f"offset {byte_offset}"
                 )
             if match.group("close"):
                 if not stack or stack[-1][0] != name:
                     raise TelegramHTMLError(
                         f"Bad Request: can't parse entities: Unmatched end tag at byte offset "
-                        f"{byte_offset}, expected \"</{stack[-1][0] if stack else ''}>\", found "
-                        f"\"</{name}>\""
+                        f'{byte_offset}, expected "</{stack[-1][0] if stack else ""}>", found '
+                        f'"</{name}>"'
                     )
                 open_name, start, url = stack.pop()
                 if out_len > start:
@@ -166,7 +163,7 @@ def parse(text: str) -> ParsedText:
     if stack:
         raise TelegramHTMLError(
             f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag "
-            f"\"{stack[-1][0]}\""
+            f'"{stack[-1][0]}"'
         )
     entities.sort(key=lambda e: (e.offset, -e.length))
     return ParsedText("".join(out), entities)

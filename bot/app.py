@@ -1,0 +1,106 @@
+"""Builds the python-telegram-bot Application: handlers, defaults, update processing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
+from telegram.request import BaseRequest
+
+from bot.commands import menu
+from bot.config import Settings
+from bot.context import Clock, Services, system_clock
+from bot.handlers import errors, fallback, start
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; updates of one chat run in order.
+
+    Sequential processing would make every user wait for every other user's reply round
+    trip; fully concurrent processing could answer one user's two messages out of order.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: defaultdict[int, int] = defaultdict(int)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._users[chat.id] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[chat.id] -= 1
+            if not self._users[chat.id]:
+                del self._users[chat.id]
+                del self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def register_handlers(app: AnyApplication) -> None:
+    start.register_handlers(app)
+    fallback.register_handlers(app)
+    app.add_error_handler(errors.on_error)
+
+
+async def set_command_menu(app: AnyApplication) -> None:
+    await app.bot.set_my_commands(menu("en"))
+    await app.bot.set_my_commands(menu("nl"), language_code="nl")
+
+
+async def startup(app: AnyApplication) -> None:
+    """Everything the bot does once it is connected, before it takes updates."""
+    await set_command_menu(app)
+
+
+def build_application(
+    settings: Settings,
+    db: Database,
+    *,
+    token: str,
+    clock: Clock = system_clock,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> AnyApplication:
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(PerChatUpdateProcessor())
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app = builder.build()
+    app.bot_data["services"] = Services(settings=settings, db=db, clock=clock)
+    register_handlers(app)
+    return app

@@ -1,0 +1,152 @@
+"""`rekpauze` command line: run the bot, check the set-up, upgrade the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+from bot.storage.db import Database
+
+log = logging.getLogger("rekpauze")
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"rekpauze: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _serve(settings: Settings, token: str) -> None:
+    from bot.app import build_application, startup
+
+    db = Database(settings.database_url)
+    await db.upgrade()
+    app = build_application(settings, db, token=token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with app:
+            await startup(app)
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(drop_pending_updates=False)
+            me = app.bot.bot
+            log.info("polling as @%s (id %s)", me.username, me.id)
+            await stop.wait()
+            log.info("stopping")
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await db.dispose()
+
+
+def cmd_run(_args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    try:
+        token = settings.token()
+    except ConfigError as exc:
+        print(f"rekpauze: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.log_format, secrets=(token,))
+    asyncio.run(_serve(settings, token))
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    setup_logging(settings.log_level, settings.log_format)
+
+    async def upgrade() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+        finally:
+            await db.dispose()
+
+    asyncio.run(upgrade())
+    print("database upgraded")
+    return 0
+
+
+async def _check_database(url: str) -> None:
+    db = Database(url)
+    try:
+        await asyncio.wait_for(db.ping(), timeout=10)
+    finally:
+        await db.dispose()
+
+
+def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
+    """Each check as (name, ok, detail), so the report and the exit code come from one list."""
+    results: list[tuple[str, bool, str]] = []
+    try:
+        settings.token()
+        results.append(("configuration", True, "TELEGRAM_BOT_TOKEN is set"))
+    except ConfigError as exc:
+        results.append(("configuration", False, str(exc)))
+    try:
+        asyncio.run(_check_database(settings.database_url))
+        results.append(("database", True, "reachable"))
+    except Exception as exc:  # any driver error is a failed check, reported in one line
+        results.append(("database", False, f"not reachable: {type(exc).__name__}: {exc}"))
+    return results
+
+
+def cmd_check(_args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    results = run_checks(settings)
+    for name, ok, detail in results:
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+    return 0 if all(ok for _, ok, _ in results) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rekpauze",
+        description="Rekpauze: three one-minute stretch breaks a day, on Telegram.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot (long polling); needs TELEGRAM_BOT_TOKEN",
+        description="Run the bot with long polling. Applies database migrations first.",
+    )
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser(
+        "check",
+        help="check configuration, database and content",
+        description="Check configuration, database reachability and the content catalogue. "
+        "Exit status 0 when all is well, 1 otherwise.",
+    )
+    check.set_defaults(func=cmd_check)
+
+    db = sub.add_parser("db", help="database commands", description="Database commands.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_sub.add_parser(
+        "upgrade",
+        help="apply database migrations",
+        description="Apply all database migrations to DATABASE_URL.",
+    )
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

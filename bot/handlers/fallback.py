@@ -1,0 +1,33 @@
+"""Anything no other handler took: unknown commands and free text get a pointer to /help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, MessageHandler, filters
+
+from bot.handlers.common import chat_language
+from bot.i18n import t
+
+
+async def unknown_command(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    assert update.effective_message
+    lang = await chat_language(update, context)
+    await update.effective_message.reply_text(t(lang, "fallback.unknown_command"))
+
+
+async def free_text(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    assert update.effective_message
+    lang = await chat_language(update, context)
+    await update.effective_message.reply_text(t(lang, "fallback.free_text"))
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Must be registered last in group 0: only one handler per group runs, so these see
+    only what no other handler took."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(
+        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, free_text)
+    )

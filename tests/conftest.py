@@ -1,0 +1,85 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL from TEST_DATABASE_URL) and
+the real Application wired to an in-process fake Bot API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.storage.db import Database
+from bot.storage.models import Base
+from tests.fakes import TOKEN, RecordingRequest
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+class FakeClock:
+    """An injected clock: tests move time forward instead of sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return TEST_DATABASE_URL or f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await database.upgrade()
+    if TEST_DATABASE_URL:
+        async with database.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=database_url)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def fake_request() -> RecordingRequest:
+    return RecordingRequest()
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> AsyncIterator[Any]:
+    from bot.app import build_application
+
+    application = build_application(
+        settings,
+        db,
+        token=TOKEN,
+        clock=clock,
+        request=fake_request,
+        get_updates_request=RecordingRequest(),
+    )
+    async with application:
+        yield application

@@ -1,0 +1,84 @@
+"""The `rekpauze` command as a user runs it: exit codes and messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rekpauze(
+    *args: str, env: dict[str, str] | None = None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    base["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**base, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_run_without_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = rekpauze("run", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "TELEGRAM_BOT_TOKEN" in lines[0] and "BotFather" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_malformed_token_exits_2_without_echoing_it(tmp_path: Path) -> None:
+    result = rekpauze("run", env={"TELEGRAM_BOT_TOKEN": "not-a-token-SECRET"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "SECRET" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_token_from_dotenv_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=nope\n")
+    result = rekpauze("run", cwd=tmp_path)
+    assert result.returncode == 2 and "malformed" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["check"], ["db"], ["db", "upgrade"]])
+def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
+    result = rekpauze(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "usage: rekpauze" in result.stdout
+
+
+def test_db_upgrade_then_check(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"
+    upgraded = rekpauze("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "x.sqlite3").exists()
+    checked = rekpauze(
+        "check",
+        env={
+            "DATABASE_URL": url,
+            "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        },
+        cwd=tmp_path,
+    )
+    assert checked.returncode == 0, checked.stdout
+    assert "database: reachable" in checked.stdout
+
+
+def test_check_reports_an_unreachable_database(tmp_path: Path) -> None:
+    result = rekpauze(
+        "check",
+        env={"DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "FAIL database" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

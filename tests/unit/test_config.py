@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.config import OFFICIAL_API_BASE_URL, ConfigError, Settings, load_settings
+
+VALID = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def test_defaults_match_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "DATABASE_URL", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.telegram_api_base_url == OFFICIAL_API_BASE_URL
+    assert settings.database_url == "sqlite+aiosqlite:///rekpauze.sqlite3"
+    assert settings.log_level == "INFO"
+    assert settings.admin_user_ids == frozenset()
+
+
+def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", VALID)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@h/db")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("ADMIN_USER_IDS", "12, 34 56")
+    settings = load_settings()
+    assert settings.token() == VALID
+    assert settings.telegram_api_base_url == "http://127.0.0.1:8081/bot"
+    assert settings.database_url.startswith("postgresql+asyncpg://")
+    assert settings.log_level == "DEBUG"
+    assert settings.admin_user_ids == {12, 34, 56}
+
+
+def test_missing_token_names_the_variable_and_botfather() -> None:
+    settings = Settings(TELEGRAM_BOT_TOKEN=None, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError) as info:
+        settings.token()
+    message = str(info.value)
+    assert "TELEGRAM_BOT_TOKEN" in message and "BotFather" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "bad", ["abc", "123:short", "123456789 AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"]
+)
+def test_malformed_token_is_refused_without_echoing_it(bad: str) -> None:
+    settings = Settings(TELEGRAM_BOT_TOKEN=bad, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError) as info:
+        settings.token()
+    assert "malformed" in str(info.value)
+    assert bad not in str(info.value)
+
+
+def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_USER_IDS", "12,abc")
+    with pytest.raises(ConfigError, match="ADMIN_USER_IDS"):
+        load_settings()
+    monkeypatch.delenv("ADMIN_USER_IDS")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "ftp://example")
+    with pytest.raises(ConfigError, match="TELEGRAM_API_BASE_URL"):
+        load_settings()
