@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from bot.scheduling.defaults import default_times
+from bot.scheduling.timemath import next_due
 from bot.storage import chats
 from bot.storage.db import Database
 from bot.storage.models import WORKDAYS, Chat
@@ -33,6 +34,8 @@ async def register(
             if chat.blocked:
                 chat.blocked = False
             return Registration(chat, created=False)
+    times = default_times(chat_id)
+    timezone = "Europe/Amsterdam" if language == "nl" else "UTC"
     try:
         async with db.session() as session:
             chat = await chats.add(
@@ -41,9 +44,10 @@ async def register(
                     id=chat_id,
                     type=chat_type,
                     language=language,
-                    timezone="Europe/Amsterdam" if language == "nl" else "UTC",
-                    times=default_times(chat_id),
+                    timezone=timezone,
+                    times=times,
                     days=WORKDAYS,
+                    next_due_at=next_due(times=times, days=WORKDAYS, tz_name=timezone, after=now),
                     place="office",
                     active=True,
                     blocked=False,
