@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Completion
@@ -29,15 +30,18 @@ async def record(
         )
         if existing is not None:
             return False
-    async with session.begin_nested():
-        session.add(
-            Completion(
-                chat_id=chat_id,
-                user_id=user_id,
-                delivery_id=delivery_id,
-                exercise_id=exercise_id,
-                source=source,
-                completed_at=now,
+    try:
+        async with session.begin_nested():
+            session.add(
+                Completion(
+                    chat_id=chat_id,
+                    user_id=user_id,
+                    delivery_id=delivery_id,
+                    exercise_id=exercise_id,
+                    source=source,
+                    completed_at=now,
+                )
             )
-        )
+    except IntegrityError:  # a concurrent press of the same button won the race
+        return False
     return True
