@@ -31,7 +31,8 @@ class CatalogueError(ValueError):
         self.path = Path(path)
         self.problems = list(problems)
         report = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{self.path}: {len(self.problems)} problem(s) in the catalogue:\n{report}")
+        count = len(self.problems)
+        super().__init__(f"{self.path}: {count} problem(s) in the catalogue:\n{report}")
 
 
 def default_path() -> Path:
@@ -44,9 +45,11 @@ def _where(raw: Any, loc: tuple[int | str, ...]) -> str:
     node = raw
     for i, key in enumerate(loc):
         if isinstance(key, int):
-            item_id = node[key].get("id") if isinstance(node, list) and key < len(node) and (
-                isinstance(node[key], dict)
-            ) else None
+            item_id = (
+                node[key].get("id")
+                if isinstance(node, list) and key < len(node) and (isinstance(node[key], dict))
+                else None
+            )
             parts.append(f"[{key}]" + (f" ({item_id})" if item_id else ""))
         else:
             parts.append(("." if i else "") + str(key))
@@ -92,11 +95,18 @@ def _cross_checks(catalogue: Catalogue) -> list[str]:
         if sum(step.hold for step in ex.steps) > 1:
             problems.append(f"{where}: more than one step marked hold")
     safety = catalogue.safety
-    for item in (*safety.red_flags, *safety.before_start, *safety.stretching_rules,
-                 *safety.general):
-        for name in item.sources:
+    for safety_item in (
+        *safety.red_flags,
+        *safety.before_start,
+        *safety.stretching_rules,
+        *safety.general,
+    ):
+        for name in safety_item.sources:
             if name not in known_sources:
-                problems.append(f"safety {item.en!r}: source {name!r} is not listed")
+                problems.append(f"safety {safety_item.en!r}: source {name!r} is not listed")
+    for quote in safety.source_quotes:
+        if quote.source not in known_sources:
+            problems.append(f"safety quote: source {quote.source!r} is not listed")
     for routine in catalogue.routines:
         where = f"routine {routine.id!r}"
         if not ROUTINE_MIN_SECONDS <= routine.total_seconds <= ROUTINE_MAX_SECONDS:
@@ -111,8 +121,10 @@ def _cross_checks(catalogue: Catalogue) -> list[str]:
                 continue
             ex = catalogue.exercise(item.exercise)
             if item.position and item.position not in ex.positions:
-                problems.append(f"{item_where}: position {item.position!r} is not one of "
-                                f"the exercise's positions {ex.positions}")
+                problems.append(
+                    f"{item_where}: position {item.position!r} is not one of "
+                    f"the exercise's positions {ex.positions}"
+                )
             if item.dosage_source is None and ex.dosage:
                 problems.append(f"{item_where}: say which dosage_source the routine uses")
             if item.dosage_source is not None:
@@ -122,14 +134,18 @@ def _cross_checks(catalogue: Catalogue) -> list[str]:
                         f"{item_where}: the exercise has no dosage from {item.dosage_source!r}"
                     )
                 elif (need := dosage.min_seconds()) is not None and item.seconds < need:
-                    problems.append(f"{item_where}: {item.seconds} s is less than the source "
-                                    f"dosage needs ({need} s); do not cut a dosage short")
+                    problems.append(
+                        f"{item_where}: {item.seconds} s is less than the source "
+                        f"dosage needs ({need} s); do not cut a dosage short"
+                    )
             if "office" in routine.places:
                 positions = [item.position] if item.position else list(ex.positions)
                 if not ex.office_ok or not set(positions) <= OFFICE_POSITIONS:
-                    problems.append(f"{item_where}: not office-suitable (needs standing or "
-                                    f"seated, desk_ok, no equipment), but the routine is "
-                                    f"marked office")
+                    problems.append(
+                        f"{item_where}: not office-suitable (needs standing or "
+                        f"seated, desk_ok, no equipment), but the routine is "
+                        f"marked office"
+                    )
     return problems
 
 
@@ -138,10 +154,20 @@ def _render_checks(catalogue: Catalogue) -> list[str]:
     problems: list[str] = []
     jobs: list[tuple[str, Any]] = []
     for lang in LANGS:
-        jobs += [(f"exercise {e.id!r} [{lang}]", lambda e=e, lang=lang:
-                  render_exercise(e, lang, catalogue)) for e in catalogue.exercises]
-        jobs += [(f"routine {r.id!r} [{lang}]", lambda r=r, lang=lang:
-                  render_routine(r, lang, catalogue)) for r in catalogue.routines]
+        jobs += [
+            (
+                f"exercise {e.id!r} [{lang}]",
+                lambda e=e, lang=lang: render_exercise(e, lang, catalogue),
+            )
+            for e in catalogue.exercises
+        ]
+        jobs += [
+            (
+                f"routine {r.id!r} [{lang}]",
+                lambda r=r, lang=lang: render_routine(r, lang, catalogue),
+            )
+            for r in catalogue.routines
+        ]
         jobs.append((f"safety note [{lang}]", lambda lang=lang: render_safety(lang, catalogue)))
     for label, job in jobs:
         try:

@@ -118,9 +118,12 @@ class Dosage(_Strict):
 
     @model_validator(mode="after")
     def _sane(self) -> Dosage:
-        if not any(
-            (self.hold_seconds, self.times, self.repetitions, self.sets, self.duration_seconds)
-        ) and not self.per_side:
+        if (
+            not any(
+                (self.hold_seconds, self.times, self.repetitions, self.sets, self.duration_seconds)
+            )
+            and not self.per_side
+        ):
             raise ValueError("dosage gives no hold, times, repetitions, sets, sides or duration")
         if self.hold_seconds and self.hold_seconds.max > MAX_HOLD_SECONDS:
             raise ValueError(f"hold_seconds above {MAX_HOLD_SECONDS}")

@@ -86,9 +86,8 @@ def format_dosage(dosage: Dosage, lang: str) -> str:
     if dosage.repetitions:
         parts.append(_repetitions(lang, dosage))
     if dosage.duration_seconds:
-        parts.append(
-            t(lang, "content.dosage.duration", time=Safe(format_time(lang, dosage.duration_seconds)))
-        )
+        time = Safe(format_time(lang, dosage.duration_seconds))
+        parts.append(t(lang, "content.dosage.duration", time=time))
     if dosage.per_side and not (dosage.hold_seconds or dosage.repetitions):
         parts.append(t(lang, "content.dosage.both_sides"))
     if dosage.times:
@@ -146,7 +145,10 @@ def _source_line(sources: list[str], lang: str, catalogue: Catalogue) -> str:
 def render_exercise(exercise: Exercise, lang: str, catalogue: Catalogue | None = None) -> str:
     """An exercise as a Telegram HTML message: title, purpose, steps, dosage, cautions."""
     catalogue = _default_catalogue(catalogue)
-    lines = [f"<b>{_esc(exercise.name.get(lang))}</b>", f"<i>{_esc(exercise.purpose.get(lang))}</i>"]
+    lines = [
+        f"<b>{_esc(exercise.name.get(lang))}</b>",
+        f"<i>{_esc(exercise.purpose.get(lang))}</i>",
+    ]
     lines.append("")
     lines += [f"{i}. {_esc(step.get(lang))}" for i, step in enumerate(exercise.steps, 1)]
     lines.append("")
@@ -183,7 +185,8 @@ def render_routine(routine: Routine, lang: str, catalogue: Catalogue | None = No
         title = f"<b>{_esc(exercise.name.get(lang))}</b>"
         if item.position:
             title += f" ({t(lang, f'content.position.{item.position}')})"
-        title += " · " + t(lang, "content.routine.duration", time=Safe(_seconds(lang, item.seconds)))
+        time = Safe(_seconds(lang, item.seconds))
+        title += " · " + t(lang, "content.routine.duration", time=time)
         lines.append(title)
         lines += [f"{i}. {_esc(step.get(lang))}" for i, step in enumerate(exercise.steps, 1)]
         dosage = exercise.dosage_from(item.dosage_source) if item.dosage_source else None

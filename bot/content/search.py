@@ -24,8 +24,11 @@ _PREFIX_SCORE = 88.0  # "superm" -> "superman"
 _INFIX_SCORE = 80.0  # "rek" inside "bekkenrek"
 
 _STOPWORDS = frozenset(
-    "de het een naar op en met van je jouw in oefening oefeningen "
-    "the a an to on and with of your in exercise exercises".split()
+    {
+        *("de", "het", "een", "naar", "op", "en", "met", "van", "je", "jouw", "in"),
+        *("oefening", "oefeningen"),
+        *("the", "a", "an", "to", "on", "and", "with", "of", "your", "exercise", "exercises"),
+    }
 )
 
 AREA_WORDS: dict[str, tuple[str, ...]] = {
@@ -91,9 +94,7 @@ def _score(exercise: Exercise, query: str) -> tuple[float, float]:
         weighted += [(w, _AREA_WEIGHT) for a in AREA_WORDS.get(area, ()) for w in _tokens(a)]
         weighted += [(normalise(a), _AREA_WEIGHT) for a in AREA_WORDS.get(area, ())]
     query_tokens = query_norm.split()
-    per_token = [
-        max(_token_score(q, w) * weight for w, weight in weighted) for q in query_tokens
-    ]
+    per_token = [max(_token_score(q, w) * weight for w, weight in weighted) for q in query_tokens]
     tokens = sum(per_token) / len(per_token)
     return max(tokens, phrase), phrase
 

@@ -80,7 +80,10 @@ def test_glute_bridge_keeps_both_source_dosages(catalogue: Catalogue) -> None:
     assert (fit.hold_seconds.min, fit.times, fit.repetitions) == (60, 3, None)
     nrg = _dose(catalogue, "bruggetje", S003)
     assert (nrg.repetitions.min, nrg.repetitions.max, nrg.sets, nrg.hold_seconds) == (
-        10, 15, 3, None,
+        10,
+        15,
+        3,
+        None,
     )
     assert len(catalogue.exercise("bruggetje").dosage) == 2
 
@@ -91,17 +94,32 @@ def test_hol_bol_five_to_ten_minutes(catalogue: Catalogue) -> None:
 
 
 def test_exercises_without_a_source_dosage_have_none(catalogue: Catalogue) -> None:
-    for exercise_id in ("bekkenkanteling", "lumbale-rotatie", "zijwaartse-rek",
-                        "transversus-aanspannen", "foam-roller-onderrug"):
+    for exercise_id in (
+        "bekkenkanteling",
+        "lumbale-rotatie",
+        "zijwaartse-rek",
+        "transversus-aanspannen",
+        "foam-roller-onderrug",
+    ):
         assert catalogue.exercise(exercise_id).dosage == [], exercise_id
 
 
 def test_required_exercises_present_and_merged(catalogue: Catalogue) -> None:
     ids = {e.id for e in catalogue.exercises}
     assert {
-        "staande-bekkenrek", "kattenrug-holrug", "knieen-naar-borst", "heupbuigerstretch",
-        "bruggetje", "superman-buiklig", "superman-handen-knieen", "bekkenkanteling",
-        "lumbale-rotatie", "childs-pose", "zijwaartse-rek", "buikplank", "zijplank",
+        "staande-bekkenrek",
+        "kattenrug-holrug",
+        "knieen-naar-borst",
+        "heupbuigerstretch",
+        "bruggetje",
+        "superman-buiklig",
+        "superman-handen-knieen",
+        "bekkenkanteling",
+        "lumbale-rotatie",
+        "childs-pose",
+        "zijwaartse-rek",
+        "buikplank",
+        "zijplank",
         "transversus-aanspannen",
     } <= ids
     assert set(catalogue.exercise("kattenrug-holrug").sources) == {S001, S002}
@@ -118,8 +136,15 @@ def test_exercise_specific_cautions(catalogue: Catalogue) -> None:
 
 def test_safety_red_flags_cover_the_articles(catalogue: Catalogue) -> None:
     text = " ".join(item.nl for item in catalogue.safety.red_flags).lower()
-    for word in ("hernia", "uitstraalt naar het been", "operatie", "artrose", "ontsteking",
-                 "trauma", "neurologische"):
+    for word in (
+        "hernia",
+        "uitstraalt naar het been",
+        "operatie",
+        "artrose",
+        "ontsteking",
+        "trauma",
+        "neurologische",
+    ):
         assert word in text, word
     general = " ".join(item.nl for item in catalogue.safety.general)
     assert "beste oefening" in general and "week of 4" in general
@@ -148,16 +173,27 @@ def test_cited_sources_exist(catalogue: Catalogue, seeds: dict[str, str]) -> Non
 def test_source_quotes_are_verbatim(catalogue: Catalogue, seeds: dict[str, str]) -> None:
     quotes = [(e.id, q) for e in catalogue.exercises for q in e.source_quotes]
     quotes += [("safety", q) for q in catalogue.safety.source_quotes]
-    wrong = [(owner, q.source, q.text[:60]) for owner, q in quotes
-             if _norm(q.text) not in seeds[q.source]]
+    wrong = [
+        (owner, q.source, q.text[:60])
+        for owner, q in quotes
+        if _norm(q.text) not in seeds[q.source]
+    ]
     assert not wrong, f"quotes not found verbatim in their article: {wrong}"
 
 
 def test_every_dosage_number_appears_in_a_quote(catalogue: Catalogue) -> None:
     """Cheap traceability check: each number in a dosage is written in a quote of its source."""
-    words = {3: ("3", "driemaal"), 10: ("10", "tien"), 20: ("20",), 60: ("1 minuut",),
-             30: ("30",), 5: ("5",), 15: ("15",), 300: ("5-10 minuten",),
-             600: ("5-10 minuten",)}
+    words = {
+        3: ("3", "driemaal"),
+        10: ("10", "tien"),
+        20: ("20",),
+        60: ("1 minuut",),
+        30: ("30",),
+        5: ("5",),
+        15: ("15",),
+        300: ("5-10 minuten",),
+        600: ("5-10 minuten",),
+    }
     for exercise in catalogue.exercises:
         for d in exercise.dosage:
             text = " ".join(q.text for q in exercise.source_quotes if q.source == d.source)

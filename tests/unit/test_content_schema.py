@@ -66,18 +66,20 @@ def test_rejects_empty_dutch_text(tmp_path: Path, raw: dict[str, Any]) -> None:
 
 def test_rejects_negative_hold(tmp_path: Path, raw: dict[str, Any]) -> None:
     error = _load_variant(
-        tmp_path, raw, lambda d: _exercise(d, "staande-bekkenrek")["dosage"][0].update(
-            hold_seconds=-20
-        )
+        tmp_path,
+        raw,
+        lambda d: _exercise(d, "staande-bekkenrek")["dosage"][0].update(hold_seconds=-20),
     )
     assert "(staande-bekkenrek).dosage[0].hold_seconds" in str(error)
 
 
 def test_rejects_unordered_range(tmp_path: Path, raw: dict[str, Any]) -> None:
     error = _load_variant(
-        tmp_path, raw, lambda d: _exercise(d, "childs-pose")["dosage"][0].update(
+        tmp_path,
+        raw,
+        lambda d: _exercise(d, "childs-pose")["dosage"][0].update(
             hold_seconds={"min": 60, "max": 30}
-        )
+        ),
     )
     assert "not ordered" in str(error)
 
@@ -92,8 +94,7 @@ def test_rejects_unknown_routine_exercise(tmp_path: Path, raw: dict[str, Any]) -
 def test_rejects_floor_exercise_in_office_routine(tmp_path: Path, raw: dict[str, Any]) -> None:
     def change(d: dict[str, Any]) -> None:
         d["routines"][0]["items"] = [
-            {"exercise": "childs-pose", "dosage_source": "003_5fb40e89b56d1ca4.txt",
-             "seconds": 60}
+            {"exercise": "childs-pose", "dosage_source": "003_5fb40e89b56d1ca4.txt", "seconds": 60}
         ]
 
     error = _load_variant(tmp_path, raw, change)
@@ -101,16 +102,12 @@ def test_rejects_floor_exercise_in_office_routine(tmp_path: Path, raw: dict[str,
 
 
 def test_rejects_routine_that_cuts_a_dosage_short(tmp_path: Path, raw: dict[str, Any]) -> None:
-    error = _load_variant(
-        tmp_path, raw, lambda d: d["routines"][0]["items"][0].update(seconds=50)
-    )
+    error = _load_variant(tmp_path, raw, lambda d: d["routines"][0]["items"][0].update(seconds=50))
     assert "less than the source dosage needs (60 s)" in str(error)
 
 
 def test_rejects_unknown_field(tmp_path: Path, raw: dict[str, Any]) -> None:
-    error = _load_variant(
-        tmp_path, raw, lambda d: _exercise(d, "buikplank").update(reps_per_day=3)
-    )
+    error = _load_variant(tmp_path, raw, lambda d: _exercise(d, "buikplank").update(reps_per_day=3))
     assert "(buikplank).reps_per_day" in str(error)
 
 
@@ -129,9 +126,9 @@ def test_reports_all_problems_at_once(tmp_path: Path, raw: dict[str, Any]) -> No
 
 def test_rejects_uncited_dosage_source(tmp_path: Path, raw: dict[str, Any]) -> None:
     error = _load_variant(
-        tmp_path, raw, lambda d: _exercise(d, "buikplank")["dosage"][0].update(
-            source="003_5fb40e89b56d1ca4.txt"
-        )
+        tmp_path,
+        raw,
+        lambda d: _exercise(d, "buikplank")["dosage"][0].update(source="003_5fb40e89b56d1ca4.txt"),
     )
     assert "does not cite" in str(error)
 
