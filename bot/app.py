@@ -10,13 +10,21 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    Defaults,
+)
 from telegram.request import BaseRequest
 
 from bot.commands import menu
 from bot.config import Settings
 from bot.context import Clock, Services, system_clock
-from bot.handlers import errors, fallback, start
+from bot.handlers import errors, fallback, reminders, start
+from bot.scheduling import dispatcher
+from bot.sending import RateLimiter
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -61,6 +69,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 def register_handlers(app: AnyApplication) -> None:
     start.register_handlers(app)
+    reminders.register_handlers(app)
     fallback.register_handlers(app)
     app.add_error_handler(errors.on_error)
 
@@ -73,6 +82,12 @@ async def set_command_menu(app: AnyApplication) -> None:
 async def startup(app: AnyApplication) -> None:
     """Everything the bot does once it is connected, before it takes updates."""
     await set_command_menu(app)
+    dispatcher.schedule(app)
+
+
+async def shutdown(app: AnyApplication) -> None:
+    """After app.stop(): finish reminder sends in flight, release the leader lease."""
+    await dispatcher.shutdown(app)
 
 
 def build_application(
@@ -83,6 +98,7 @@ def build_application(
     clock: Clock = system_clock,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> AnyApplication:
     builder = (
         ApplicationBuilder()
@@ -95,6 +111,7 @@ def build_application(
             )
         )
         .concurrent_updates(PerChatUpdateProcessor())
+        .rate_limiter(rate_limiter or RateLimiter(overall_max_rate=settings.send_rate_per_second))
     )
     if request is not None:
         builder = builder.request(request)
@@ -102,5 +119,6 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
     app.bot_data["services"] = Services(settings=settings, db=db, clock=clock)
+    app.bot_data["dispatcher"] = dispatcher.from_settings(app.bot, settings, db, clock)
     register_handlers(app)
     return app

@@ -25,7 +25,7 @@ def _settings_or_exit() -> Settings:
 
 
 async def _serve(settings: Settings, token: str) -> None:
-    from bot.app import build_application, startup
+    from bot.app import build_application, shutdown, startup
     from bot.content import get_catalogue
 
     get_catalogue()  # refuse to start on an invalid catalogue, before touching Telegram
@@ -48,6 +48,7 @@ async def _serve(settings: Settings, token: str) -> None:
             log.info("stopping")
             await app.updater.stop()
             await app.stop()
+            await shutdown(app)
     finally:
         await db.dispose()
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=5.0, gt=0, le=60, alias="TICK_SECONDS")
     grace_minutes: int = Field(default=20, ge=0, le=24 * 60, alias="GRACE_MINUTES")
+    send_rate_per_second: float = Field(default=30, gt=0, le=1000, alias="SEND_RATE_PER_SECOND")
+    send_concurrency: int = Field(default=64, ge=1, le=1024, alias="SEND_CONCURRENCY")
+    leader_lease_seconds: float = Field(default=20, ge=5, le=300, alias="LEADER_LEASE_SECONDS")
 
     @field_validator("log_level", mode="before")
     @classmethod

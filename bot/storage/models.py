@@ -89,15 +89,23 @@ class Delivery(Base):
     slot_at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(16), default="reminder")
     routine_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # scheduled (a snooze waiting for due_at) -> pending (claimed, being sent) -> sent,
+    # failed, blocked or expired.
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     error: Mapped[str | None] = mapped_column(String(200), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # When to send: the slot itself for a reminder, ten minutes after the press for a snooze.
+    due_at: Mapped[datetime]
+    # The worker (a "worker:<id>" key in the state table) that is sending a pending row; a
+    # row whose worker stopped renewing its heartbeat is an orphan another worker may retry.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
 
     __table_args__ = (
         UniqueConstraint("chat_id", "slot_at", "kind", name="uq_deliveries_chat_slot_kind"),
+        Index("ix_deliveries_status_due_at", "status", "due_at"),
     )
 
 

@@ -1,0 +1,411 @@
+"""The reminder tick: claim due chats -> pick routine -> write delivery -> advance -> send.
+
+One repeating JobQueue job calls `Dispatcher.tick(now)` every few seconds; no job per
+subscriber, so memory and start-up time do not grow with subscribers. Each tick:
+
+1. renews this worker's heartbeat and, when `use_leader`, the leader lease (only the leader
+   sends reminders; another process takes over once the lease lapses);
+2. expires snoozes and orphaned sends older than the grace window;
+3. re-claims orphaned pending rows (written by a worker that died before it recorded the
+   answer) and due snoozes;
+4. claims due chats in batches (FOR UPDATE SKIP LOCKED on PostgreSQL), and in one transaction
+   per batch writes the delivery rows (unique per chat, slot and kind) and moves each chat's
+   next due moment on;
+5. only after that commit, sends: concurrently, bounded, through the rate limiter, recording
+   sent / failed / blocked per row.
+
+A crash after the commit leaves rows "pending"; they are retried by the next worker once the
+dead worker's heartbeat has expired, still within the grace window. The only possible repeats
+are sends that were in flight at the crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.ext import Application, CallbackContext
+
+from bot.config import Settings
+from bot.content.loader import get_catalogue
+from bot.content.models import Catalogue
+from bot.context import Clock, Services, services, system_clock
+from bot.sending import SendPolicy
+from bot.services.reminders import chat_next_due, choose_routine, keyboard, reminder_text
+from bot.storage import chats, deliveries, leases
+from bot.storage.db import Database
+from bot.storage.models import Chat, Delivery
+
+log = logging.getLogger(__name__)
+
+MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do with a due chat: the slot to send now (if any) and the next due moment."""
+
+    slot: datetime | None
+    next_due: datetime | None
+    skipped: int = 0
+
+
+def plan(chat: Chat, now: datetime, grace: timedelta) -> Plan:
+    """Pure: the latest due slot within the grace window is sent, older ones are skipped (a
+    restart after hours must not flood anyone), and the next slot after it becomes due."""
+    slot = chat.next_due_at
+    if slot is None or not chat.active or chat.blocked or not chat.times:
+        return Plan(None, None)
+    if chat.paused_until is not None and slot < chat.paused_until:
+        slot = chat_next_due(chat, slot)
+    skipped = 0
+    cutoff = now - grace
+    if slot is not None and slot < cutoff:
+        skipped += 1
+        slot = chat_next_due(chat, cutoff - MICROSECOND)
+    while slot is not None and slot <= now:
+        following = chat_next_due(chat, slot)
+        if following is None or following > now:
+            return Plan(slot, following, skipped)
+        skipped += 1
+        slot = following
+    return Plan(None, slot, skipped)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One send, detached from any database session."""
+
+    delivery_id: int
+    chat_id: int
+    kind: str
+    routine_id: str | None
+    due_at: datetime
+    lang: str
+
+
+@dataclass
+class TickReport:
+    leader: bool = False
+    reminders: int = 0
+    skipped: int = 0
+    snoozes: int = 0
+    recovered: int = 0
+    expired: int = 0
+
+    @property
+    def sends(self) -> int:
+        return self.reminders + self.snoozes + self.recovered
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    attempts: int
+    message_id: int | None = None
+    error: str | None = None
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:20]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+class Dispatcher:
+    """Claims due reminders and sends them; see the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        grace: timedelta,
+        clock: Clock = system_clock,
+        lease: timedelta = timedelta(seconds=20),
+        use_leader: bool = True,
+        worker_id: str | None = None,
+        catalogue: Catalogue | None = None,
+        rng: random.Random | None = None,
+        batch_size: int = 200,
+        max_in_flight: int = 2000,
+        concurrency: int = 64,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.grace = grace
+        self.clock = clock
+        self.lease = lease
+        self.use_leader = use_leader
+        self.worker_key = leases.WORKER_PREFIX + (worker_id or new_worker_id())
+        self.catalogue = catalogue or get_catalogue()
+        self.rng = rng or random.Random()
+        self.batch_size = batch_size
+        self.max_in_flight = max_in_flight
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()
+        self._ticks = 0
+        self._closed = False
+        self.is_leader = False
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def tick(self, now: datetime | None = None) -> TickReport:
+        """One pass: claim what is due at `now` and start sending it (see `drain`)."""
+        now = now or self.clock()
+        report = TickReport()
+        async with self._lock:
+            if self._closed:
+                return report
+            async with self.db.session() as session:
+                await leases.heartbeat(session, self.worker_key, now, self.lease)
+                self.is_leader = not self.use_leader or await leases.try_lead(
+                    session, self.worker_key, now, self.lease
+                )
+            report.leader = self.is_leader
+            if not self.is_leader:
+                return report
+            self._ticks += 1
+            oldest = now - self.grace
+            async with self.db.session() as session:
+                report.expired = await deliveries.expire_stale(session, now, oldest)
+                if self._ticks % 720 == 1:
+                    await leases.prune_workers(session, now - timedelta(days=1))
+            jobs: list[Job] = []
+            async with self.db.session() as session:
+                rows = await deliveries.claim_orphans(
+                    session, self.worker_key, now, oldest, self._capacity(jobs)
+                )
+                jobs += await self._jobs(session, rows)
+                report.recovered = len(rows)
+            async with self.db.session() as session:
+                rows = await deliveries.claim_scheduled(
+                    session, self.worker_key, now, oldest, self._capacity(jobs)
+                )
+                jobs += await self._jobs(session, rows)
+                report.snoozes = len(rows)
+            while (limit := min(self.batch_size, self._capacity(jobs))) > 0:
+                claimed, new_jobs = await self._claim_chats(now, limit, report)
+                jobs += new_jobs
+                if claimed < limit:
+                    break
+            report.reminders = len(jobs) - report.recovered - report.snoozes
+            for job in jobs:
+                self._spawn(job)
+        if report.sends or report.skipped or report.expired:
+            log.info(
+                "tick: %d reminders, %d snoozes, %d recovered, %d skipped, %d expired",
+                report.reminders,
+                report.snoozes,
+                report.recovered,
+                report.skipped,
+                report.expired,
+            )
+        return report
+
+    def _capacity(self, jobs: list[Job]) -> int:
+        """Backpressure: claim no more than the send queue can hold; the rest stays due."""
+        return max(0, self.max_in_flight - len(self._tasks) - len(jobs))
+
+    async def _jobs(self, session: Any, rows: Any) -> list[Job]:
+        if not rows:
+            return []
+        langs: dict[int, str] = {}
+        for row in rows:
+            if row.chat_id not in langs:
+                chat = await chats.get(session, row.chat_id)
+                langs[row.chat_id] = chat.language if chat else "en"
+        return [self._job(row, langs[row.chat_id]) for row in rows]
+
+    @staticmethod
+    def _job(row: Delivery, lang: str) -> Job:
+        return Job(row.id, row.chat_id, row.kind, row.routine_id, row.due_at, lang)
+
+    async def _claim_chats(
+        self, now: datetime, limit: int, report: TickReport
+    ) -> tuple[int, list[Job]]:
+        """One batch in one transaction: rows written and next due moments moved together."""
+        async with self.db.session() as session:
+            due = await deliveries.claim_due_chats(session, now, limit)
+            if not due:
+                return 0, []
+            plans = {chat.id: plan(chat, now, self.grace) for chat in due}
+            recent = await deliveries.recent_routines(
+                session, [chat.id for chat in due if plans[chat.id].slot is not None]
+            )
+            rows: list[dict[str, Any]] = []
+            langs: dict[int, str] = {}
+            for chat in due:
+                chat_plan = plans[chat.id]
+                chat.next_due_at = chat_plan.next_due
+                report.skipped += chat_plan.skipped
+                if chat_plan.slot is None:
+                    continue
+                routine = choose_routine(
+                    self.catalogue, chat.place, recent.get(chat.id, []), self.rng
+                )
+                langs[chat.id] = chat.language
+                rows.append(
+                    {
+                        "chat_id": chat.id,
+                        "slot_at": chat_plan.slot,
+                        "due_at": chat_plan.slot,
+                        "kind": deliveries.REMINDER,
+                        "routine_id": routine.id,
+                        "status": deliveries.PENDING,
+                        "attempts": 0,
+                        "claimed_by": self.worker_key,
+                    }
+                )
+            inserted = await deliveries.insert_new(session, rows)
+            return len(due), [self._job(row, langs[row.chat_id]) for row in inserted]
+
+    def _spawn(self, job: Job) -> None:
+        task = asyncio.create_task(self._deliver(job), name=f"reminder-{job.delivery_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait until every send started so far has been answered and recorded."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _deliver(self, job: Job) -> None:
+        async with self._semaphore:
+            outcome = await self.send(job)
+        for attempt in range(3):
+            try:
+                await self._record(job, outcome)
+                return
+            except Exception:
+                log.exception("could not record delivery %s (try %d)", job.delivery_id, attempt)
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+    async def send(self, job: Job) -> Outcome:
+        """Send one reminder and classify Telegram's final answer."""
+        budget = max(1.0, (job.due_at + self.grace - self.clock()).total_seconds())
+        policy = SendPolicy(budget)
+        limited: dict[str, Any] = (
+            {"rate_limit_args": policy} if getattr(self.bot, "rate_limiter", None) else {}
+        )
+        text = reminder_text(job.routine_id, job.lang, kind=job.kind, catalogue=self.catalogue)
+        markup = keyboard(job.delivery_id, job.lang, snoozable=job.kind == deliveries.REMINDER)
+        chat_id = job.chat_id
+        for _ in range(3):
+            try:
+                message = await self.bot.send_message(chat_id, text, reply_markup=markup, **limited)
+                return Outcome(deliveries.SENT, max(1, policy.attempts), message.message_id)
+            except ChatMigrated as exc:
+                log.info("chat %s migrated to %s", chat_id, exc.new_chat_id)
+                async with self.db.session() as session:
+                    await chats.migrate(session, chat_id, exc.new_chat_id)
+                chat_id = exc.new_chat_id
+            except Forbidden as exc:
+                return Outcome(deliveries.BLOCKED, policy.attempts, error=f"403 {exc}")
+            except BadRequest as exc:
+                if "chat not found" in str(exc).lower():
+                    return Outcome(deliveries.BLOCKED, policy.attempts, error=f"400 {exc}")
+                log.error("reminder %s refused: %s", job.delivery_id, exc)
+                return Outcome(deliveries.FAILED, policy.attempts, error=f"400 {exc}")
+            except TelegramError as exc:
+                log.warning("reminder %s to chat %s failed: %s", job.delivery_id, chat_id, exc)
+                return Outcome(deliveries.FAILED, policy.attempts, error=str(exc))
+        return Outcome(deliveries.FAILED, policy.attempts, error="migrated too often")
+
+    async def _record(self, job: Job, outcome: Outcome) -> None:
+        async with self.db.session() as session:
+            await deliveries.finish(
+                session,
+                job.delivery_id,
+                status=outcome.status,
+                attempts=outcome.attempts,
+                now=self.clock(),
+                message_id=outcome.message_id,
+                error=outcome.error,
+            )
+            if outcome.status == deliveries.BLOCKED:
+                row = await deliveries.get(session, job.delivery_id)
+                chat_id = row.chat_id if row else job.chat_id
+                log.info(
+                    "chat %s cannot be reached (%s): left alone until /start",
+                    chat_id,
+                    outcome.error,
+                )
+                await chats.mark_blocked(session, chat_id)
+                await deliveries.cancel_scheduled(session, chat_id)
+
+    async def shutdown(self, wait_seconds: float = 10.0) -> None:
+        """Stop claiming, let sends in flight finish for up to `wait_seconds`, release the lease.
+
+        Sends cut off here stay pending and are taken over by the next leader at once, since
+        the heartbeat is released too."""
+        async with self._lock:
+            self._closed = True
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=wait_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            async with self.db.session() as session:
+                await leases.release(session, self.worker_key)
+        except Exception:
+            log.exception("could not release the leader lease")
+        self.is_leader = False
+
+
+def from_settings(bot: Bot, settings: Settings, db: Database, clock: Clock) -> Dispatcher:
+    lease = max(settings.leader_lease_seconds, 2 * settings.tick_seconds + 1)
+    return Dispatcher(
+        db,
+        bot,
+        grace=timedelta(minutes=settings.grace_minutes),
+        clock=clock,
+        lease=timedelta(seconds=lease),
+        concurrency=settings.send_concurrency,
+    )
+
+
+def get(app: Application[Any, Any, Any, Any, Any, Any]) -> Dispatcher:
+    return app.bot_data["dispatcher"]  # type: ignore[no-any-return]
+
+
+async def tick_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The JobQueue callback: one tick at the services clock's now."""
+    try:
+        await get(context.application).tick(services(context).clock())
+    except Exception:  # a database hiccup must not stop the next tick
+        log.exception("dispatcher tick failed")
+
+
+def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Start ticking every TICK_SECONDS once the application runs."""
+    assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    interval = services_of(app).settings.tick_seconds
+    app.job_queue.run_repeating(
+        tick_job,
+        interval=interval,
+        first=0,
+        name="dispatcher",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+
+
+def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    return app.bot_data["services"]  # type: ignore[no-any-return]
+
+
+async def shutdown(
+    app: Application[Any, Any, Any, Any, Any, Any], wait_seconds: float = 10
+) -> None:
+    await get(app).shutdown(wait_seconds)

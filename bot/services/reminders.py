@@ -1,0 +1,231 @@
+"""Reminder messages and what their buttons do: plain functions, callable without Telegram.
+
+Button data is compact, versioned and strictly parsed ("r1:<action>:<delivery id>"); anything
+else, or data that does not belong to the message it came from, is answered politely and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from babel.dates import format_datetime
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.content.loader import get_catalogue
+from bot.content.models import Catalogue, Routine
+from bot.content.render import render_routine
+from bot.content.routines import pick_routine
+from bot.i18n import LANGUAGES, t
+from bot.scheduling.timemath import local_date, local_day_bounds, next_due, zone
+from bot.storage import chats, completions, deliveries
+from bot.storage.db import Database
+from bot.storage.models import Chat, Delivery
+
+SNOOZE_MINUTES = 10
+RECENT = 5
+CALLBACK_PREFIX = "r1:"
+_CALLBACK_RE = re.compile(r"^r1:([dlas]):([1-9][0-9]{0,17})$")
+DONE, LATER, ANOTHER, SKIP = "d", "l", "a", "s"
+
+
+def callback_data(action: str, delivery_id: int) -> str:
+    data = f"{CALLBACK_PREFIX}{action}:{delivery_id}"
+    assert _CALLBACK_RE.match(data), data
+    return data
+
+
+def parse_callback(data: object) -> tuple[str, int] | None:
+    """(action, delivery id) from a button's data, or None for anything we did not make."""
+    if not isinstance(data, str):
+        return None
+    match = _CALLBACK_RE.match(data)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def keyboard(delivery_id: int, lang: str, *, snoozable: bool = True) -> InlineKeyboardMarkup:
+    """Done / 10 minutes later / Another exercise / Skip today ("later" only once)."""
+
+    def button(action: str, key: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(t(lang, key), callback_data=callback_data(action, delivery_id))
+
+    first = [button(DONE, "reminder.button.done")]
+    if snoozable:
+        first.append(button(LATER, "reminder.button.later"))
+    second = [button(ANOTHER, "reminder.button.another"), button(SKIP, "reminder.button.skip")]
+    return InlineKeyboardMarkup([first, second])
+
+
+def reminder_text(
+    routine_id: str | None,
+    lang: str,
+    *,
+    kind: str = deliveries.REMINDER,
+    status: str | None = None,
+    catalogue: Catalogue | None = None,
+) -> str:
+    """The routine as Telegram HTML, with a header for a snooze and a status line after."""
+    catalogue = catalogue or get_catalogue()
+    lang = lang if lang in LANGUAGES else "en"
+    try:
+        routine = catalogue.routine(routine_id or "")
+    except KeyError:  # the catalogue changed since the row was written
+        routine = catalogue.routines[0]
+    parts = [render_routine(routine, lang, catalogue)]
+    if kind == deliveries.SNOOZE:
+        parts.insert(0, t(lang, "reminder.snooze_header"))
+    if status:
+        parts.append(status)
+    return "\n\n".join(parts)
+
+
+def choose_routine(
+    catalogue: Catalogue, place: str, recent: Sequence[str], rng: random.Random
+) -> Routine:
+    """A routine for the place, not among the recent ones where the catalogue allows; any
+    place's routines when the place has none."""
+    try:
+        return pick_routine(catalogue, place, recent, rng)
+    except LookupError:
+        fresh = [r for r in catalogue.routines if r.id not in recent[:RECENT]]
+        return rng.choice(sorted(fresh or catalogue.routines, key=lambda r: r.id))
+
+
+def chat_next_due(chat: Chat, after: datetime) -> datetime | None:
+    """The chat's first slot after `after`, or None if it wants or can get no reminders."""
+    if not chat.active or chat.blocked:
+        return None
+    return next_due(
+        times=chat.times,
+        days=chat.days,
+        tz_name=chat.timezone,
+        after=after,
+        paused_until=chat.paused_until,
+    )
+
+
+@dataclass(frozen=True)
+class PressResult:
+    """What the handler does: answer the press, and maybe edit the message."""
+
+    answer: str
+    text: str | None = None
+    keyboard: InlineKeyboardMarkup | None = None
+    edit: bool = False
+
+
+def _stale(lang: str) -> PressResult:
+    return PressResult(answer=t(lang, "reminder.answer.stale"))
+
+
+def _belongs(delivery: Delivery | None, chat_id: int, message_id: int | None) -> bool:
+    """The data points at a reminder shown in this very message (not forged, not foreign)."""
+    if delivery is None or delivery.chat_id != chat_id:
+        return False
+    if delivery.message_id is None:  # pressed before the send was recorded
+        return delivery.status == deliveries.PENDING
+    return delivery.message_id == message_id
+
+
+async def press(
+    db: Database,
+    data: object,
+    *,
+    chat_id: int,
+    message_id: int | None,
+    user_id: int,
+    private: bool,
+    now: datetime,
+    fallback_lang: str = "en",
+    rng: random.Random | None = None,
+    catalogue: Catalogue | None = None,
+) -> PressResult:
+    """Apply a reminder button press; never raises for bad or stale data."""
+    parsed = parse_callback(data)
+    if parsed is None:
+        return _stale(fallback_lang)
+    action, delivery_id = parsed
+    catalogue = catalogue or get_catalogue()
+    async with db.session() as session:
+        delivery = await deliveries.get_for_update(session, delivery_id)
+        chat = await chats.get_for_update(session, chat_id)
+        if chat is None or not _belongs(delivery, chat_id, message_id):
+            return _stale(chat.language if chat else fallback_lang)
+        assert delivery is not None
+        lang = chat.language
+
+        def text(status: str | None) -> str:
+            return reminder_text(
+                delivery.routine_id, lang, kind=delivery.kind, status=status, catalogue=catalogue
+            )
+
+        if action == DONE:
+            recorded = await completions.record(
+                session,
+                chat_id=chat_id,
+                user_id=user_id,
+                now=now,
+                source="reminder",
+                delivery_id=delivery.id,
+            )
+            if not recorded:
+                return PressResult(answer=t(lang, "reminder.answer.already_done"))
+            if not private:  # others in the group may still want to press Done
+                return PressResult(answer=t(lang, "reminder.answer.done"))
+            return PressResult(
+                answer=t(lang, "reminder.answer.done"),
+                text=text(t(lang, "reminder.status.done")),
+                edit=True,
+            )
+
+        if action == LATER:
+            due = now + timedelta(minutes=SNOOZE_MINUTES)
+            snooze = None
+            if delivery.kind == deliveries.REMINDER:
+                snooze = await deliveries.add_snooze(session, delivery, due)
+            if snooze is None:
+                return PressResult(answer=t(lang, "reminder.answer.already_snoozed"))
+            local = due.astimezone(zone(chat.timezone)).strftime("%H:%M")
+            return PressResult(
+                answer=t(lang, "reminder.answer.snoozed"),
+                text=text(t(lang, "reminder.status.snoozed", time=local)),
+                edit=True,
+            )
+
+        if action == ANOTHER:
+            recent = (await deliveries.recent_routines(session, [chat_id], RECENT)).get(chat_id, [])
+            current = delivery.routine_id or ""
+            rng = rng or random.Random()
+            routine = choose_routine(catalogue, chat.place, [current, *recent], rng)
+            delivery.routine_id = routine.id
+            return PressResult(
+                answer=t(lang, "reminder.answer.another"),
+                text=text(None),
+                keyboard=keyboard(
+                    delivery.id, lang, snoozable=delivery.kind == deliveries.REMINDER
+                ),
+                edit=True,
+            )
+
+        # SKIP: nothing more today, in the chat's own calendar.
+        locked = chat
+        _, day_end = local_day_bounds(local_date(now, locked.timezone), locked.timezone)
+        locked.next_due_at = chat_next_due(locked, day_end - timedelta(microseconds=1))
+        await deliveries.cancel_scheduled(session, chat_id)
+        if locked.next_due_at is None:
+            status = t(lang, "reminder.status.skipped_none")
+        else:
+            local_next = locked.next_due_at.astimezone(zone(locked.timezone))
+            when = format_datetime(local_next, "EEEE d MMMM HH:mm", locale=lang)
+            status = t(lang, "reminder.status.skipped", when=when)
+        return PressResult(answer=t(lang, "reminder.answer.skipped"), text=text(status), edit=True)
+
+
+async def move_chat(db: Database, old_id: int, new_id: int) -> bool:
+    """A group became a supergroup: its subscription and history follow it to the new id."""
+    async with db.session() as session:
+        return await chats.migrate(session, old_id, new_id)

@@ -1,0 +1,205 @@
+"""Queries on deliveries: claiming due work, recording what Telegram answered.
+
+A delivery row is written before its message is sent, in the same transaction that moves the
+chat's next due moment on, and is unique per chat, slot and kind; a slot therefore produces at
+most one row however often ticks repeat or race. Claims use FOR UPDATE SKIP LOCKED on
+PostgreSQL so concurrent workers take disjoint rows; SQLite has a single writer anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.leases import live_workers, upsert
+from bot.storage.models import Chat, Delivery
+
+REMINDER = "reminder"
+SNOOZE = "snooze"
+
+SCHEDULED = "scheduled"
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+BLOCKED = "blocked"
+EXPIRED = "expired"
+CANCELLED = "cancelled"
+
+
+async def get(session: AsyncSession, delivery_id: int) -> Delivery | None:
+    return await session.get(Delivery, delivery_id)
+
+
+async def get_for_update(session: AsyncSession, delivery_id: int) -> Delivery | None:
+    stmt = select(Delivery).where(Delivery.id == delivery_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def claim_due_chats(session: AsyncSession, now: datetime, limit: int) -> Sequence[Chat]:
+    """Chats whose next reminder is due, oldest first, locked for this transaction."""
+    stmt = (
+        select(Chat)
+        .where(Chat.next_due_at <= now)
+        .order_by(Chat.next_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def recent_routines(
+    session: AsyncSession, chat_ids: Sequence[int], limit: int = 5
+) -> dict[int, list[str]]:
+    """The routines of each chat's latest `limit` reminders, most recent first."""
+    if not chat_ids:
+        return {}
+    ranked = (
+        select(
+            Delivery.chat_id,
+            Delivery.routine_id,
+            func.row_number()
+            .over(partition_by=Delivery.chat_id, order_by=Delivery.slot_at.desc())
+            .label("rank"),
+        )
+        .where(
+            Delivery.chat_id.in_(chat_ids),
+            Delivery.kind == REMINDER,
+            Delivery.routine_id.is_not(None),
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.chat_id, ranked.c.routine_id)
+        .where(ranked.c.rank <= limit)
+        .order_by(ranked.c.chat_id, ranked.c.rank)
+    )
+    result: dict[int, list[str]] = {}
+    for chat_id, routine_id in rows:
+        result.setdefault(chat_id, []).append(routine_id)
+    return result
+
+
+async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> Sequence[Delivery]:
+    """Insert delivery rows, silently leaving out those whose (chat, slot, kind) exists."""
+    if not rows:
+        return []
+    stmt = (
+        upsert(session, Delivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["chat_id", "slot_at", "kind"])
+        .returning(Delivery)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+def _claimed(stmt: Any, worker: str) -> Any:
+    return stmt.values(status=PENDING, claimed_by=worker).returning(Delivery)
+
+
+async def claim_scheduled(
+    session: AsyncSession, worker: str, now: datetime, oldest: datetime, limit: int
+) -> Sequence[Delivery]:
+    """Snoozes whose time has come (and is not older than `oldest`), now pending for us."""
+    ids = (
+        select(Delivery.id)
+        .where(Delivery.status == SCHEDULED, Delivery.due_at <= now, Delivery.due_at >= oldest)
+        .order_by(Delivery.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == SCHEDULED)
+    return (await session.execute(_claimed(stmt, worker))).scalars().all()
+
+
+def _orphan(now: datetime) -> Any:
+    return or_(Delivery.claimed_by.is_(None), Delivery.claimed_by.not_in(live_workers(now)))
+
+
+async def claim_orphans(
+    session: AsyncSession, worker: str, now: datetime, oldest: datetime, limit: int
+) -> Sequence[Delivery]:
+    """Pending rows whose worker died between writing them and recording the answer.
+
+    A worker renews its heartbeat while it lives, so rows it is still sending are left alone;
+    only rows of workers that stopped renewing are taken over.
+    """
+    ids = (
+        select(Delivery.id)
+        .where(Delivery.status == PENDING, Delivery.due_at >= oldest, _orphan(now))
+        .order_by(Delivery.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING, _orphan(now))
+    return (await session.execute(_claimed(stmt, worker))).scalars().all()
+
+
+async def expire_stale(session: AsyncSession, now: datetime, oldest: datetime) -> int:
+    """Give up on snoozes and orphaned sends older than the grace window: late is worse than
+    never for a one-minute break."""
+    stale = Delivery.due_at < oldest
+    scheduled = await session.execute(
+        update(Delivery).where(Delivery.status == SCHEDULED, stale).values(status=EXPIRED)
+    )
+    orphans = await session.execute(
+        update(Delivery)
+        .where(Delivery.status == PENDING, stale, _orphan(now))
+        .values(status=EXPIRED)
+    )
+    return int(scheduled.rowcount or 0) + int(orphans.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def finish(
+    session: AsyncSession,
+    delivery_id: int,
+    *,
+    status: str,
+    attempts: int,
+    now: datetime,
+    message_id: int | None = None,
+    error: str | None = None,
+) -> None:
+    """Record Telegram's final answer for a delivery."""
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": Delivery.attempts + attempts,
+        "error": error[:200] if error else None,
+    }
+    if message_id is not None:
+        values["message_id"] = message_id
+        values["sent_at"] = now
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def add_snooze(
+    session: AsyncSession, original: Delivery, due_at: datetime
+) -> Delivery | None:
+    """A one-off re-send of `original` at `due_at`; None if this slot was snoozed before."""
+    [row] = await insert_new(
+        session,
+        [
+            {
+                "chat_id": original.chat_id,
+                "slot_at": original.slot_at,
+                "due_at": due_at,
+                "kind": SNOOZE,
+                "routine_id": original.routine_id,
+                "status": SCHEDULED,
+                "attempts": 0,
+            }
+        ],
+    ) or [None]
+    return row
+
+
+async def cancel_scheduled(session: AsyncSession, chat_id: int) -> None:
+    """Drop a chat's waiting snoozes (skip today, blocked)."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.chat_id == chat_id, Delivery.status == SCHEDULED)
+        .values(status=CANCELLED)
+    )
