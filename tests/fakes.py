@@ -28,6 +28,19 @@ TOKEN = "123456789:AAHfakefakefakefakefakefakefakefake"
 class Call:
     method: str
     params: dict[str, Any]
+    failed: bool = False
+
+
+@dataclass
+class Scripted:
+    """An error answer the fake gives instead of its normal one (see RecordingRequest.fail)."""
+
+    method: str
+    code: int = 0
+    description: str = ""
+    chat_id: int | None = None
+    parameters: dict[str, Any] | None = None
+    exception: BaseException | None = None
 
 
 @dataclass
@@ -37,6 +50,7 @@ class RecordingRequest(BaseRequest):
 
     calls: list[Call] = field(default_factory=list)
     now: int = 1_700_000_000
+    script: list[Scripted] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def initialize(self) -> None:
@@ -48,6 +62,41 @@ class RecordingRequest(BaseRequest):
     @property
     def read_timeout(self) -> float | None:
         return 1.0
+
+    def fail(
+        self,
+        method: str,
+        code: int = 0,
+        description: str = "",
+        *,
+        chat_id: int | None = None,
+        parameters: dict[str, Any] | None = None,
+        exception: BaseException | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` matching calls with an error (or raise `exception`, as a
+        broken connection would) instead of succeeding."""
+        for _ in range(times):
+            self.script.append(Scripted(method, code, description, chat_id, parameters, exception))
+
+    def delivered(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """sendMessage calls that succeeded."""
+        return [
+            c.params
+            for c in self.calls
+            if c.method == "sendMessage"
+            and not c.failed
+            and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+        ]
+
+    def _scripted(self, method: str, params: dict[str, Any]) -> Scripted | None:
+        for index, scripted in enumerate(self.script):
+            chat = params.get("chat_id")
+            if scripted.method == method and (
+                scripted.chat_id is None or (chat is not None and int(chat) == scripted.chat_id)
+            ):
+                return self.script.pop(index)
+        return None
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -85,6 +134,19 @@ class RecordingRequest(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(api_method, params))
+        scripted = self._scripted(api_method, params)
+        if scripted is not None:
+            self.calls[-1].failed = True
+            if scripted.exception is not None:
+                raise scripted.exception
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": scripted.code,
+                "description": scripted.description,
+            }
+            if scripted.parameters:
+                body["parameters"] = scripted.parameters
+            return scripted.code, json.dumps(body).encode()
         result: Any = True
         try:
             if api_method == "getMe":

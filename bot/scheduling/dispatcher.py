@@ -39,6 +39,7 @@ from bot.config import Settings
 from bot.content.loader import get_catalogue
 from bot.content.models import Catalogue
 from bot.context import Clock, Services, services, system_clock
+from bot.scheduling.timemath import as_utc
 from bot.sending import SendPolicy
 from bot.services.reminders import chat_next_due, choose_routine, keyboard, reminder_text
 from bot.storage import chats, deliveries, leases
@@ -62,10 +63,10 @@ class Plan:
 def plan(chat: Chat, now: datetime, grace: timedelta) -> Plan:
     """Pure: the latest due slot within the grace window is sent, older ones are skipped (a
     restart after hours must not flood anyone), and the next slot after it becomes due."""
-    slot = chat.next_due_at
-    if slot is None or not chat.active or chat.blocked or not chat.times:
+    if chat.next_due_at is None or not chat.active or chat.blocked or not chat.times:
         return Plan(None, None)
-    if chat.paused_until is not None and slot < chat.paused_until:
+    slot: datetime | None = as_utc(chat.next_due_at)
+    if chat.paused_until is not None and slot < as_utc(chat.paused_until):
         slot = chat_next_due(chat, slot)
     skipped = 0
     cutoff = now - grace
@@ -229,7 +230,7 @@ class Dispatcher:
 
     @staticmethod
     def _job(row: Delivery, lang: str) -> Job:
-        return Job(row.id, row.chat_id, row.kind, row.routine_id, row.due_at, lang)
+        return Job(row.id, row.chat_id, row.kind, row.routine_id, as_utc(row.due_at), lang)
 
     async def _claim_chats(
         self, now: datetime, limit: int, report: TickReport

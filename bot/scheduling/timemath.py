@@ -87,3 +87,8 @@ def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
 
 def local_date(instant: datetime, tz_name: str) -> date:
     return instant.astimezone(zone(tz_name)).date()
+
+
+def as_utc(instant: datetime) -> datetime:
+    """An aware UTC instant: SQLite hands back stored UTC datetimes without tzinfo."""
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)

@@ -21,7 +21,7 @@ from bot.content.models import Catalogue, Routine
 from bot.content.render import render_routine
 from bot.content.routines import pick_routine
 from bot.i18n import LANGUAGES, t
-from bot.scheduling.timemath import local_date, local_day_bounds, next_due, zone
+from bot.scheduling.timemath import as_utc, local_date, local_day_bounds, next_due, zone
 from bot.storage import chats, completions, deliveries
 from bot.storage.db import Database
 from bot.storage.models import Chat, Delivery
@@ -104,7 +104,7 @@ def chat_next_due(chat: Chat, after: datetime) -> datetime | None:
         days=chat.days,
         tz_name=chat.timezone,
         after=after,
-        paused_until=chat.paused_until,
+        paused_until=as_utc(chat.paused_until) if chat.paused_until else None,
     )
 
 

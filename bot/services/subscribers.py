@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from bot.scheduling.defaults import default_times
-from bot.scheduling.timemath import next_due
+from bot.scheduling.timemath import as_utc, next_due
 from bot.storage import chats
 from bot.storage.db import Database
 from bot.storage.models import WORKDAYS, Chat
@@ -33,6 +33,13 @@ async def register(
         if chat is not None:
             if chat.blocked:
                 chat.blocked = False
+                chat.next_due_at = next_due(
+                    times=chat.times,
+                    days=chat.days,
+                    tz_name=chat.timezone,
+                    after=now,
+                    paused_until=as_utc(chat.paused_until) if chat.paused_until else None,
+                )
             return Registration(chat, created=False)
     times = default_times(chat_id)
     timezone = "Europe/Amsterdam" if language == "nl" else "UTC"

@@ -1,0 +1,402 @@
+"""The reminder tick through the real Application and a fake Bot API: on time, exactly once,
+grace window, recovery after a crash, DST, rotation, pause, and Telegram's error answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from telegram.error import TimedOut
+
+from bot.scheduling.dispatcher import Dispatcher
+from bot.services.subscribers import register
+from bot.storage import deliveries
+from bot.storage.db import Database
+from tests.conftest import FakeClock
+from tests.fakes import RecordingRequest
+from tests.reminder_kit import (
+    FakeSleep,
+    add_chat,
+    all_deliveries,
+    get_chat,
+    make_app,
+    make_dispatcher,
+    run,
+)
+
+# 2026-11-23 is a Monday; Amsterdam is UTC+1, so 10:00 local is 09:00 UTC.
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sleep(clock: FakeClock) -> FakeSleep:
+    return FakeSleep(clock)
+
+
+@pytest.fixture
+async def app(
+    settings: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest, sleep: FakeSleep
+) -> AsyncIterator[Any]:
+    application = make_app(settings, db, clock, fake_request, sleep)
+    async with application:
+        yield application
+
+
+@pytest.fixture
+def dispatcher(app: Any, db: Database, clock: FakeClock) -> Dispatcher:
+    return make_dispatcher(app, db, clock)
+
+
+async def test_a_due_chat_gets_one_reminder_with_steps_and_buttons(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    await add_chat(db, 2, next_due_at=T0 + timedelta(minutes=1))
+    report = await run(dispatcher, T0 + timedelta(seconds=2))
+    assert report.reminders == 1
+    [sent] = fake_request.delivered()
+    assert int(sent["chat_id"]) == 1
+    assert "1." in sent["text"] and "<b>" in sent["text"]
+    buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["callback_data"].split(":")[1] for b in buttons] == ["d", "l", "a", "s"]
+    [row] = await all_deliveries(db, 1)
+    assert (row.status, row.attempts, row.slot_at) == ("sent", 1, T0)
+    assert row.message_id is not None and row.routine_id
+    chat = await get_chat(db, 1)
+    assert chat is not None and chat.next_due_at == datetime(2026, 11, 23, 12, 30, tzinfo=UTC)
+    # Ticking again, however often, sends nothing more.
+    for seconds in (3, 5, 30, 60):
+        await run(dispatcher, T0 + timedelta(seconds=seconds))
+    assert len(fake_request.delivered(1)) == 1
+
+
+async def test_concurrent_ticks_in_one_process_send_each_slot_once(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest
+) -> None:
+    for chat_id in range(1, 41):
+        await add_chat(db, chat_id, next_due_at=T0 - timedelta(seconds=chat_id))
+    now = T0 + timedelta(seconds=1)
+    await asyncio.gather(*(dispatcher.tick(now) for _ in range(5)))
+    await dispatcher.drain()
+    assert sorted(int(p["chat_id"]) for p in fake_request.delivered()) == list(range(1, 41))
+
+
+async def test_two_workers_on_two_engines_send_each_slot_once(
+    app: Any, db: Database, database_url: str, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    """Row claims (SKIP LOCKED on PostgreSQL) plus the unique delivery row, without a leader."""
+    for chat_id in range(1, 61):
+        await add_chat(db, chat_id, next_due_at=T0 - timedelta(seconds=chat_id % 7))
+    other_db = Database(database_url)
+    try:
+        first = make_dispatcher(app, db, clock, use_leader=False, batch_size=7)
+        second = make_dispatcher(app, other_db, clock, use_leader=False, batch_size=7)
+        now = T0 + timedelta(seconds=1)
+        await asyncio.gather(first.tick(now), second.tick(now), first.tick(now), second.tick(now))
+        await asyncio.gather(first.drain(), second.drain())
+    finally:
+        await other_db.dispose()
+    assert sorted(int(p["chat_id"]) for p in fake_request.delivered()) == list(range(1, 61))
+    assert len(await all_deliveries(db)) == 60
+
+
+async def test_a_missed_slot_within_the_grace_window_is_sent_once_older_ones_are_skipped(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest
+) -> None:
+    restart = T0 + timedelta(minutes=25)
+    # 10:10 local, 15 minutes before the restart: sent.
+    await add_chat(db, 1, next_due_at=T0 + timedelta(minutes=10), times=["10:10", "14:00"])
+    await add_chat(db, 2, next_due_at=T0)  # 10:00, 25 minutes before: skipped
+    await add_chat(db, 3, next_due_at=T0 - timedelta(days=3))  # down for days: no flood
+    report = await run(dispatcher, restart)
+    assert [int(p["chat_id"]) for p in fake_request.delivered()] == [1]
+    assert report.skipped == 2
+    chat2, chat3 = await get_chat(db, 2), await get_chat(db, 3)
+    assert chat2 is not None and chat3 is not None
+    assert chat2.next_due_at == datetime(2026, 11, 23, 12, 30, tzinfo=UTC)
+    assert chat3.next_due_at == datetime(2026, 11, 23, 12, 30, tzinfo=UTC)
+    await run(dispatcher, restart + timedelta(minutes=1))
+    assert len(fake_request.delivered()) == 1
+
+
+async def test_only_the_latest_of_several_missed_slots_is_sent(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest
+) -> None:
+    await add_chat(db, 1, next_due_at=T0, times=["10:00", "10:05", "10:10"])
+    await run(dispatcher, T0 + timedelta(minutes=12))
+    [row] = await all_deliveries(db, 1)
+    assert row.slot_at == T0 + timedelta(minutes=10)
+    assert len(fake_request.delivered()) == 1
+
+
+async def _walk(dispatcher: Dispatcher, db: Database, chat_id: int, until: datetime) -> list:
+    """Tick a few seconds after each due moment until `until`; the slots that were sent."""
+    while True:
+        chat = await get_chat(db, chat_id)
+        assert chat is not None
+        if chat.next_due_at is None or chat.next_due_at > until:
+            break
+        due = chat.next_due_at
+        await run(dispatcher, due + timedelta(seconds=3))
+        # A tick in the middle of a repeated (fold) hour must not fire again.
+        await run(dispatcher, due + timedelta(minutes=61))
+    return [row.slot_at for row in await all_deliveries(db, chat_id)]
+
+
+async def test_dst_in_amsterdam_gap_and_fold_fire_once(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest
+) -> None:
+    # Spring forward 2026-03-29 02:00 -> 03:00; fall back 2026-10-25 03:00 -> 02:00.
+    start = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+    await add_chat(db, 1, next_due_at=datetime(2026, 3, 28, 1, 30, tzinfo=UTC), times=["02:30"])
+    sent = await _walk(dispatcher, db, 1, start + timedelta(days=3))
+    assert sent == [
+        datetime(2026, 3, 28, 1, 30, tzinfo=UTC),  # 02:30 CET
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # 02:30 does not exist: 03:30 CEST
+        datetime(2026, 3, 30, 0, 30, tzinfo=UTC),  # 02:30 CEST
+    ]
+    await add_chat(db, 2, next_due_at=datetime(2026, 10, 24, 0, 30, tzinfo=UTC), times=["02:30"])
+    sent = await _walk(dispatcher, db, 2, datetime(2026, 10, 26, 12, 0, tzinfo=UTC))
+    assert sent == [
+        datetime(2026, 10, 24, 0, 30, tzinfo=UTC),  # 02:30 CEST
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # first 02:30 (CEST), not the second
+        datetime(2026, 10, 26, 1, 30, tzinfo=UTC),  # 02:30 CET
+    ]
+    # One message per delivery row: no slot was sent twice.
+    assert len(fake_request.delivered()) == len(await all_deliveries(db))
+
+
+async def test_dst_in_new_york_gap_and_fold_fire_once(dispatcher: Dispatcher, db: Database) -> None:
+    # Spring forward 2026-03-08 02:00 -> 03:00; fall back 2026-11-01 02:00 -> 01:00.
+    tz = "America/New_York"
+    await add_chat(
+        db, 1, next_due_at=datetime(2026, 3, 7, 6, 30, tzinfo=UTC), times=["01:30", "02:30"], tz=tz
+    )
+    sent = await _walk(dispatcher, db, 1, datetime(2026, 3, 9, 4, 0, tzinfo=UTC))
+    assert sent == [
+        datetime(2026, 3, 7, 6, 30, tzinfo=UTC),  # 01:30 EST
+        datetime(2026, 3, 7, 7, 30, tzinfo=UTC),  # 02:30 EST
+        datetime(2026, 3, 8, 6, 30, tzinfo=UTC),  # 01:30 EST
+        datetime(2026, 3, 8, 7, 30, tzinfo=UTC),  # 02:30 does not exist: 03:30 EDT
+    ]
+    await add_chat(
+        db, 2, next_due_at=datetime(2026, 11, 1, 5, 30, tzinfo=UTC), times=["01:30"], tz=tz
+    )
+    sent = await _walk(dispatcher, db, 2, datetime(2026, 11, 2, 12, 0, tzinfo=UTC))
+    assert sent == [
+        datetime(2026, 11, 1, 5, 30, tzinfo=UTC),  # first 01:30 (EDT); the EST one is skipped
+        datetime(2026, 11, 2, 6, 30, tzinfo=UTC),  # 01:30 EST
+    ]
+
+
+async def test_working_days_only(dispatcher: Dispatcher, db: Database) -> None:
+    # Friday 2026-11-27 15:30 local; the next workday slot is Monday 10:00.
+    await add_chat(db, 1, next_due_at=datetime(2026, 11, 27, 14, 30, tzinfo=UTC), days=0b0011111)
+    await run(dispatcher, datetime(2026, 11, 27, 14, 30, 5, tzinfo=UTC))
+    chat = await get_chat(db, 1)
+    assert chat is not None and chat.next_due_at == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+async def test_rotation_never_repeats_one_of_the_last_five(
+    dispatcher: Dispatcher, db: Database
+) -> None:
+    await add_chat(db, 1, next_due_at=T0, place="home", times=["10:00", "13:30", "15:30"])
+    await _walk(dispatcher, db, 1, T0 + timedelta(days=10))
+    routines = [row.routine_id for row in await all_deliveries(db, 1)]
+    assert len(routines) >= 30
+    for index in range(len(routines)):
+        window = routines[max(0, index - 5) : index]
+        assert routines[index] not in window, (index, routines)
+
+
+async def test_pause_sends_nothing_until_it_ends(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest
+) -> None:
+    # next_due_at still points into the pause (set before it): nothing is sent.
+    until = T0 + timedelta(days=2)
+    await add_chat(db, 1, next_due_at=T0, paused_until=until)
+    await run(dispatcher, T0 + timedelta(seconds=5))
+    assert fake_request.delivered() == []
+    chat = await get_chat(db, 1)
+    assert chat is not None and chat.next_due_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+async def test_a_crash_between_insert_and_send_is_recovered_once_by_the_next_worker(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    """Worker A writes the rows and dies before sending (kill -9). Worker B leaves them alone
+    while A's heartbeat is fresh (A might be sending), then sends each exactly once."""
+    for chat_id in (1, 2, 3):
+        await add_chat(db, chat_id, next_due_at=T0)
+    crashed = make_dispatcher(app, db, clock, worker_id="a")
+    crashed._spawn = lambda job: None  # type: ignore[method-assign]  # dies before sending
+    assert (await crashed.tick(T0 + timedelta(seconds=1))).reminders == 3
+    rows = await all_deliveries(db)
+    assert {r.status for r in rows} == {"pending"} and fake_request.delivered() == []
+
+    successor = make_dispatcher(app, db, clock, worker_id="b")
+    report = await run(successor, T0 + timedelta(seconds=6))
+    assert not report.leader and fake_request.delivered() == []
+    report = await run(successor, T0 + timedelta(seconds=22))  # A's lease has lapsed
+    assert report.leader and report.recovered == 3
+    assert sorted(int(p["chat_id"]) for p in fake_request.delivered()) == [1, 2, 3]
+    assert {r.status for r in await all_deliveries(db)} == {"sent"}
+    await run(successor, T0 + timedelta(seconds=40))
+    assert len(fake_request.delivered()) == 3
+
+
+async def test_a_live_workers_sends_in_flight_are_not_taken_over(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    slow = make_dispatcher(app, db, clock, worker_id="slow", use_leader=False)
+    slow._spawn = lambda job: None  # type: ignore[method-assign]  # still "sending"
+    await slow.tick(T0)
+    other = make_dispatcher(app, db, clock, worker_id="other", use_leader=False)
+    for seconds in (5, 10, 15, 20, 25, 30):
+        await slow.tick(T0 + timedelta(seconds=seconds))  # heartbeat renewed
+        await run(other, T0 + timedelta(seconds=seconds))
+    assert fake_request.delivered() == []
+
+
+async def test_orphans_older_than_the_grace_window_expire_unsent(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    crashed = make_dispatcher(app, db, clock, worker_id="a")
+    crashed._spawn = lambda job: None  # type: ignore[method-assign]
+    await crashed.tick(T0)
+    successor = make_dispatcher(app, db, clock, worker_id="b")
+    report = await run(successor, T0 + timedelta(minutes=21))
+    assert report.expired == 1 and fake_request.delivered() == []
+    [row] = await all_deliveries(db)
+    assert row.status == "expired"
+
+
+async def test_the_standby_takes_over_within_30_seconds_and_at_once_after_shutdown(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    active = make_dispatcher(app, db, clock, worker_id="active")
+    standby = make_dispatcher(app, db, clock, worker_id="standby")
+    assert (await active.tick(T0)).leader
+    assert not (await standby.tick(T0 + timedelta(seconds=5))).leader
+    await add_chat(db, 1, next_due_at=T0 + timedelta(seconds=10))
+    # The active one dies at T0 (it stops ticking); the standby keeps ticking every 5 s.
+    took_over = None
+    for seconds in range(10, 60, 5):
+        if (await run(standby, T0 + timedelta(seconds=seconds))).leader:
+            took_over = seconds
+            break
+    assert took_over is not None and took_over <= 30
+    assert len(fake_request.delivered(1)) == 1
+    # A clean shutdown hands over immediately.
+    await standby.shutdown()
+    assert (await active.tick(T0 + timedelta(seconds=took_over + 1))).leader
+
+
+async def test_403_blocks_the_chat_after_one_try_until_start(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest, clock: FakeClock
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    fake_request.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=1)
+    await run(dispatcher, T0 + timedelta(seconds=1))
+    chat = await get_chat(db, 1)
+    assert chat is not None and chat.blocked and chat.next_due_at is None
+    [row] = await all_deliveries(db, 1)
+    assert (row.status, row.attempts) == ("blocked", 1)
+    for days in range(1, 4):
+        await run(dispatcher, T0 + timedelta(days=days))
+    assert len(fake_request.sent()) == 1  # tried once, then left alone
+    registration = await register(
+        db, 1, chat_type="private", language="en", now=T0 + timedelta(days=4)
+    )
+    assert not registration.chat.blocked
+    chat = await get_chat(db, 1)
+    assert chat is not None and not chat.blocked
+    assert chat.next_due_at == datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
+
+
+async def test_400_chat_not_found_blocks_too(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    fake_request.fail("sendMessage", 400, "Bad Request: chat not found")
+    await run(dispatcher, T0)
+    chat = await get_chat(db, 1)
+    assert chat is not None and chat.blocked
+
+
+async def test_429_waits_retry_after_and_delivers(
+    dispatcher: Dispatcher,
+    db: Database,
+    fake_request: RecordingRequest,
+    sleep: FakeSleep,
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    fake_request.fail(
+        "sendMessage", 429, "Too Many Requests: retry after 7", parameters={"retry_after": 7}
+    )
+    await run(dispatcher, T0)
+    assert len(fake_request.sent()) == 2 and len(fake_request.delivered()) == 1
+    assert sleep.waits == [pytest.approx(7.1)]
+    [row] = await all_deliveries(db, 1)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
+async def test_5xx_and_timeouts_retry_with_growing_backoff(
+    dispatcher: Dispatcher,
+    db: Database,
+    fake_request: RecordingRequest,
+    sleep: FakeSleep,
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    fake_request.fail("sendMessage", 502, "Bad Gateway", times=2)
+    fake_request.fail("sendMessage", 500, "Internal Server Error")
+    fake_request.fail("sendMessage", exception=TimedOut())
+    await run(dispatcher, T0)
+    assert len(fake_request.delivered()) == 1
+    assert len(sleep.waits) == 4
+    assert sleep.waits == sorted(sleep.waits) and sleep.waits[-1] > 2 * sleep.waits[0]
+    [row] = await all_deliveries(db, 1)
+    assert (row.status, row.attempts) == ("sent", 5)
+
+
+async def test_5xx_retries_stop_when_the_grace_window_ends(
+    dispatcher: Dispatcher,
+    db: Database,
+    fake_request: RecordingRequest,
+    sleep: FakeSleep,
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    fake_request.fail("sendMessage", 500, "Internal Server Error", times=1000)
+    await run(dispatcher, T0)
+    assert fake_request.delivered() == []
+    assert sum(sleep.waits) <= 20 * 60
+    assert 40 < len(fake_request.sent()) < 100
+    [row] = await all_deliveries(db, 1)
+    assert row.status == "failed" and row.error
+
+
+async def test_group_migration_keeps_the_subscription_under_the_new_id(
+    dispatcher: Dispatcher, db: Database, fake_request: RecordingRequest
+) -> None:
+    await add_chat(db, -100, next_due_at=T0, chat_type="group", times=["10:00", "14:00"])
+    fake_request.fail(
+        "sendMessage",
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        chat_id=-100,
+        parameters={"migrate_to_chat_id": -1001234},
+    )
+    await run(dispatcher, T0)
+    assert [int(p["chat_id"]) for p in fake_request.delivered()] == [-1001234]
+    assert await get_chat(db, -100) is None
+    moved = await get_chat(db, -1001234)
+    assert moved is not None
+    assert (moved.type, moved.times) == ("supergroup", ["10:00", "14:00"])
+    assert moved.next_due_at == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    [row] = await all_deliveries(db, -1001234)
+    assert row.status == deliveries.SENT
