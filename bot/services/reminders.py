@@ -29,13 +29,13 @@ from bot.storage.models import Chat, Delivery
 SNOOZE_MINUTES = 10
 RECENT = 5
 CALLBACK_PREFIX = "r1:"
-_CALLBACK_RE = re.compile(r"^r1:([dlas]):([1-9][0-9]{0,17})$")
+_CALLBACK_RE = re.compile(r"r1:([dlas]):([1-9][0-9]{0,17})")
 DONE, LATER, ANOTHER, SKIP = "d", "l", "a", "s"
 
 
 def callback_data(action: str, delivery_id: int) -> str:
     data = f"{CALLBACK_PREFIX}{action}:{delivery_id}"
-    assert _CALLBACK_RE.match(data), data
+    assert _CALLBACK_RE.fullmatch(data), data
     return data
 
 
@@ -43,7 +43,7 @@ def parse_callback(data: object) -> tuple[str, int] | None:
     """(action, delivery id) from a button's data, or None for anything we did not make."""
     if not isinstance(data, str):
         return None
-    match = _CALLBACK_RE.match(data)
+    match = _CALLBACK_RE.fullmatch(data)
     return (match.group(1), int(match.group(2))) if match else None
 
 
@@ -146,11 +146,12 @@ async def press(
 ) -> PressResult:
     """Apply a reminder button press; never raises for bad or stale data."""
     parsed = parse_callback(data)
-    if parsed is None:
-        return _stale(fallback_lang)
-    action, delivery_id = parsed
     catalogue = catalogue or get_catalogue()
     async with db.session() as session:
+        if parsed is None:
+            chat = await chats.get(session, chat_id)
+            return _stale(chat.language if chat else fallback_lang)
+        action, delivery_id = parsed
         delivery = await deliveries.get_for_update(session, delivery_id)
         chat = await chats.get_for_update(session, chat_id)
         if chat is None or not _belongs(delivery, chat_id, message_id):
