@@ -1,0 +1,66 @@
+"""Every reminder text and button the engine can produce is valid for Telegram."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot import telegram_html
+from bot.content.loader import get_catalogue
+from bot.i18n import LANGUAGES, t
+from bot.services.reminders import (
+    ANOTHER,
+    DONE,
+    LATER,
+    SKIP,
+    callback_data,
+    keyboard,
+    parse_callback,
+    reminder_text,
+)
+
+BIGGEST_ID = 10**18 - 1
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_routine_in_every_state_is_valid_html_within_limits(lang: str) -> None:
+    statuses = [
+        None,
+        t(lang, "reminder.status.done"),
+        t(lang, "reminder.status.snoozed", time="23:59"),
+        t(lang, "reminder.status.skipped", when="woensdag 30 december 23:59"),
+        t(lang, "reminder.status.skipped_none"),
+    ]
+    for routine in get_catalogue().routines:
+        for kind in ("reminder", "snooze"):
+            for status in statuses:
+                text = reminder_text(routine.id, lang, kind=kind, status=status)
+                telegram_html.check_message(text)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_buttons_fit_telegram(lang: str) -> None:
+    markup = keyboard(BIGGEST_ID, lang).to_dict()
+    buttons = [b for row in markup["inline_keyboard"] for b in row]
+    assert len(buttons) == 4
+    for button in buttons:
+        telegram_html.check_callback_data(button["callback_data"])
+        assert len(button["callback_data"].encode()) <= 64
+    assert len(json.dumps(markup)) < 1000
+
+
+def test_callback_data_round_trips() -> None:
+    for action in (DONE, LATER, ANOTHER, SKIP):
+        assert parse_callback(callback_data(action, BIGGEST_ID)) == (action, BIGGEST_ID)
+
+
+@pytest.mark.parametrize(
+    "data", [None, 5, b"r1:d:1", "", "r1:d:0", "r2:d:1", "r1:D:1", " r1:d:1", "r1:d:1 "]
+)
+def test_anything_else_is_refused(data: object) -> None:
+    assert parse_callback(data) is None
+
+
+def test_an_unknown_routine_still_renders() -> None:
+    telegram_html.check_message(reminder_text("no-longer-exists", "nl"))

@@ -1,0 +1,97 @@
+"""The rate limiter: per-chat pace, and which answers are retried for how long."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.sending import RateLimiter, SendPolicy, is_send
+from tests.conftest import FakeClock
+from tests.reminder_kit import FakeSleep, limiter
+
+
+def _setup(**kw: Any) -> tuple[RateLimiter, FakeSleep, FakeClock]:
+    clock = FakeClock()
+    sleep = FakeSleep(clock)
+    return limiter(clock, sleep, **kw), sleep, clock
+
+
+async def _call(rl: RateLimiter, chat_id: object, endpoint: str = "sendMessage", **kw: Any) -> Any:
+    async def ok(*_: Any, **__: Any) -> bool:
+        return True
+
+    return await rl.process_request(ok, (), {}, endpoint, {"chat_id": chat_id}, kw.get("policy"))
+
+
+async def test_private_chat_sends_are_paced_after_a_small_burst() -> None:
+    rl, sleep, _ = _setup(chat_burst=3, chat_interval=1.0)
+    for _ in range(6):
+        await _call(rl, 42)
+    assert sleep.waits == pytest.approx([1.0, 1.0, 1.0])
+
+
+async def test_other_chats_groups_and_non_sends_are_not_held_up_by_one_chat() -> None:
+    rl, sleep, _ = _setup(chat_burst=1)
+    await _call(rl, 42)
+    await _call(rl, 43)
+    await _call(rl, 42, "editMessageText")
+    await _call(rl, 42, "sendChatAction")
+    await _call(rl, -100, "sendMessage")  # groups: AIORateLimiter's 20 a minute
+    assert sleep.waits == []
+    await _call(rl, 42)
+    assert sleep.waits == pytest.approx([1.0])
+
+
+def test_is_send() -> None:
+    assert is_send("sendMessage") and is_send("sendPhoto") and is_send("copyMessage")
+    assert not is_send("sendChatAction") and not is_send("editMessageText")
+
+
+def _script(*answers: BaseException | None) -> Any:
+    remaining = list(answers)
+    calls: list[int] = []
+
+    async def callback(*_: Any, **__: Any) -> Any:
+        calls.append(1)
+        answer = remaining.pop(0) if remaining else None
+        if answer is not None:
+            raise answer
+        return {"ok": True}
+
+    callback.calls = calls  # type: ignore[attr-defined]
+    return callback
+
+
+async def test_429_waits_and_retries_within_the_budget() -> None:
+    rl, sleep, _ = _setup()
+    callback = _script(RetryAfter(3), RetryAfter(4))
+    policy = SendPolicy(60)
+    await rl.process_request(callback, (), {}, "sendMessage", {"chat_id": 5}, policy)
+    assert sleep.waits == pytest.approx([3.1, 4.1]) and policy.attempts == 3
+
+
+async def test_429_beyond_the_budget_is_raised() -> None:
+    rl, _, _ = _setup()
+    with pytest.raises(RetryAfter):
+        await rl.process_request(
+            _script(RetryAfter(30)), (), {}, "sendMessage", {"chat_id": 5}, SendPolicy(10)
+        )
+
+
+async def test_network_errors_back_off_exponentially() -> None:
+    rl, sleep, _ = _setup()
+    callback = _script(NetworkError("Bad Gateway"), TimedOut(), NetworkError("500"), None)
+    await rl.process_request(callback, (), {}, "sendMessage", {"chat_id": 5}, SendPolicy(600))
+    assert len(sleep.waits) == 3
+    assert 0.8 <= sleep.waits[0] <= 1.2 and 3.2 <= sleep.waits[2] <= 4.8
+
+
+@pytest.mark.parametrize("error", [Forbidden("blocked"), BadRequest("chat not found")])
+async def test_answers_are_not_retried(error: Exception) -> None:
+    rl, sleep, _ = _setup()
+    callback = _script(error)
+    with pytest.raises(type(error)):
+        await rl.process_request(callback, (), {}, "sendMessage", {"chat_id": 5}, None)
+    assert len(callback.calls) == 1 and sleep.waits == []
