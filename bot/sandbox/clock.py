@@ -31,3 +31,17 @@ class ManualClock:
 
     def set(self, timestamp: float) -> None:
         self.now = float(timestamp)
+
+
+class ScaledClock:
+    """Real time running `speed` times faster from the moment it is made (sandbox --speed)."""
+
+    def __init__(self, speed: float, start: float | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self._origin = time.time() if start is None else start
+        self._real_origin = time.monotonic()
+
+    def __call__(self) -> float:
+        return self._origin + (time.monotonic() - self._real_origin) * self.speed

@@ -34,7 +34,7 @@ from aiohttp import web
 
 from bot.telegram_html import Entity, utf16_len
 
-from .clock import Clock, ManualClock, system_clock
+from .clock import Clock, ManualClock, ScaledClock, system_clock
 from .faults import Fault, FaultPlan, ScriptedFault
 from .limits import FloodControl, FloodLimits, retry_after_seconds
 from .state import (
@@ -72,6 +72,7 @@ __all__ = [
     "Fault",
     "FloodLimits",
     "ManualClock",
+    "ScaledClock",
     "ScriptedFault",
     "ServerStats",
     "StoredMessage",
@@ -328,6 +329,7 @@ class BotAPIServer:
             status, body = 200, {"ok": True, "result": result}
         except ApiError as exc:
             status, body = exc.status, exc.to_json()
+        self._changed()  # wait_until conditions may depend on any call (e.g. confirmed updates)
         delay = self.faults.delay_for(name.lower())
         if delay:
             await asyncio.sleep(delay)  # the call is carried out; only the answer is late
@@ -471,10 +473,17 @@ class BotAPIServer:
         await asyncio.sleep(0)
         return message
 
-    async def press_button(self, user: User, message: StoredMessage, button: str) -> \
-            CallbackQueryRecord:
+    async def press_button(self, user: User, message: StoredMessage | int, button: str, *,
+                           chat: Chat | None = None) -> CallbackQueryRecord:
         """The user taps an inline button (by its text, or else its callback_data) on one of
-        the bot's messages; returns the query record, whose answer fields fill in later."""
+        the bot's messages (a StoredMessage, or a message id in `chat`, default the user's
+        private chat); returns the query record, whose answer fields fill in later."""
+        if isinstance(message, int):
+            where = chat or self._chats[user.id]
+            found = where.messages.get(message)
+            if found is None:
+                raise LookupError(f"no message {message} in chat {where.id}")
+            message = found
         chat = message.chat
         if chat.messages.get(message.message_id) is not message:
             raise LookupError(f"message {message.message_id} in chat {chat.id} no longer exists")
@@ -483,9 +492,9 @@ class BotAPIServer:
             kind = next(k for k in pressed if k != "text")
             raise ValueError(f"button {pressed['text']!r} is a {kind} button; pressing it sends "
                              "nothing to the bot")
-        self._player_chat(user, chat if chat.is_group else None)
         if chat.type == PRIVATE and chat.user is not user:
             raise ValueError("a user can only press buttons in their own private chat")
+        self._player_chat(user, chat if chat.is_group else None)
         record = CallbackQueryRecord(str(next(self._query_ids)), user, message,
                                      pressed["callback_data"], self.clock())
         self._queries[record.id] = record
@@ -616,8 +625,11 @@ class BotAPIServer:
     def _bot_sees(self, message: StoredMessage) -> bool:
         """Privacy mode: commands, replies to the bot and mentions of it get through."""
         text = message.text or ""
-        if message.chat.bot_status == "administrator" or text.startswith("/"):
+        if message.chat.bot_status == "administrator":
             return True
+        if text.startswith("/"):  # unless addressed to another bot: /start@other_bot
+            command = text.split(maxsplit=1)[0]
+            return "@" not in command or command.lower().endswith(f"@{self.bot.username}".lower())
         if message.reply_to is not None and message.reply_to.from_bot:
             return True
         return f"@{self.bot.username}".lower() in text.lower()
@@ -651,7 +663,6 @@ class BotAPIServer:
         self,
         chat: int | Chat | User,
         predicate: Callable[[StoredMessage], bool] | None = None,
-        *,
         timeout: float = 5.0,  # noqa: ASYNC109 - real seconds to wait for the bot, by design
     ) -> StoredMessage:
         """The oldest bot message in the chat not yet returned by this method that matches
@@ -929,7 +940,7 @@ class BotAPIServer:
         if known is None:
             raise bad_request("wrong file identifier/HTTP URL specified")
         if known.kind != kind:
-            raise bad_request(f"wrong type of the web page content; expected {kind}")
+            raise bad_request("type of file mismatch")
         return [known]
 
     def _store_upload(self, upload: Upload, kind: str) -> list[FileInfo]:
@@ -1077,6 +1088,7 @@ class BotAPIServer:
             if error is None:
                 if self._updates and self._updates[0] is update:
                     self._updates.popleft()
+                    self._changed()
             else:
                 hook.last_error_date = int(self.clock())
                 hook.last_error_message = error
@@ -1116,7 +1128,7 @@ class BotAPIServer:
             previous.set_result("conflict")  # Telegram ends the older request with 409
         offset = params.get_int("offset")
         limit = params.get_int("limit", 100) or 100
-        timeout = params.get_int("timeout", 0) or 0
+        timeout = params.get_float("timeout") or 0.0
         self._set_allowed_updates(params)
         if offset is not None:
             self._confirm(offset)

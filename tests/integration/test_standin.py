@@ -459,3 +459,73 @@ async def test_wait_for_message_reads_in_order_and_times_out(
     later = asyncio.create_task(server.wait_for_message(user, lambda m: "three" in m.content))
     await bot.send_message(user.id, "three")
     assert (await asyncio.wait_for(later, 5)).text == "three"
+
+
+async def test_ptb_application_polls_and_replies(server: BotAPIServer) -> None:
+    """The whole loop later end-to-end tests rely on: Application -> getUpdates -> handler ->
+    sendMessage -> a button press -> answerCallbackQuery, then a clean shutdown."""
+    from telegram import Update
+    from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Klaar", callback_data="done")]])
+        await update.effective_message.reply_html("<b>Welkom</b> bij Rekpauze",
+                                                  reply_markup=keyboard)
+
+    async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer("Goed zo")
+        await update.callback_query.edit_message_text("Gedaan ✅")
+
+    app = Application.builder().token(server.token).base_url(server.base_url).build()
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(done))
+    anke = server.add_user("Anke", language_code="nl")
+    async with app:
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=5, drop_pending_updates=True)
+        await app.start()
+        await server.send_text(anke, "/start")
+        welcome = await server.wait_for_message(anke)
+        assert welcome.text == "Welkom bij Rekpauze" and welcome.button_labels == ["Klaar"]
+        query = await server.press_button(anke, welcome, "Klaar")
+        assert (await server.wait_for_answer(query)).answer_text == "Goed zo"
+        await server.wait_until(lambda: welcome.text == "Gedaan ✅")
+        await app.updater.stop()
+        await app.stop()
+    assert server.pending_updates == 0
+    assert not [call for call in server.calls if not call.ok]
+
+
+async def test_replies_must_point_at_an_existing_message(bot: Bot, server: BotAPIServer,
+                                                         user: User) -> None:
+    asked = await server.send_text(user, "Welke oefening?")
+    answer = await bot.send_message(user.id, "Deze", reply_to_message_id=asked.message_id)
+    assert answer.reply_to_message is not None
+    assert answer.reply_to_message.text == "Welke oefening?"
+    with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
+        await bot.send_message(user.id, "x", reply_to_message_id=9999)
+    await bot.send_message(user.id, "x", reply_to_message_id=9999,
+                           allow_sending_without_reply=True)
+
+
+async def test_press_by_message_id_and_wait_until(bot: Bot, server: BotAPIServer,
+                                                  user: User) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Later", callback_data="snooze")]])
+    sent = await bot.send_message(user.id, "Rekpauze", reply_markup=keyboard)
+    query = await server.press_button(user, sent.message_id, "Later")
+    assert query.data == "snooze" and not query.answered
+    assert server.pending_updates == 2  # /start from the fixture, and the press
+    confirm = asyncio.create_task(bot.get_updates(offset=-1))
+    await server.wait_until(lambda: server.pending_updates == 1)
+    await confirm
+
+
+async def test_commands_for_other_bots_do_not_reach_this_one(bot: Bot,
+                                                             server: BotAPIServer) -> None:
+    anke = server.add_user("Anke")
+    group = server.add_group("Team", members=[anke])
+    await server.send_text(anke, "/start@some_other_bot", chat=group)
+    await server.send_text(anke, "/start", chat=group)
+    assert [u.message.text for u in await bot.get_updates()] == ["/start"]
