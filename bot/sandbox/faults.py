@@ -54,8 +54,9 @@ class Fault:
 
     @classmethod
     def drop_connection(cls, *, after_processing: bool = False) -> Fault:
-        return cls(status=0, description="connection dropped", drop=True,
-                   after_processing=after_processing)
+        return cls(
+            status=0, description="connection dropped", drop=True, after_processing=after_processing
+        )
 
 
 @dataclass
@@ -87,8 +88,9 @@ class FaultPlan:
     scripted: list[ScriptedFault] = field(default_factory=list)
     latency: dict[str | None, float] = field(default_factory=dict)
 
-    def add(self, fault: Fault, *, method: str | None, chat_id: int | None,
-            times: int) -> ScriptedFault:
+    def add(
+        self, fault: Fault, *, method: str | None, chat_id: int | None, times: int
+    ) -> ScriptedFault:
         if times < 1:
             raise ValueError("times must be at least 1")
         entry = ScriptedFault(fault, method.lower() if method else None, chat_id, times)

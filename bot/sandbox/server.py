@@ -90,15 +90,32 @@ _LANGUAGE_RE = re.compile(r"[a-z]{2}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-_CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note",
-    "upload_video_note",
-})
-_SCOPES = frozenset({
-    "default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
-    "chat_administrators", "chat_member",
-})
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
@@ -215,8 +232,7 @@ class BotAPIServer:
         self.max_stored_file_bytes = max_stored_file_bytes
         self.webhook_retry_delay = webhook_retry_delay
 
-        self.bot = User(int(token.split(":", 1)[0]), bot_name, username=bot_username,
-                        is_bot=True)
+        self.bot = User(int(token.split(":", 1)[0]), bot_name, username=bot_username, is_bot=True)
         self.calls: deque[ApiCall] = deque(maxlen=max_logged_calls)
         """Every call the bot made, newest last, with its parameters and the answer given."""
         self.stats = ServerStats()
@@ -246,8 +262,9 @@ class BotAPIServer:
         self._files: OrderedDict[str, FileInfo] = OrderedDict()
         self._file_content: OrderedDict[str, bytes] = OrderedDict()
         self._file_bytes = 0
-        self._commands: dict[tuple[tuple[str, int | None, int | None], str],
-                             list[dict[str, str]]] = {}
+        self._commands: dict[
+            tuple[tuple[str, int | None, int | None], str], list[dict[str, str]]
+        ] = {}
         self._bot_texts: dict[tuple[str, str], str] = {}
         self._logged_out = False
 
@@ -337,10 +354,19 @@ class BotAPIServer:
             return await self._fault_answer(request, name, params, fault, chat_hint)
         return self._answer(name, params, status, body, chat_hint)
 
-    def _answer(self, name: str, params: Params, status: int, body: dict[str, Any],
-                chat_id: int | None, *, fault: bool = False) -> web.Response:
-        self.calls.append(ApiCall(name, params.loggable(), status, body, self.clock(), chat_id,
-                                  fault))
+    def _answer(
+        self,
+        name: str,
+        params: Params,
+        status: int,
+        body: dict[str, Any],
+        chat_id: int | None,
+        *,
+        fault: bool = False,
+    ) -> web.Response:
+        self.calls.append(
+            ApiCall(name, params.loggable(), status, body, self.clock(), chat_id, fault)
+        )
         if status != 200:
             self.stats.errors_by_status[status] += 1
             log.debug("%s -> %s %s", name, status, body.get("description"))
@@ -348,24 +374,33 @@ class BotAPIServer:
             log.debug("%s -> ok", name)
         return _json(status, body)
 
-    async def _fault_answer(self, request: web.Request, name: str, params: Params, fault: Fault,
-                            chat_id: int | None) -> web.Response:
+    async def _fault_answer(
+        self, request: web.Request, name: str, params: Params, fault: Fault, chat_id: int | None
+    ) -> web.Response:
         self.stats.scripted_faults += 1
         if fault.drop:
             self.stats.dropped_connections += 1
-            self.calls.append(ApiCall(name, params.loggable(), 0, None, self.clock(), chat_id,
-                                      True))
+            self.calls.append(
+                ApiCall(name, params.loggable(), 0, None, self.clock(), chat_id, True)
+            )
             log.debug("%s -> connection dropped (scripted)", name)
             if request.transport is not None:
                 request.transport.close()
             return web.Response(status=200)  # never written: the transport is gone
         if fault.raw_body is not None:
-            self.calls.append(ApiCall(name, params.loggable(), fault.status,
-                                      {"description": fault.description}, self.clock(),
-                                      chat_id, True))
+            self.calls.append(
+                ApiCall(
+                    name,
+                    params.loggable(),
+                    fault.status,
+                    {"description": fault.description},
+                    self.clock(),
+                    chat_id,
+                    True,
+                )
+            )
             self.stats.errors_by_status[fault.status] += 1
-            return web.Response(status=fault.status, text=fault.raw_body,
-                                content_type="text/html")
+            return web.Response(status=fault.status, text=fault.raw_body, content_type="text/html")
         error = ApiError(fault.status, fault.description, fault.parameters)
         return self._answer(name, params, fault.status, error.to_json(), chat_id, fault=True)
 
@@ -451,19 +486,27 @@ class BotAPIServer:
 
     # --- world: playing users -------------------------------------------------------------
 
-    async def send_text(self, user: User, text: str, chat: Chat | None = None, *,
-                        reply_to: StoredMessage | None = None) -> StoredMessage:
+    async def send_text(
+        self,
+        user: User,
+        text: str,
+        chat: Chat | None = None,
+        *,
+        reply_to: StoredMessage | None = None,
+    ) -> StoredMessage:
         """The user writes `text` (commands get bot_command entities) in their private chat or
         in `chat`; returns the user's message. Delivered as a `message` update."""
         target = self._player_chat(user, chat)
-        message = self._user_message(user, target, text=text, entities=_user_entities(text),
-                                     reply_to=reply_to)
+        message = self._user_message(
+            user, target, text=text, entities=_user_entities(text), reply_to=reply_to
+        )
         self._deliver_user_message(message)
         await asyncio.sleep(0)
         return message
 
-    async def send_location(self, user: User, latitude: float, longitude: float,
-                            chat: Chat | None = None) -> StoredMessage:
+    async def send_location(
+        self, user: User, latitude: float, longitude: float, chat: Chat | None = None
+    ) -> StoredMessage:
         """The user shares a location (e.g. through a request_location keyboard button)."""
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise ValueError("latitude must be within ±90 and longitude within ±180")
@@ -473,8 +516,9 @@ class BotAPIServer:
         await asyncio.sleep(0)
         return message
 
-    async def press_button(self, user: User, message: StoredMessage | int, button: str, *,
-                           chat: Chat | None = None) -> CallbackQueryRecord:
+    async def press_button(
+        self, user: User, message: StoredMessage | int, button: str, *, chat: Chat | None = None
+    ) -> CallbackQueryRecord:
         """The user taps an inline button (by its text, or else its callback_data) on one of
         the bot's messages (a StoredMessage, or a message id in `chat`, default the user's
         private chat); returns the query record, whose answer fields fill in later."""
@@ -490,23 +534,29 @@ class BotAPIServer:
         pressed = message.find_button(button)
         if "callback_data" not in pressed:
             kind = next(k for k in pressed if k != "text")
-            raise ValueError(f"button {pressed['text']!r} is a {kind} button; pressing it sends "
-                             "nothing to the bot")
+            raise ValueError(
+                f"button {pressed['text']!r} is a {kind} button; pressing it sends "
+                "nothing to the bot"
+            )
         if chat.type == PRIVATE and chat.user is not user:
             raise ValueError("a user can only press buttons in their own private chat")
         self._player_chat(user, chat if chat.is_group else None)
-        record = CallbackQueryRecord(str(next(self._query_ids)), user, message,
-                                     pressed["callback_data"], self.clock())
+        record = CallbackQueryRecord(
+            str(next(self._query_ids)), user, message, pressed["callback_data"], self.clock()
+        )
         self._queries[record.id] = record
         while len(self._queries) > 10_000:
             self._queries.popitem(last=False)
-        self._push_update("callback_query", {
-            "id": record.id,
-            "from": user.to_api(),
-            "message": message.to_api(),
-            "chat_instance": str(abs(chat.id) * 7919 % 10**18),
-            "data": record.data,
-        })
+        self._push_update(
+            "callback_query",
+            {
+                "id": record.id,
+                "from": user.to_api(),
+                "message": message.to_api(),
+                "chat_instance": str(abs(chat.id) * 7919 % 10**18),
+                "data": record.data,
+            },
+        )
         await asyncio.sleep(0)
         return record
 
@@ -559,9 +609,15 @@ class BotAPIServer:
         if group.type != GROUP:
             raise ValueError("only basic groups migrate")
         actor = by or self._group_actor(group)
-        new = Chat(-next(self._supergroup_ids), SUPERGROUP, title=group.title,
-                   members=dict(group.members), users=dict(group.users),
-                   bot_status=group.bot_status, migrated_from=group.id)
+        new = Chat(
+            -next(self._supergroup_ids),
+            SUPERGROUP,
+            title=group.title,
+            members=dict(group.members),
+            users=dict(group.users),
+            bot_status=group.bot_status,
+            migrated_from=group.id,
+        )
         self._register_chat(new)
         group.migrated_to = new.id
         self.flood.forget_chat(group.id)
@@ -601,14 +657,27 @@ class BotAPIServer:
             raise ValueError(f"chat {chat.id} was deleted")
         return chat
 
-    def _user_message(self, user: User, chat: Chat, *, text: str | None = None,
-                      entities: list[Entity] | None = None,
-                      location: tuple[float, float] | None = None,
-                      reply_to: StoredMessage | None = None) -> StoredMessage:
+    def _user_message(
+        self,
+        user: User,
+        chat: Chat,
+        *,
+        text: str | None = None,
+        entities: list[Entity] | None = None,
+        location: tuple[float, float] | None = None,
+        reply_to: StoredMessage | None = None,
+    ) -> StoredMessage:
         message = StoredMessage(
-            message_id=chat.take_message_id(), chat=chat, sender=user, date=int(self.clock()),
-            seq=next(self._seq), from_bot=False, text=text, entities=entities or [],
-            location=location, reply_to=reply_to,
+            message_id=chat.take_message_id(),
+            chat=chat,
+            sender=user,
+            date=int(self.clock()),
+            seq=next(self._seq),
+            from_bot=False,
+            text=text,
+            entities=entities or [],
+            location=location,
+            reply_to=reply_to,
         )
         chat.store(message, self.max_messages_per_chat)
         return message
@@ -635,13 +704,16 @@ class BotAPIServer:
         return f"@{self.bot.username}".lower() in text.lower()
 
     def _my_chat_member(self, chat: Chat, actor: User, old: str, new: str) -> None:
-        self._push_update("my_chat_member", {
-            "chat": chat.to_api(),
-            "from": actor.to_api(),
-            "date": int(self.clock()),
-            "old_chat_member": member_json(self.bot, old),
-            "new_chat_member": member_json(self.bot, new),
-        })
+        self._push_update(
+            "my_chat_member",
+            {
+                "chat": chat.to_api(),
+                "from": actor.to_api(),
+                "date": int(self.clock()),
+                "old_chat_member": member_json(self.bot, old),
+                "new_chat_member": member_json(self.bot, new),
+            },
+        )
 
     # --- observing ------------------------------------------------------------------------
 
@@ -672,8 +744,11 @@ class BotAPIServer:
 
         def find() -> StoredMessage | None:
             for message in target.messages.values():
-                if message.from_bot and not message.consumed and (
-                        predicate is None or predicate(message)):
+                if (
+                    message.from_bot
+                    and not message.consumed
+                    and (predicate is None or predicate(message))
+                ):
                     message.consumed = True
                     return message
             return None
@@ -686,11 +761,17 @@ class BotAPIServer:
         return found
 
     async def wait_for_answer(
-        self, query: CallbackQueryRecord, *, timeout: float = 5.0  # noqa: ASYNC109
+        self,
+        query: CallbackQueryRecord,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> CallbackQueryRecord:
         """Wait until the bot answered a button press (answerCallbackQuery)."""
-        await self.wait_until(lambda: query.answered, timeout=timeout,
-                              describe=lambda: f"callback query {query.id} not answered")
+        await self.wait_until(
+            lambda: query.answered,
+            timeout=timeout,
+            describe=lambda: f"callback query {query.id} not answered",
+        )
         return query
 
     async def wait_until(
@@ -728,15 +809,15 @@ class BotAPIServer:
     def callback_query(self, query_id: str) -> CallbackQueryRecord | None:
         return self._queries.get(query_id)
 
-    def commands(self, *, scope: dict[str, Any] | None = None,
-                 language_code: str = "") -> list[dict[str, str]]:
+    def commands(
+        self, *, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, str]]:
         """The commands set with setMyCommands for exactly this scope and language."""
         key = self._scope_key(scope or {"type": "default"})
         return list(self._commands.get((key, language_code), []))
 
     def file_content(self, file_id: str) -> bytes | None:
-        """Bytes of an uploaded file, while it is still kept (bounded by max_stored_file_bytes).
-        """
+        """Bytes of an uploaded file, while it is still kept (bounded by max_stored_file_bytes)."""
         return self._file_content.get(file_id)
 
     @property
@@ -766,16 +847,29 @@ class BotAPIServer:
 
     # --- fault injection ------------------------------------------------------------------
 
-    def script_fault(self, fault: Fault, *, method: str | None = None,
-                     chat_id: int | Chat | User | None = None, times: int = 1) -> ScriptedFault:
+    def script_fault(
+        self,
+        fault: Fault,
+        *,
+        method: str | None = None,
+        chat_id: int | Chat | User | None = None,
+        times: int = 1,
+    ) -> ScriptedFault:
         """Answer the next `times` calls of `method` (any method if None), optionally only those
         with this chat_id, with `fault` instead of the real answer."""
         target = None if chat_id is None else self._ref_id(chat_id)
         return self.faults.add(fault, method=method, chat_id=target, times=times)
 
-    def fail_next(self, method: str | None = None, *, status: int = 500,
-                  description: str | None = None, retry_after: int | None = None,
-                  chat_id: int | Chat | User | None = None, times: int = 1) -> ScriptedFault:
+    def fail_next(
+        self,
+        method: str | None = None,
+        *,
+        status: int = 500,
+        description: str | None = None,
+        retry_after: int | None = None,
+        chat_id: int | Chat | User | None = None,
+        times: int = 1,
+    ) -> ScriptedFault:
         """Shortcut for common scripted errors: retry_after=N gives a 429, status=502 gives
         nginx's Bad Gateway page, anything else a JSON error with `description`."""
         if retry_after is not None:
@@ -788,12 +882,22 @@ class BotAPIServer:
             fault = Fault.error(status, description or f"Error {status}")
         return self.script_fault(fault, method=method, chat_id=chat_id, times=times)
 
-    def drop_next(self, method: str | None = None, *, chat_id: int | Chat | User | None = None,
-                  times: int = 1, after_processing: bool = False) -> ScriptedFault:
+    def drop_next(
+        self,
+        method: str | None = None,
+        *,
+        chat_id: int | Chat | User | None = None,
+        times: int = 1,
+        after_processing: bool = False,
+    ) -> ScriptedFault:
         """Close the connection without answering; with after_processing the call takes
         effect first (the message is sent, but the bot never learns it)."""
-        return self.script_fault(Fault.drop_connection(after_processing=after_processing),
-                                 method=method, chat_id=chat_id, times=times)
+        return self.script_fault(
+            Fault.drop_connection(after_processing=after_processing),
+            method=method,
+            chat_id=chat_id,
+            times=times,
+        )
 
     def set_latency(self, seconds: float, method: str | None = None) -> None:
         """Delay answers (real seconds) for one method, or all methods if None; the call itself
@@ -814,16 +918,20 @@ class BotAPIServer:
     # --- helpers for methods --------------------------------------------------------------
 
     def _lookup_chat(self, ref: int | str) -> Chat:
-        chat = (self._chat_usernames.get(ref[1:].lower()) if isinstance(ref, str)
-                else self._chats.get(ref))
+        chat = (
+            self._chat_usernames.get(ref[1:].lower())
+            if isinstance(ref, str)
+            else self._chats.get(ref)
+        )
         if chat is None:
             raise bad_request("chat not found")
         return chat
 
     def _check_group_access(self, chat: Chat) -> None:
         if chat.migrated_to is not None:
-            raise bad_request("group chat was upgraded to a supergroup chat",
-                              migrate_to_chat_id=chat.migrated_to)
+            raise bad_request(
+                "group chat was upgraded to a supergroup chat", migrate_to_chat_id=chat.migrated_to
+            )
         if chat.deleted:
             raise forbidden(f"the {chat.type} chat was deleted")
         if chat.bot_status == "kicked":
@@ -861,8 +969,9 @@ class BotAPIServer:
             seconds = retry_after_seconds(wait)
             self.stats.too_many_requests += 1
             self.stats.too_many_requests_by_chat[chat.id] += 1
-            raise ApiError(429, f"Too Many Requests: retry after {seconds}",
-                           {"retry_after": seconds})
+            raise ApiError(
+                429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
+            )
 
     def _reply_target(self, chat: Chat, params: Params) -> StoredMessage | None:
         reply = params.get_json("reply_parameters", "reply parameters JSON object")
@@ -897,8 +1006,13 @@ class BotAPIServer:
 
     def _bot_message(self, chat: Chat, **fields: Any) -> StoredMessage:
         message = StoredMessage(
-            message_id=chat.take_message_id(), chat=chat, sender=self.bot,
-            date=int(self.clock()), seq=next(self._seq), from_bot=True, **fields,
+            message_id=chat.take_message_id(),
+            chat=chat,
+            sender=self.bot,
+            date=int(self.clock()),
+            seq=next(self._seq),
+            from_bot=True,
+            **fields,
         )
         chat.store(message, self.max_messages_per_chat)
         chat.last_action = None
@@ -927,7 +1041,7 @@ class BotAPIServer:
         upload = params.uploads.get(name)
         value = params.get_str(name)
         if upload is None and value and value.startswith("attach://"):
-            upload = params.uploads.get(value[len("attach://"):])
+            upload = params.uploads.get(value[len("attach://") :])
             if upload is None:
                 raise bad_request(f"file for {name} not found in the request")
         if upload is not None:
@@ -954,16 +1068,24 @@ class BotAPIServer:
             if size is None:
                 raise bad_request("IMAGE_PROCESS_FAILED")
             width, height = size
-            if width < 1 or height < 1 or width + height > 10_000 or \
-                    max(width, height) > 20 * min(width, height):
+            if (
+                width < 1
+                or height < 1
+                or width + height > 10_000
+                or max(width, height) > 20 * min(width, height)
+            ):
                 raise bad_request("PHOTO_INVALID_DIMENSIONS")
             sizes = []
             for side in (90, 320, 1280):
                 scale = min(1.0, side / max(width, height))
-                sizes.append(self._file_info("photo", len(content) if scale == 1.0 else
-                                             int(len(content) * scale * scale),
-                                             width=max(1, round(width * scale)),
-                                             height=max(1, round(height * scale))))
+                sizes.append(
+                    self._file_info(
+                        "photo",
+                        len(content) if scale == 1.0 else int(len(content) * scale * scale),
+                        width=max(1, round(width * scale)),
+                        height=max(1, round(height * scale)),
+                    )
+                )
                 if scale == 1.0:
                     break
             self._keep_content(sizes[-1].file_id, content)
@@ -973,16 +1095,16 @@ class BotAPIServer:
         mime = upload.content_type
         if not mime or mime == "application/octet-stream":
             mime = mimetypes.guess_type(upload.filename or "")[0] or "application/octet-stream"
-        info = self._file_info("document", len(content), file_name=upload.filename,
-                               mime_type=mime)
+        info = self._file_info("document", len(content), file_name=upload.filename, mime_type=mime)
         self._keep_content(info.file_id, content)
         return [info]
 
     def _file_info(self, kind: str, size: int, **fields: Any) -> FileInfo:
         number = next(self._file_ids)
         prefix = "AgAC" if kind == "photo" else "BQAC"
-        info = FileInfo(f"{prefix}{number:08d}{secrets.token_hex(8)}", f"AQAD{number:08d}",
-                        kind, size, **fields)
+        info = FileInfo(
+            f"{prefix}{number:08d}{secrets.token_hex(8)}", f"AQAD{number:08d}", kind, size, **fields
+        )
         self._files[info.file_id] = info
         while len(self._files) > 100_000:
             self._files.popitem(last=False)
@@ -1078,11 +1200,16 @@ class BotAPIServer:
                 headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
             error: str | None = None
             try:
-                async with session.post(hook.url, data=json.dumps(update), headers=headers,
-                                        timeout=aiohttp.ClientTimeout(total=10)) as response:
+                async with session.post(
+                    hook.url,
+                    data=json.dumps(update),
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=10),
+                ) as response:
                     if not 200 <= response.status < 300:
-                        error = f"Wrong response from the webhook: {response.status} " \
-                                f"{response.reason}"
+                        error = (
+                            f"Wrong response from the webhook: {response.status} {response.reason}"
+                        )
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 error = f"Connection failed: {exc.__class__.__name__}"
             if error is None:
@@ -1100,13 +1227,15 @@ class BotAPIServer:
     @api_method("getMe")
     async def _get_me(self, params: Params) -> dict[str, Any]:
         data = self.bot.to_api()
-        data.update({
-            "can_join_groups": True,
-            "can_read_all_group_messages": not self.privacy_mode,
-            "supports_inline_queries": False,
-            "can_connect_to_business": False,
-            "has_main_web_app": False,
-        })
+        data.update(
+            {
+                "can_join_groups": True,
+                "can_read_all_group_messages": not self.privacy_mode,
+                "supports_inline_queries": False,
+                "can_connect_to_business": False,
+                "has_main_web_app": False,
+            }
+        )
         return data
 
     @api_method("logOut")
@@ -1167,8 +1296,9 @@ class BotAPIServer:
         if params.get_bool("drop_pending_updates"):
             self._updates.clear()
         await self._stop_webhook()
-        self._webhook = _Webhook(url, secret or None, max_connections, allowed,
-                                 params.get_str("ip_address"))
+        self._webhook = _Webhook(
+            url, secret or None, max_connections, allowed, params.get_str("ip_address")
+        )
         if self._poll_waiter is not None and not self._poll_waiter.done():
             self._poll_waiter.set_result("webhook")
         self._webhook_wakeup = asyncio.Event()
@@ -1247,8 +1377,9 @@ class BotAPIServer:
 
     def _get_bot_text(self, params: Params, field_name: str) -> dict[str, str]:
         language = params.get_str("language_code") or ""
-        value = self._bot_texts.get((field_name, language), self._bot_texts.get((field_name, ""),
-                                                                                 ""))
+        value = self._bot_texts.get(
+            (field_name, language), self._bot_texts.get((field_name, ""), "")
+        )
         if field_name == "name" and not value:
             value = self.bot.first_name
         return {field_name: value}
@@ -1286,8 +1417,12 @@ class BotAPIServer:
         reply_to = self._reply_target(chat, params)
         self._check_flood(chat, edit=False)
         message = self._bot_message(
-            chat, text=parsed.text, entities=parsed.entities, source=params.get_str("text"),
-            reply_markup=self._apply_markup(chat, markup), reply_to=reply_to,
+            chat,
+            text=parsed.text,
+            entities=parsed.entities,
+            source=params.get_str("text"),
+            reply_markup=self._apply_markup(chat, markup),
+            reply_to=reply_to,
         )
         return message.to_api()
 
@@ -1308,10 +1443,13 @@ class BotAPIServer:
         self._check_flood(chat, edit=False)
         fields: dict[str, Any] = {"photo": files} if kind == "photo" else {"document": files[0]}
         message = self._bot_message(
-            chat, caption=caption.text if caption else None,
+            chat,
+            caption=caption.text if caption else None,
             caption_entities=caption.entities if caption else [],
             source=params.get_str("caption") if caption else None,
-            reply_markup=self._apply_markup(chat, markup), reply_to=reply_to, **fields,
+            reply_markup=self._apply_markup(chat, markup),
+            reply_to=reply_to,
+            **fields,
         )
         return message.to_api()
 
@@ -1323,8 +1461,11 @@ class BotAPIServer:
         if message.text is None:
             raise bad_request("there is no text in the message to edit")
         markup = self._apply_markup(chat, reply_markup(params, allow_reply_keyboard=False))
-        if (parsed.text, parsed.entities, markup) == (message.text, message.entities,
-                                                      message.reply_markup):
+        if (parsed.text, parsed.entities, markup) == (
+            message.text,
+            message.entities,
+            message.reply_markup,
+        ):
             raise bad_request(_NOT_MODIFIED)
         self._check_flood(chat, edit=True)
         message.text, message.entities = parsed.text, parsed.entities
@@ -1341,8 +1482,11 @@ class BotAPIServer:
         markup = self._apply_markup(chat, reply_markup(params, allow_reply_keyboard=False))
         new_text = caption.text if caption else None
         new_entities = caption.entities if caption else []
-        if (new_text, new_entities, markup) == (message.caption, message.caption_entities,
-                                                message.reply_markup):
+        if (new_text, new_entities, markup) == (
+            message.caption,
+            message.caption_entities,
+            message.reply_markup,
+        ):
             raise bad_request(_NOT_MODIFIED)
         self._check_flood(chat, edit=True)
         message.caption, message.caption_entities = new_text, new_entities
@@ -1380,8 +1524,11 @@ class BotAPIServer:
         query_id = params.get_str("callback_query_id") or ""
         record = self._queries.get(query_id)
         ttl = self.callback_query_ttl
-        if record is None or record.answered or (
-                ttl is not None and self.clock() - record.created > ttl):
+        if (
+            record is None
+            or record.answered
+            or (ttl is not None and self.clock() - record.created > ttl)
+        ):
             raise bad_request(_QUERY_TOO_OLD)
         text = params.get_str("text")
         if text is not None and len(text) > 200:
@@ -1428,8 +1575,11 @@ class BotAPIServer:
         chat = self._readable_chat(params)
         if chat.type == PRIVATE:
             raise bad_request("there are no administrators in the private chat")
-        admins = [member_json(chat.users[uid], status) for uid, status in chat.members.items()
-                  if status in ("creator", "administrator")]
+        admins = [
+            member_json(chat.users[uid], status)
+            for uid, status in chat.members.items()
+            if status in ("creator", "administrator")
+        ]
         if chat.bot_status == "administrator":
             admins.append(member_json(self.bot, "administrator"))
         return admins
@@ -1476,8 +1626,9 @@ async def _read_params(request: web.Request) -> Params:
             form = await request.post()
             for key, value in form.items():
                 if isinstance(value, web.FileField):
-                    uploads[key] = Upload(key, value.filename, value.content_type,
-                                          value.file.read())
+                    uploads[key] = Upload(
+                        key, value.filename, value.content_type, value.file.read()
+                    )
                 else:
                     values[key] = value
         else:
@@ -1486,8 +1637,9 @@ async def _read_params(request: web.Request) -> Params:
 
 
 def _json(status: int, body: dict[str, Any]) -> web.Response:
-    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False),
-                        content_type="application/json")
+    return web.Response(
+        status=status, text=json.dumps(body, ensure_ascii=False), content_type="application/json"
+    )
 
 
 def _user_entities(text: str) -> list[Entity]:
@@ -1497,8 +1649,10 @@ def _user_entities(text: str) -> list[Entity]:
         for match in regex.finditer(text):
             found.append((match.start(), match.end(), kind))
     found.sort()
-    return [Entity(kind, utf16_len(text[:start]), utf16_len(text[start:end]))
-            for start, end, kind in found]
+    return [
+        Entity(kind, utf16_len(text[:start]), utf16_len(text[start:end]))
+        for start, end, kind in found
+    ]
 
 
 # --- standalone ---------------------------------------------------------------------------
@@ -1514,8 +1668,11 @@ async def _serve(args: argparse.Namespace) -> None:
             print(f"[{event.kind} in {event.chat.id}] {event.message.content}", flush=True)
 
     server.add_listener(show)
-    print(f"Bot API stand-in at {server.base_url} (pass as base_url); user {user.first_name} "
-          f"has id {user.id}", flush=True)
+    print(
+        f"Bot API stand-in at {server.base_url} (pass as base_url); user {user.first_name} "
+        f"has id {user.id}",
+        flush=True,
+    )
     try:
         await asyncio.Event().wait()
     finally:
@@ -1529,8 +1686,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--user", default="Tester", help="first name of a user to create")
-    parser.add_argument("--no-flood", dest="flood", action="store_false",
-                        help="disable flood limits")
+    parser.add_argument(
+        "--no-flood", dest="flood", action="store_false", help="disable flood limits"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):

@@ -36,8 +36,7 @@ class User:
     deactivated: bool = False
 
     def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot,
-                                "first_name": self.first_name}
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
         if self.last_name:
             data["last_name"] = self.last_name
         if self.username:
@@ -158,18 +157,28 @@ class StoredMessage:
 
     def __repr__(self) -> str:
         who = "bot" if self.from_bot else f"user {self.sender.id}"
-        return (f"<StoredMessage {self.chat.id}/{self.message_id} from {who}: "
-                f"{self.content[:60]!r} buttons={self.button_labels}>")
+        return (
+            f"<StoredMessage {self.chat.id}/{self.message_id} from {who}: "
+            f"{self.content[:60]!r} buttons={self.button_labels}>"
+        )
 
 
 def _photo_size(size: FileInfo) -> dict[str, Any]:
-    return {"file_id": size.file_id, "file_unique_id": size.file_unique_id,
-            "width": size.width, "height": size.height, "file_size": size.size}
+    return {
+        "file_id": size.file_id,
+        "file_unique_id": size.file_unique_id,
+        "width": size.width,
+        "height": size.height,
+        "file_size": size.size,
+    }
 
 
 def _document(doc: FileInfo) -> dict[str, Any]:
-    data: dict[str, Any] = {"file_id": doc.file_id, "file_unique_id": doc.file_unique_id,
-                            "file_size": doc.size}
+    data: dict[str, Any] = {
+        "file_id": doc.file_id,
+        "file_unique_id": doc.file_unique_id,
+        "file_size": doc.size,
+    }
     if doc.file_name:
         data["file_name"] = doc.file_name
     if doc.mime_type:
@@ -208,8 +217,13 @@ class Chat:
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
         if self.type == PRIVATE and self.user is not None:
-            data.update({k: v for k, v in self.user.to_api().items()
-                         if k in ("first_name", "last_name", "username")})
+            data.update(
+                {
+                    k: v
+                    for k, v in self.user.to_api().items()
+                    if k in ("first_name", "last_name", "username")
+                }
+            )
         else:
             data["title"] = self.title or ""
             if self.username:
@@ -219,14 +233,19 @@ class Chat:
     def full_info(self) -> dict[str, Any]:
         """ChatFullInfo as getChat returns it, with the fields PTB requires."""
         data = self.to_api()
-        data.update({
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-                "premium_subscription": False, "gifts_from_channels": False,
-            },
-        })
+        data.update(
+            {
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
         if self.is_group:
             data["permissions"] = {"can_send_messages": True}
         return data
@@ -286,13 +305,23 @@ def member_json(user: User, status: str) -> dict[str, Any]:
     if status == "creator":
         data["is_anonymous"] = False
     elif status == "administrator":
-        data.update({
-            "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
-            "can_delete_messages": True, "can_manage_video_chats": True,
-            "can_restrict_members": True, "can_promote_members": False,
-            "can_change_info": True, "can_invite_users": True, "can_post_stories": False,
-            "can_edit_stories": False, "can_delete_stories": False, "can_pin_messages": True,
-        })
+        data.update(
+            {
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": True,
+                "can_restrict_members": True,
+                "can_promote_members": False,
+                "can_change_info": True,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+                "can_pin_messages": True,
+            }
+        )
     elif status == "kicked":
         data["until_date"] = 0
     return data

@@ -21,8 +21,9 @@ from bot.telegram_html import Entity, ParsedText, TelegramHTMLError, utf16_len
 class ApiError(Exception):
     """A Bot API error answer: HTTP status, description and optional `parameters`."""
 
-    def __init__(self, status: int, description: str,
-                 parameters: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
@@ -30,7 +31,9 @@ class ApiError(Exception):
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "ok": False, "error_code": self.status, "description": self.description,
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
         }
         if self.parameters:
             body["parameters"] = self.parameters
@@ -79,19 +82,19 @@ class Params:
             return str(value)
         if isinstance(value, str):
             return value
-        raise bad_request(f"field \"{name}\" must be of type String")
+        raise bad_request(f'field "{name}" must be of type String')
 
     def get_int(self, name: str, default: int | None = None) -> int | None:
         value = self.values.get(name)
         if value is None or value == "":
             return default
         if isinstance(value, bool):
-            raise bad_request(f"field \"{name}\" must be of type Integer")
+            raise bad_request(f'field "{name}" must be of type Integer')
         if isinstance(value, int):
             return value
         if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
             return int(value.strip())
-        raise bad_request(f"field \"{name}\" must be of type Integer")
+        raise bad_request(f'field "{name}" must be of type Integer')
 
     def require_int(self, name: str, missing: str | None = None) -> int:
         value = self.get_int(name)
@@ -106,7 +109,7 @@ class Params:
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise bad_request(f"field \"{name}\" must be of type Float") from None
+            raise bad_request(f'field "{name}" must be of type Float') from None
 
     def get_bool(self, name: str, default: bool = False) -> bool:
         value = self.values.get(name)
@@ -120,7 +123,7 @@ class Params:
             return True
         if isinstance(value, str) and value.lower() in {"false", "0"}:
             return False
-        raise bad_request(f"field \"{name}\" must be of type Boolean")
+        raise bad_request(f'field "{name}" must be of type Boolean')
 
     def get_json(self, name: str, what: str = "JSON object") -> Any:
         """A parameter that is JSON-serialized in form encodings and native in JSON bodies."""
@@ -191,7 +194,7 @@ def formatted_text(params: Params, text_field: str, *, caption: bool) -> ParsedT
                 f"parse_mode {parse_mode} is not supported by the Bot API stand-in; use HTML"
             )
         else:
-            raise bad_request(f"unsupported parse_mode \"{parse_mode}\"")
+            raise bad_request(f'unsupported parse_mode "{parse_mode}"')
     else:
         explicit = params.get_json(entities_field, "entities")
         parsed = ParsedText(raw, _explicit_entities(explicit, raw))
@@ -248,7 +251,9 @@ def entities_json(entities: list[Entity]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for entity in entities:
         item: dict[str, Any] = {
-            "type": entity.type, "offset": entity.offset, "length": entity.length,
+            "type": entity.type,
+            "offset": entity.offset,
+            "length": entity.length,
         }
         if entity.url is not None:
             item["url"] = entity.url
@@ -259,12 +264,23 @@ def entities_json(entities: list[Entity]) -> list[dict[str, Any]]:
 # --- reply markup ---------------------------------------------------------------------------
 
 _INLINE_ACTIONS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 )
 _KEYBOARD_REQUESTS = (
-    "request_users", "request_chat", "request_contact", "request_location", "request_poll",
+    "request_users",
+    "request_chat",
+    "request_contact",
+    "request_location",
+    "request_poll",
     "web_app",
 )
 MAX_INLINE_BUTTONS = 100
@@ -301,7 +317,7 @@ def reply_markup(params: Params, *, allow_reply_keyboard: bool = True) -> ReplyM
 def _inline_keyboard(rows: Any) -> dict[str, Any]:
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
         raise bad_request(
-            "field \"inline_keyboard\" of the InlineKeyboardMarkup should be an Array of Arrays"
+            'field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays'
         )
     count = 0
     clean_rows: list[list[dict[str, Any]]] = []
@@ -321,18 +337,21 @@ def _inline_keyboard(rows: Any) -> dict[str, Any]:
 
 def _inline_button(button: Any) -> dict[str, Any]:
     if not isinstance(button, dict):
-        raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an "
-                          "Object")
+        raise bad_request(
+            "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+        )
     text = button.get("text")
     if not isinstance(text, str):
-        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the "
-                          "inline keyboard")
+        raise bad_request(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        )
     if not text.strip():
         raise bad_request("BUTTON_TEXT_INVALID")
     actions = [name for name in _INLINE_ACTIONS if button.get(name) is not None]
     if not actions:
-        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the "
-                          "inline keyboard")
+        raise bad_request(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        )
     if len(actions) > 1:
         raise bad_request(
             "can't parse inline keyboard button: exactly one of the optional fields must be used, "
@@ -348,7 +367,8 @@ def _inline_button(button: Any) -> dict[str, Any]:
         except TelegramHTMLError:
             raise bad_request("BUTTON_DATA_INVALID") from None
     elif action == "url" and (
-            not isinstance(value, str) or not re.match(r"(?i)(https?|tg)://\S+$", value)):
+        not isinstance(value, str) or not re.match(r"(?i)(https?|tg)://\S+$", value)
+    ):
         raise bad_request("BUTTON_URL_INVALID")
     clean = {"text": text, action: value}
     return clean
@@ -357,8 +377,9 @@ def _inline_button(button: Any) -> dict[str, Any]:
 def _reply_keyboard(raw: dict[str, Any]) -> dict[str, Any]:
     rows = raw["keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("field \"keyboard\" of the ReplyKeyboardMarkup should be an Array of "
-                          "Arrays")
+        raise bad_request(
+            'field "keyboard" of the ReplyKeyboardMarkup should be an Array of Arrays'
+        )
     clean_rows: list[list[dict[str, Any]]] = []
     for row in rows:
         clean_row: list[dict[str, Any]] = []
@@ -366,8 +387,9 @@ def _reply_keyboard(raw: dict[str, Any]) -> dict[str, Any]:
             if isinstance(button, str):
                 button = {"text": button}
             if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                raise bad_request("can't parse keyboard button: KeyboardButton must be a String "
-                                  "or an Object")
+                raise bad_request(
+                    "can't parse keyboard button: KeyboardButton must be a String or an Object"
+                )
             if not button["text"].strip():
                 raise bad_request("BUTTON_TEXT_INVALID")
             requests = [name for name in _KEYBOARD_REQUESTS if button.get(name)]
@@ -416,9 +438,9 @@ def _jpeg_size(content: bytes) -> tuple[int, int] | None:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
             i += 2
             continue
-        (length,) = struct.unpack(">H", content[i + 2:i + 4])
+        (length,) = struct.unpack(">H", content[i + 2 : i + 4])
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", content[i + 5:i + 9])
+            height, width = struct.unpack(">HH", content[i + 5 : i + 9])
             return int(width), int(height)
         i += 2 + length
     return None
