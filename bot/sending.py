@@ -116,7 +116,7 @@ class RateLimiter(AIORateLimiter):
         base = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return base * self._rng.uniform(0.8, 1.2)
 
-    async def process_request(  # type: ignore[override]
+    async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, JSON]],
         args: Any,

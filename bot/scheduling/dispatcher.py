@@ -49,6 +49,8 @@ from bot.storage.models import Chat, Delivery
 log = logging.getLogger(__name__)
 
 MICROSECOND = timedelta(microseconds=1)
+# How far back "the last five reminders" are looked for (five weeks of a once-a-week schedule).
+RECENT_HISTORY = timedelta(days=60)
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,10 @@ def plan(chat: Chat, now: datetime, grace: timedelta) -> Plan:
     restart after hours must not flood anyone), and the next slot after it becomes due."""
     if chat.next_due_at is None or not chat.active or chat.blocked or not chat.times:
         return Plan(None, None)
-    slot: datetime | None = as_utc(chat.next_due_at)
-    if chat.paused_until is not None and slot < as_utc(chat.paused_until):
-        slot = chat_next_due(chat, slot)
+    stored = as_utc(chat.next_due_at)
+    slot: datetime | None = stored
+    if chat.paused_until is not None and stored < as_utc(chat.paused_until):
+        slot = chat_next_due(chat, stored)
     skipped = 0
     cutoff = now - grace
     if slot is not None and slot < cutoff:
@@ -242,7 +245,9 @@ class Dispatcher:
                 return 0, []
             plans = {chat.id: plan(chat, now, self.grace) for chat in due}
             recent = await deliveries.recent_routines(
-                session, [chat.id for chat in due if plans[chat.id].slot is not None]
+                session,
+                [chat.id for chat in due if plans[chat.id].slot is not None],
+                since=now - RECENT_HISTORY,
             )
             rows: list[dict[str, Any]] = []
             langs: dict[int, str] = {}
@@ -378,7 +383,8 @@ def from_settings(bot: Bot, settings: Settings, db: Database, clock: Clock) -> D
 
 
 def get(app: Application[Any, Any, Any, Any, Any, Any]) -> Dispatcher:
-    return app.bot_data["dispatcher"]  # type: ignore[no-any-return]
+    dispatcher: Dispatcher = app.bot_data["dispatcher"]
+    return dispatcher
 
 
 async def tick_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -403,7 +409,8 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
-    return app.bot_data["services"]  # type: ignore[no-any-return]
+    svc: Services = app.bot_data["services"]
+    return svc
 
 
 async def shutdown(

@@ -198,7 +198,10 @@ async def press(
             )
 
         if action == ANOTHER:
-            recent = (await deliveries.recent_routines(session, [chat_id], RECENT)).get(chat_id, [])
+            history = await deliveries.recent_routines(
+                session, [chat_id], now - timedelta(days=60), RECENT
+            )
+            recent = history.get(chat_id, [])
             current = delivery.routine_id or ""
             rng = rng or random.Random()
             routine = choose_routine(catalogue, chat.place, [current, *recent], rng)

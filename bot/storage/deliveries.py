@@ -52,9 +52,12 @@ async def claim_due_chats(session: AsyncSession, now: datetime, limit: int) -> S
 
 
 async def recent_routines(
-    session: AsyncSession, chat_ids: Sequence[int], limit: int = 5
+    session: AsyncSession, chat_ids: Sequence[int], since: datetime, limit: int = 5
 ) -> dict[int, list[str]]:
-    """The routines of each chat's latest `limit` reminders, most recent first."""
+    """The routines of each chat's latest `limit` reminders since `since`, most recent first.
+
+    `since` bounds the rows read per chat (the unique index leads with chat_id, slot_at), so
+    the cost does not grow with a subscriber's years of history."""
     if not chat_ids:
         return {}
     ranked = (
@@ -67,6 +70,7 @@ async def recent_routines(
         )
         .where(
             Delivery.chat_id.in_(chat_ids),
+            Delivery.slot_at >= since,
             Delivery.kind == REMINDER,
             Delivery.routine_id.is_not(None),
         )
@@ -179,7 +183,7 @@ async def add_snooze(
     session: AsyncSession, original: Delivery, due_at: datetime
 ) -> Delivery | None:
     """A one-off re-send of `original` at `due_at`; None if this slot was snoozed before."""
-    [row] = await insert_new(
+    rows = await insert_new(
         session,
         [
             {
@@ -192,8 +196,8 @@ async def add_snooze(
                 "attempts": 0,
             }
         ],
-    ) or [None]
-    return row
+    )
+    return rows[0] if rows else None
 
 
 async def cancel_scheduled(session: AsyncSession, chat_id: int) -> None:

@@ -37,7 +37,7 @@ async def heartbeat(session: AsyncSession, worker_key: str, now: datetime, ttl: 
     await session.execute(stmt)
 
 
-def live_workers(now: datetime) -> Select[tuple[str]]:
+def live_workers(now: datetime) -> Select[Any]:
     """Keys of workers whose heartbeat has not expired, as a subquery."""
     return select(KeyValue.key).where(
         KeyValue.key.like(WORKER_PREFIX + "%"), KeyValue.expires_at > now

@@ -400,3 +400,29 @@ async def test_group_migration_keeps_the_subscription_under_the_new_id(
     assert moved.next_due_at == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
     [row] = await all_deliveries(db, -1001234)
     assert row.status == deliveries.SENT
+
+
+async def test_the_application_wires_the_limiter_and_one_tick_job(app: Any) -> None:
+    from bot.scheduling import dispatcher as module
+    from bot.sending import RateLimiter
+
+    assert isinstance(app.bot.rate_limiter, RateLimiter)
+    assert isinstance(module.get(app), Dispatcher)
+    module.schedule(app)
+    [job] = app.job_queue.get_jobs_by_name("dispatcher")
+    assert job.job.trigger.interval == timedelta(seconds=5)
+    job.schedule_removal()
+
+
+async def test_the_tick_job_uses_the_services_clock(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    from types import SimpleNamespace
+
+    from bot.scheduling import dispatcher as module
+
+    await add_chat(db, 1, next_due_at=clock.now)
+    await module.tick_job(SimpleNamespace(application=app))  # type: ignore[arg-type]
+    await module.get(app).drain()
+    assert len(fake_request.delivered(1)) == 1
+    await module.shutdown(app)
