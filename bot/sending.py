@@ -1,16 +1,23 @@
 """Sending within Telegram's limits, and retrying what Telegram asks us to retry.
 
-python-telegram-bot's AIORateLimiter already paces the bot as a whole (30 messages a second)
-and each group (20 a minute), but it has no per-private-chat limit and retries nothing by
-default. `RateLimiter` extends it with:
+python-telegram-bot's AIORateLimiter paces the bot as a whole (30 a second) and each group (20
+a minute) with leaky buckets that let a whole period's worth through at once, so a burst can
+put 60 sends into one sliding second (or 21 into a group's minute) and earn a 429 that stalls
+every request. It has no per-private-chat limit and retries nothing by default. `RateLimiter`
+keeps its structure (the shared retry-after pause, the paid-broadcast lane) and replaces the
+pacing with reservations that never cross a sliding window:
 
-- a per-chat pace for message sends to private chats (about one a second, with a small
-  burst), so a reminder and a few replies never trip the per-chat flood limit;
+- overall: requests with a chat id evenly spaced at 98% of `overall_max_rate` a second, and
+  never more than `overall_max_rate` departures in any 1.02 seconds;
+- groups: at most 20 requests per group in any 60.5 seconds;
+- private chats: about one send (and separately one edit) a second, after a burst of 3;
 - retries: a 429 waits `retry_after` (holding back every request, as PTB does) and retries;
   5xx and network errors retry with exponential backoff; both only while the call's
   `SendPolicy` budget lasts (for a reminder: until its grace window ends).
 
 403, 400 and ChatMigrated are not retried here: they are answers, handled by the caller.
+Reservations are taken without an await in between, so no lock is needed; the sleep function
+and the clock are injectable so tests never wait.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +44,10 @@ JSON = bool | dict[str, Any] | list[dict[str, Any]]
 # Endpoints that put a new message into a chat (what Telegram's per-chat limit counts).
 _NOT_A_SEND = frozenset({"sendChatAction"})
 _ALSO_A_SEND = frozenset({"copyMessage", "copyMessages", "forwardMessage", "forwardMessages"})
+
+OVERALL_MARGIN = 0.98  # pace at 98% of the limit...
+OVERALL_WINDOW = 1.02  # ...and never more than the limit in any 1.02 s, for network jitter
+GROUP_PERIOD = 60.5
 
 
 @dataclass
@@ -59,14 +71,36 @@ def is_send(endpoint: str) -> bool:
     )
 
 
+class SlidingWindow:
+    """At most `limit` reservations in any `period`: the next one starts no earlier than the
+    limit-th last one plus the period. Reservations must be taken in time order."""
+
+    __slots__ = ("limit", "period", "times")
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self.times: deque[float] = deque(maxlen=limit)
+
+    def reserve(self, now: float) -> float:
+        """Take the earliest allowed start at or after `now`; the seconds to wait for it."""
+        start = now if len(self.times) < self.limit else max(now, self.times[0] + self.period)
+        self.times.append(start)
+        return start - now
+
+    def idle(self, now: float) -> bool:
+        return not self.times or self.times[-1] <= now - self.period
+
+
 class RateLimiter(AIORateLimiter):
-    """AIORateLimiter plus a per-private-chat pace and bounded retries (see module doc)."""
+    """AIORateLimiter with window-exact pacing, a per-private-chat pace and bounded retries
+    (see the module docstring)."""
 
     def __init__(
         self,
         *,
         overall_max_rate: float = 30,
-        group_max_rate: float = 20,
+        group_max_rate: int = 20,
         chat_interval: float = 1.0,
         chat_burst: int = 3,
         default_budget: float = 15.0,
@@ -76,13 +110,16 @@ class RateLimiter(AIORateLimiter):
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
-        super().__init__(
-            overall_max_rate=overall_max_rate,
-            overall_time_period=1,
-            group_max_rate=group_max_rate,
-            group_time_period=60,
-            max_retries=0,
-        )
+        # PTB's own buckets are switched off (rate 0); the paid-broadcast lane stays.
+        super().__init__(overall_max_rate=0, group_max_rate=0, max_retries=0)
+        # Evenly spaced, no burst: a burst of concurrent requests reaches the server spread
+        # by connection set-up, and the next second's requests would then overlap it.
+        self._overall_interval = 1 / (overall_max_rate * OVERALL_MARGIN) if overall_max_rate else 0
+        self._overall_next = 0.0
+        self._overall_lock = asyncio.Lock()
+        self._departures: deque[float] = deque(maxlen=max(1, int(overall_max_rate)))
+        self.group_max_rate = group_max_rate
+        self._groups: dict[int | str, SlidingWindow] = {}
         self.chat_interval = chat_interval
         self.chat_burst = max(1, chat_burst)
         self.default_budget = default_budget
@@ -91,26 +128,66 @@ class RateLimiter(AIORateLimiter):
         self._sleep = sleep
         self._monotonic = monotonic
         self._rng = rng or random.Random()
-        self._chat_tat: dict[int, float] = {}  # GCRA "theoretical arrival time" per chat
+        self._chat_tat: dict[tuple[int, bool], float] = {}  # GCRA theoretical arrival times
 
-    def _chat_delay(self, chat_id: int) -> float:
-        """Reserve the chat's next send slot; how long to wait for it (GCRA, no lock needed:
-        reserving happens without an await in between)."""
+    def _chat_delay(self, key: tuple[int, bool]) -> float:
+        """Reserve the chat's next slot (GCRA: `chat_burst` at once, then one per interval)."""
         now = self._monotonic()
         if len(self._chat_tat) > 10_000:
             self._chat_tat = {k: v for k, v in self._chat_tat.items() if v > now}
-        tat = max(self._chat_tat.get(chat_id, now), now) + self.chat_interval
-        self._chat_tat[chat_id] = tat
+        tat = max(self._chat_tat.get(key, now), now) + self.chat_interval
+        self._chat_tat[key] = tat
         return max(0.0, tat - self.chat_burst * self.chat_interval - now)
 
+    def _group_window(self, group: int | str) -> SlidingWindow:
+        if len(self._groups) > 10_000:
+            now = self._monotonic()
+            self._groups = {k: w for k, w in self._groups.items() if not w.idle(now)}
+        window = self._groups.get(group)
+        if window is None:
+            window = self._groups[group] = SlidingWindow(self.group_max_rate, GROUP_PERIOD)
+        return window
+
+    async def _wait(self, delay: float) -> None:
+        if delay > 0:
+            await self._sleep(delay)
+
     async def _pace(self, endpoint: str, data: dict[str, Any]) -> None:
+        """Wait for the chat's, then the group's, then the bot's turn (each reservation is
+        taken after the previous wait, so every window sees its reservations in order)."""
         chat_id = data.get("chat_id")
+        if chat_id is None:
+            return
         with contextlib.suppress(TypeError, ValueError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        if isinstance(chat_id, int) and chat_id > 0 and self.chat_interval and is_send(endpoint):
-            delay = self._chat_delay(chat_id)
-            if delay:
-                await self._sleep(delay)
+            chat_id = int(chat_id)
+        edit = endpoint.startswith("editMessage")
+        if isinstance(chat_id, int) and chat_id > 0:
+            if self.chat_interval and (edit or is_send(endpoint)):
+                await self._wait(self._chat_delay((chat_id, edit)))
+        elif self.group_max_rate:
+            await self._wait(self._group_window(chat_id).reserve(self._monotonic()))
+        if self._overall_interval:
+            await self._overall_turn()
+
+    async def _overall_turn(self) -> None:
+        """One request at a time takes its turn (FIFO): evenly spaced, and never more than the
+        limit in any second of actual departures, even after the event loop was held up."""
+        async with self._overall_lock:
+            while True:
+                now = self._monotonic()
+                recent = self._departures
+                full = len(recent) == recent.maxlen
+                window = recent[0] + OVERALL_WINDOW - now if full else 0.0
+                wait = max(self._overall_next - now, window)
+                if wait <= 1e-4:  # a tenth of a millisecond: not worth a sleep
+                    break
+                await self._sleep(wait)
+            recent.append(now)
+            # Keep to the schedule after a slightly late wake-up (no drift below the rate),
+            # but do not bank unused turns after an idle spell (no burst).
+            late = now - self._overall_next
+            base = self._overall_next if 0 <= late < self._overall_interval else now
+            self._overall_next = base + self._overall_interval
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
@@ -142,7 +219,8 @@ class RateLimiter(AIORateLimiter):
         while True:
             policy.attempts += 1
             try:
-                await self._pace(endpoint, data)
+                if not paid:
+                    await self._pace(endpoint, data)
                 return await self._run_request(
                     chat=chat,
                     group=group,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.sending import RateLimiter, SendPolicy, is_send
+from bot.sending import RateLimiter, SendPolicy, SlidingWindow, is_send
 from tests.conftest import FakeClock
 from tests.reminder_kit import FakeSleep, limiter
 
@@ -26,14 +26,14 @@ async def _call(rl: RateLimiter, chat_id: object, endpoint: str = "sendMessage",
 
 
 async def test_private_chat_sends_are_paced_after_a_small_burst() -> None:
-    rl, sleep, _ = _setup(chat_burst=3, chat_interval=1.0)
+    rl, sleep, _ = _setup(chat_burst=3, chat_interval=1.0, overall_max_rate=0)
     for _ in range(6):
         await _call(rl, 42)
     assert sleep.waits == pytest.approx([1.0, 1.0, 1.0])
 
 
 async def test_other_chats_groups_and_non_sends_are_not_held_up_by_one_chat() -> None:
-    rl, sleep, _ = _setup(chat_burst=1)
+    rl, sleep, _ = _setup(chat_burst=1, overall_max_rate=0)
     await _call(rl, 42)
     await _call(rl, 43)
     await _call(rl, 42, "editMessageText")
@@ -95,3 +95,30 @@ async def test_answers_are_not_retried(error: Exception) -> None:
     with pytest.raises(type(error)):
         await rl.process_request(callback, (), {}, "sendMessage", {"chat_id": 5}, None)
     assert len(callback.calls) == 1 and sleep.waits == []
+
+
+def test_sliding_window_never_lets_more_than_the_limit_into_any_period() -> None:
+    window = SlidingWindow(3, 1.0)
+    starts = [window.reserve(0.0) for _ in range(7)]
+    assert starts == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0]
+    assert window.reserve(5.0) == 0.0
+
+
+async def test_a_burst_to_many_chats_is_paced_to_the_overall_rate() -> None:
+    rl, _, clock = _setup(overall_max_rate=30)
+    start = clock.now
+    sent_at = []
+    for chat_id in range(1, 91):
+        await _call(rl, chat_id)
+        sent_at.append((clock.now - start).total_seconds())
+    for index in range(30, 90):  # any 30 consecutive sends span more than a second
+        assert sent_at[index] - sent_at[index - 30] >= 1.02
+    assert sent_at[-1] < 89 / (30 * 0.98) + 0.01  # and not slower than 98% of the limit
+
+
+async def test_a_group_gets_at_most_20_per_minute() -> None:
+    rl, _, clock = _setup()
+    start = clock.now
+    for _ in range(21):
+        await _call(rl, -100)
+    assert (clock.now - start).total_seconds() == pytest.approx(60.5)
