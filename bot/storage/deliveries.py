@@ -119,8 +119,13 @@ async def claim_scheduled(
     return (await session.execute(_claimed(stmt, worker))).scalars().all()
 
 
-def _orphan(now: datetime) -> Any:
-    return or_(Delivery.claimed_by.is_(None), Delivery.claimed_by.not_in(live_workers(now)))
+def _orphan(now: datetime, worker: str | None = None) -> Any:
+    """Pending rows no live worker is sending. A worker never takes over its own rows: it
+    knows what it has in flight, even if a slow tick let its heartbeat lapse."""
+    orphan = or_(Delivery.claimed_by.is_(None), Delivery.claimed_by.not_in(live_workers(now)))
+    if worker is None:
+        return orphan
+    return orphan & or_(Delivery.claimed_by.is_(None), Delivery.claimed_by != worker)
 
 
 async def claim_orphans(
@@ -133,12 +138,14 @@ async def claim_orphans(
     """
     ids = (
         select(Delivery.id)
-        .where(Delivery.status == PENDING, Delivery.due_at >= oldest, _orphan(now))
+        .where(Delivery.status == PENDING, Delivery.due_at >= oldest, _orphan(now, worker))
         .order_by(Delivery.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    stmt = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == PENDING, _orphan(now))
+    stmt = update(Delivery).where(
+        Delivery.id.in_(ids), Delivery.status == PENDING, _orphan(now, worker)
+    )
     return (await session.execute(_claimed(stmt, worker))).scalars().all()
 
 

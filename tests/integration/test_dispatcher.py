@@ -426,3 +426,14 @@ async def test_the_tick_job_uses_the_services_clock(
     await module.get(app).drain()
     assert len(fake_request.delivered(1)) == 1
     await module.shutdown(app)
+
+
+async def test_a_worker_never_takes_over_its_own_sends_after_a_slow_tick(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    await add_chat(db, 1, next_due_at=T0)
+    slow = make_dispatcher(app, db, clock, worker_id="slow")
+    slow._spawn = lambda job: None  # type: ignore[method-assign]  # still "sending"
+    await slow.tick(T0)
+    report = await slow.tick(T0 + timedelta(minutes=2))  # its own heartbeat had lapsed
+    assert report.recovered == 0
