@@ -13,10 +13,11 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
 from telegram.request import BaseRequest
 
+from bot import operations
 from bot.commands import menu
 from bot.config import Settings
 from bot.context import Clock, Services, system_clock
-from bot.handlers import errors, fallback, start
+from bot.handlers import admin, errors, fallback, start
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 def register_handlers(app: AnyApplication) -> None:
     start.register_handlers(app)
+    admin.register_handlers(app, app.bot_data["services"].settings.admin_user_ids)
     fallback.register_handlers(app)
     app.add_error_handler(errors.on_error)
 
@@ -103,4 +105,5 @@ def build_application(
     app = builder.build()
     app.bot_data["services"] = Services(settings=settings, db=db, clock=clock)
     register_handlers(app)
+    operations.install(app)
     return app
