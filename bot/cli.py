@@ -17,6 +17,10 @@ from bot.storage.db import Database
 log = logging.getLogger("rekpauze")
 
 
+class StartupError(Exception):
+    """A one-line reason the bot could not start that is not a configuration mistake."""
+
+
 def _settings_or_exit() -> Settings:
     try:
         return load_settings()
@@ -54,7 +58,13 @@ async def _serve(settings: Settings, token: str) -> None:
     try:
         async with app:
             await startup(app)
-            await web.start()  # listening before Telegram is told where to send updates
+            try:  # listening before Telegram is told where to send updates
+                await web.start()
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot listen on {settings.http_host}:{settings.http_port} "
+                    f"({exc.strerror or exc}); free the port or set HTTP_PORT"
+                ) from None
             await app.start()
             me = app.bot.bot
             if settings.webhook_url:
@@ -104,7 +114,11 @@ def cmd_run(_args: argparse.Namespace) -> int:
         print(f"rekpauze: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format, secrets=settings.secrets())
-    asyncio.run(_serve(settings, token))
+    try:
+        asyncio.run(_serve(settings, token))
+    except StartupError as exc:
+        print(f"rekpauze: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

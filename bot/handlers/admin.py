@@ -125,7 +125,7 @@ def register_handlers(
     app: Application[Any, Any, Any, Any, Any, Any], admins: frozenset[int]
 ) -> None:
     """Register before the fallback, so that admins reach these handlers."""
-    only_admins = filters.User(user_id=admins)
+    only_admins = filters.User(user_id=admins) & filters.ChatType.PRIVATE  # numbers stay private
     app.add_handler(CommandHandler("admin", admin_command, filters=only_admins))
     app.add_handler(CommandHandler("broadcast", broadcast_command, filters=only_admins))
     app.add_handler(CallbackQueryHandler(broadcast_button, pattern=rf"^{CALLBACK}(ok|no):\w+$"))

@@ -267,3 +267,17 @@ async def test_non_admin_cannot_confirm_a_draft(
             select(KeyValue.key).where(KeyValue.key.startswith(broadcast.DRAFT))
         )
         assert len(list(drafts)) == 1
+
+
+async def test_admin_numbers_are_not_shown_in_a_group(
+    settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    app = _app(settings, db, clock, fake_request)
+    group = {"id": -100777, "type": "group", "title": "Team"}
+    async with app:
+        for text in ("/frobnicate", "/admin"):
+            await app.process_update(
+                message_update(app.bot, text, user=user_dict(ADMIN, "Ad", "en"), chat=group)
+            )
+    unknown, admin = fake_request.texts(-100777)
+    assert admin == unknown

@@ -246,3 +246,18 @@ def test_webhook_url_without_secret_exits_2_with_one_line(tmp_path: Path) -> Non
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "WEBHOOK_SECRET is required" in lines[0]
+
+
+async def test_a_busy_http_port_is_one_line_and_exit_1(
+    tmp_path: Path, api: FakeBotApi, serve_url: str
+) -> None:
+    bot = Bot(tmp_path, api, serve_url)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", bot.port))
+        busy.listen()
+        await bot.start()
+        assert bot.process is not None
+        code = await asyncio.wait_for(bot.process.wait(), 30)
+    assert code == 1
+    assert "Traceback" not in bot.text()
+    assert f"cannot listen on 127.0.0.1:{bot.port}" in bot.text().strip().splitlines()[-1]
