@@ -82,7 +82,7 @@ class WebServer:
 
     @property
     def services(self) -> Services:
-        return self.application.bot_data["services"]  # type: ignore[no-any-return]
+        return self.application.bot_data["services"]  # type: ignore[no-any-return,unused-ignore]
 
     def _build(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)

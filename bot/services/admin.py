@@ -39,7 +39,9 @@ def receiving(now: datetime) -> ColumnElement[bool]:
 
 
 async def count_active(session: AsyncSession, now: datetime) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Chat).where(receiving(now))))
+    return int(
+        await session.scalar(select(func.count()).select_from(Chat).where(receiving(now))) or 0
+    )
 
 
 async def overview(db: Database, now: datetime) -> Overview:

@@ -121,7 +121,7 @@ class Broadcaster:
 
     @property
     def services(self) -> Services:
-        return self.application.bot_data["services"]  # type: ignore[no-any-return]
+        return self.application.bot_data["services"]  # type: ignore[no-any-return,unused-ignore]
 
     @property
     def busy(self) -> bool:
@@ -295,4 +295,4 @@ class Broadcaster:
 
 
 def broadcaster(application: Any) -> Broadcaster:
-    return application.bot_data["broadcaster"]  # type: ignore[no-any-return]
+    return application.bot_data["broadcaster"]  # type: ignore[no-any-return,unused-ignore]
