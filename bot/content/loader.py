@@ -1,0 +1,216 @@
+"""Load and validate the exercise catalogue, reporting every problem at once.
+
+Called when the bot starts and by `rekpauze check`. A broken catalogue must never reach users,
+and an editor fixing the YAML should see all problems in one run, not one per attempt.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.content.models import OFFICE_POSITIONS, Catalogue
+from bot.content.render import render_exercise, render_routine, render_safety
+from bot.paths import data_dir
+from bot.telegram_html import TelegramHTMLError, check_message
+
+LANGS = ("nl", "en")
+#: A reminder routine is "one minute"; allow some slack either way.
+ROUTINE_MIN_SECONDS = 45
+ROUTINE_MAX_SECONDS = 90
+
+
+class CatalogueError(ValueError):
+    """The catalogue is invalid; str() is a readable multi-line report of all problems."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = Path(path)
+        self.problems = list(problems)
+        report = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        super().__init__(f"{self.path}: {count} problem(s) in the catalogue:\n{report}")
+
+
+def default_path() -> Path:
+    return data_dir() / "exercises.yaml"
+
+
+def _where(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """A readable location, naming the exercise or routine by id when possible."""
+    parts: list[str] = []
+    node = raw
+    for i, key in enumerate(loc):
+        if isinstance(key, int):
+            item_id = (
+                node[key].get("id")
+                if isinstance(node, list) and key < len(node) and (isinstance(node[key], dict))
+                else None
+            )
+            parts.append(f"[{key}]" + (f" ({item_id})" if item_id else ""))
+        else:
+            parts.append(("." if i else "") + str(key))
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return "".join(parts) or "(top level)"
+
+
+def _raw_duplicates(raw: dict[str, Any]) -> list[str]:
+    problems = []
+    for section in ("exercises", "routines"):
+        seen: set[str] = set()
+        items = raw.get(section)
+        for item in items if isinstance(items, list) else []:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(item_id, str):
+                if item_id in seen:
+                    problems.append(f"{section}: duplicate id {item_id!r}")
+                seen.add(item_id)
+    return problems
+
+
+def _cross_checks(catalogue: Catalogue) -> list[str]:
+    problems: list[str] = []
+    known_sources = set(catalogue.sources)
+    exercise_ids = {e.id for e in catalogue.exercises}
+    for ex in catalogue.exercises:
+        where = f"exercise {ex.id!r}"
+        cited = set(ex.sources)
+        for name in ex.sources:
+            if name not in known_sources:
+                problems.append(f"{where}: source {name!r} is not listed under `sources`")
+        used = [d.source for d in ex.dosage] + [c.source for c in ex.cautions]
+        used += [q.source for q in ex.source_quotes]
+        for name in used:
+            if name not in cited:
+                problems.append(f"{where}: uses source {name!r} that it does not cite")
+        dosage_sources = [d.source for d in ex.dosage]
+        if len(set(dosage_sources)) != len(dosage_sources):
+            problems.append(f"{where}: more than one dosage from the same source")
+        if sum(step.hold for step in ex.steps) > 1:
+            problems.append(f"{where}: more than one step marked hold")
+    safety = catalogue.safety
+    for safety_item in (
+        *safety.red_flags,
+        *safety.before_start,
+        *safety.stretching_rules,
+        *safety.general,
+    ):
+        for name in safety_item.sources:
+            if name not in known_sources:
+                problems.append(f"safety {safety_item.en!r}: source {name!r} is not listed")
+    for quote in safety.source_quotes:
+        if quote.source not in known_sources:
+            problems.append(f"safety quote: source {quote.source!r} is not listed")
+    for routine in catalogue.routines:
+        where = f"routine {routine.id!r}"
+        if not ROUTINE_MIN_SECONDS <= routine.total_seconds <= ROUTINE_MAX_SECONDS:
+            problems.append(
+                f"{where}: takes {routine.total_seconds} s, not about one minute "
+                f"({ROUTINE_MIN_SECONDS}-{ROUTINE_MAX_SECONDS} s)"
+            )
+        for n, item in enumerate(routine.items):
+            item_where = f"{where} item {n} ({item.exercise})"
+            if item.exercise not in exercise_ids:
+                problems.append(f"{item_where}: unknown exercise id {item.exercise!r}")
+                continue
+            ex = catalogue.exercise(item.exercise)
+            if item.position and item.position not in ex.positions:
+                problems.append(
+                    f"{item_where}: position {item.position!r} is not one of "
+                    f"the exercise's positions {ex.positions}"
+                )
+            if item.dosage_source is None and ex.dosage:
+                problems.append(f"{item_where}: say which dosage_source the routine uses")
+            if item.dosage_source is not None:
+                dosage = ex.dosage_from(item.dosage_source)
+                if dosage is None:
+                    problems.append(
+                        f"{item_where}: the exercise has no dosage from {item.dosage_source!r}"
+                    )
+                elif (need := dosage.min_seconds()) is not None and item.seconds < need:
+                    problems.append(
+                        f"{item_where}: {item.seconds} s is less than the source "
+                        f"dosage needs ({need} s); do not cut a dosage short"
+                    )
+            if "office" in routine.places:
+                positions = [item.position] if item.position else list(ex.positions)
+                if not ex.office_ok or not set(positions) <= OFFICE_POSITIONS:
+                    problems.append(
+                        f"{item_where}: not office-suitable (needs standing or "
+                        f"seated, desk_ok, no equipment), but the routine is "
+                        f"marked office"
+                    )
+    return problems
+
+
+def _render_checks(catalogue: Catalogue) -> list[str]:
+    """Every message the catalogue produces must be valid Telegram HTML within 4096 chars."""
+    problems: list[str] = []
+    jobs: list[tuple[str, Any]] = []
+    for lang in LANGS:
+        jobs += [
+            (
+                f"exercise {e.id!r} [{lang}]",
+                lambda e=e, lang=lang: render_exercise(e, lang, catalogue),
+            )
+            for e in catalogue.exercises
+        ]
+        jobs += [
+            (
+                f"routine {r.id!r} [{lang}]",
+                lambda r=r, lang=lang: render_routine(r, lang, catalogue),
+            )
+            for r in catalogue.routines
+        ]
+        jobs.append((f"safety note [{lang}]", lambda lang=lang: render_safety(lang, catalogue)))
+    for label, job in jobs:
+        try:
+            check_message(job())
+        except (TelegramHTMLError, KeyError) as exc:
+            problems.append(f"{label}: does not render: {exc}")
+    return problems
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Read, validate and return the catalogue; raise CatalogueError listing all problems."""
+    path = path or default_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogueError(path, [f"cannot read the catalogue: {exc}"]) from exc
+    if not isinstance(raw, dict):
+        raise CatalogueError(path, ["the catalogue must be a mapping at the top level"])
+    problems = _raw_duplicates(raw)
+    try:
+        catalogue = Catalogue.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append(f"{_where(raw, tuple(error['loc']))}: {error['msg']}")
+        raise CatalogueError(path, problems) from None
+    problems += _cross_checks(catalogue)
+    if not problems:  # rendering needs resolvable references
+        problems += _render_checks(catalogue)
+    if problems:
+        raise CatalogueError(path, problems)
+    return catalogue
+
+
+@cache
+def get_catalogue() -> Catalogue:
+    """The default catalogue, loaded and validated once per process."""
+    return load_catalogue()
+
+
+def summary(catalogue: Catalogue) -> str:
+    """One line for `rekpauze check`, e.g. '15 exercises, 9 routines (4 for the office)'."""
+    office = len(catalogue.routines_for("office"))
+    return (
+        f"{len(catalogue.exercises)} exercises, {len(catalogue.routines)} routines "
+        f"({office} for the office), safety note with {len(catalogue.safety.red_flags)} red flags"
+    )

@@ -1,0 +1,123 @@
+"""Every message the catalogue produces is valid Telegram HTML, in both languages, escaped."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.content import (
+    Catalogue,
+    guided_steps,
+    load_catalogue,
+    render_exercise,
+    render_routine,
+    render_safety,
+)
+from bot.content.models import Text
+from bot.telegram_html import MAX_TEXT, check_message
+
+LANGS = ("nl", "en")
+CATALOGUE = load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return CATALOGUE
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("exercise_id", [e.id for e in CATALOGUE.exercises])
+def test_every_exercise_renders(catalogue: Catalogue, exercise_id: str, lang: str) -> None:
+    exercise = catalogue.exercise(exercise_id)
+    text = render_exercise(exercise, lang, catalogue)
+    parsed = check_message(text)
+    assert parsed.length <= MAX_TEXT
+    assert parsed.text.startswith(exercise.name.get(lang))
+    assert any(e.type == "bold" for e in parsed.entities)
+    for step in exercise.steps:
+        assert step.get(lang) in parsed.text
+    label = "Dosering" if lang == "nl" else "Dosage"
+    assert f"{label}:" in parsed.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("routine_id", [r.id for r in CATALOGUE.routines])
+def test_every_routine_renders(catalogue: Catalogue, routine_id: str, lang: str) -> None:
+    routine = catalogue.routine(routine_id)
+    parsed = check_message(render_routine(routine, lang, catalogue))
+    for item in routine.items:
+        assert catalogue.exercise(item.exercise).name.get(lang) in parsed.text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_safety_note_renders(catalogue: Catalogue, lang: str) -> None:
+    parsed = check_message(render_safety(lang, catalogue))
+    for item in catalogue.safety.red_flags:
+        assert item.get(lang) in parsed.text
+
+
+def test_default_catalogue_is_used_without_argument() -> None:
+    assert render_safety("en") == render_safety("en", CATALOGUE)
+
+
+def test_dosage_phrasing(catalogue: Catalogue) -> None:
+    nl = check_message(render_exercise(catalogue.exercise("staande-bekkenrek"), "nl")).text
+    en = check_message(render_exercise(catalogue.exercise("staande-bekkenrek"), "en")).text
+    assert "20 seconden vasthouden, 3 keer" in nl
+    assert "Hold 20 seconds, 3 times" in en
+    child = check_message(render_exercise(catalogue.exercise("childs-pose"), "en")).text
+    assert "Hold 30 seconds to 1 minute" in child
+    bird = check_message(render_exercise(catalogue.exercise("superman-handen-knieen"), "nl")).text
+    assert "20 herhalingen per kant, 3 sets" in bird
+    bridge = check_message(render_exercise(catalogue.exercise("bruggetje"), "en")).text
+    assert "10 to 15 repetitions, 3 sets (according to NRG Fitness)" in bridge
+    assert "Hold 1 minute, 3 times (according to FIT.nl)" in bridge
+    holbol = check_message(render_exercise(catalogue.exercise("kattenrug-holrug"), "nl")).text
+    assert "5 tot 10 minuten lang" in holbol
+    none = check_message(render_exercise(catalogue.exercise("lumbale-rotatie"), "en")).text
+    assert "The article gives no dosage." in none
+
+
+def test_hostile_catalogue_text_is_escaped(catalogue: Catalogue) -> None:
+    hostile = Text(nl="<script>&amp; <b>", en="<script>& </i>")
+    base = catalogue.exercise("staande-bekkenrek")
+    steps = [base.steps[0].model_copy(update={"nl": hostile.nl, "en": hostile.en})]
+    exercise = base.model_copy(update={"name": hostile, "purpose": hostile, "steps": steps})
+    for lang in LANGS:
+        text = render_exercise(exercise, lang, catalogue)
+        parsed = check_message(text)
+        assert "<script>" not in text
+        assert "&lt;script&gt;" in text
+        assert hostile.get(lang) in parsed.text  # shown literally to the user
+
+
+def test_guided_steps_bekkenrek_holds_20_three_times(catalogue: Catalogue) -> None:
+    steps = guided_steps(catalogue.exercise("staande-bekkenrek"), "nl")
+    holds = [s.hold_seconds for s in steps if s.hold_seconds]
+    assert holds == [20, 20, 20]
+    assert len(steps) == 4 + 2
+    for step in steps:
+        check_message(step.text)
+
+
+def test_guided_steps_follow_the_chosen_source(catalogue: Catalogue) -> None:
+    bridge = catalogue.exercise("bruggetje")
+    fit = guided_steps(bridge, "en", "002_d9a8e96430a04924.txt")
+    assert [s.hold_seconds for s in fit if s.hold_seconds] == [60, 60, 60]
+    nrg = guided_steps(bridge, "en", "003_5fb40e89b56d1ca4.txt")
+    assert all(s.hold_seconds is None for s in nrg)
+    assert sum("10 to 15 repetitions" in s.text for s in nrg) == 3
+
+
+def test_guided_steps_without_dosage_have_no_countdown(catalogue: Catalogue) -> None:
+    steps = guided_steps(catalogue.exercise("lumbale-rotatie"), "nl")
+    assert len(steps) == 3 and all(s.hold_seconds is None for s in steps)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_all_guided_steps_are_valid_html(catalogue: Catalogue, lang: str) -> None:
+    for exercise in catalogue.exercises:
+        for dosage in exercise.dosage or [None]:
+            source = dosage.source if dosage else None
+            for step in guided_steps(exercise, lang, source):
+                check_message(step.text)
+                assert step.hold_seconds is None or step.hold_seconds > 0

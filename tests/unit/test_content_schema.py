@@ -1,0 +1,140 @@
+"""The loader refuses broken catalogues and says, in one report, everything that is wrong."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.content import CatalogueError, get_catalogue, load_catalogue, summary
+from bot.content.loader import default_path
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    return yaml.safe_load(default_path().read_text(encoding="utf-8"))
+
+
+def _load_variant(
+    tmp_path: Path, raw: dict[str, Any], change: Callable[[dict[str, Any]], None]
+) -> CatalogueError:
+    data = copy.deepcopy(raw)
+    change(data)
+    path = tmp_path / "exercises.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogueError) as info:
+        load_catalogue(path)
+    return info.value
+
+
+def _exercise(data: dict[str, Any], exercise_id: str) -> dict[str, Any]:
+    return next(e for e in data["exercises"] if e["id"] == exercise_id)
+
+
+def test_real_catalogue_loads_and_summarises() -> None:
+    catalogue = load_catalogue()
+    assert get_catalogue() is get_catalogue()
+    text = summary(catalogue)
+    assert text.startswith(f"{len(catalogue.exercises)} exercises, {len(catalogue.routines)} ")
+
+
+def test_rejects_duplicate_ids(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(
+        tmp_path, raw, lambda d: d["exercises"].append(copy.deepcopy(d["exercises"][0]))
+    )
+    assert "duplicate id 'staande-bekkenrek'" in str(error)
+
+
+def test_rejects_missing_english_step(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(
+        tmp_path, raw, lambda d: _exercise(d, "childs-pose")["steps"][1].pop("en")
+    )
+    assert "(childs-pose).steps[1].en" in str(error)
+    assert "Field required" in str(error)
+
+
+def test_rejects_empty_dutch_text(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(
+        tmp_path, raw, lambda d: _exercise(d, "zijplank")["purpose"].update(nl="   ")
+    )
+    assert "(zijplank).purpose.nl" in str(error)
+
+
+def test_rejects_negative_hold(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(
+        tmp_path,
+        raw,
+        lambda d: _exercise(d, "staande-bekkenrek")["dosage"][0].update(hold_seconds=-20),
+    )
+    assert "(staande-bekkenrek).dosage[0].hold_seconds" in str(error)
+
+
+def test_rejects_unordered_range(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(
+        tmp_path,
+        raw,
+        lambda d: _exercise(d, "childs-pose")["dosage"][0].update(
+            hold_seconds={"min": 60, "max": 30}
+        ),
+    )
+    assert "not ordered" in str(error)
+
+
+def test_rejects_unknown_routine_exercise(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(
+        tmp_path, raw, lambda d: d["routines"][0]["items"][0].update(exercise="handstand")
+    )
+    assert "unknown exercise id 'handstand'" in str(error)
+
+
+def test_rejects_floor_exercise_in_office_routine(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["routines"][0]["items"] = [
+            {"exercise": "childs-pose", "dosage_source": "003_5fb40e89b56d1ca4.txt", "seconds": 60}
+        ]
+
+    error = _load_variant(tmp_path, raw, change)
+    assert "not office-suitable" in str(error)
+
+
+def test_rejects_routine_that_cuts_a_dosage_short(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(tmp_path, raw, lambda d: d["routines"][0]["items"][0].update(seconds=50))
+    assert "less than the source dosage needs (60 s)" in str(error)
+
+
+def test_rejects_unknown_field(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(tmp_path, raw, lambda d: _exercise(d, "buikplank").update(reps_per_day=3))
+    assert "(buikplank).reps_per_day" in str(error)
+
+
+def test_reports_all_problems_at_once(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def change(d: dict[str, Any]) -> None:
+        _exercise(d, "childs-pose")["steps"][0].pop("en")
+        _exercise(d, "bruggetje")["dosage"][0]["sets"] = 0
+        d["exercises"].append(copy.deepcopy(d["exercises"][1]))
+
+    error = _load_variant(tmp_path, raw, change)
+    assert len(error.problems) >= 3
+    text = str(error)
+    assert "childs-pose" in text and "bruggetje" in text and "duplicate id" in text
+    assert text.count("\n  - ") == len(error.problems)
+
+
+def test_rejects_uncited_dosage_source(tmp_path: Path, raw: dict[str, Any]) -> None:
+    error = _load_variant(
+        tmp_path,
+        raw,
+        lambda d: _exercise(d, "buikplank")["dosage"][0].update(source="003_5fb40e89b56d1ca4.txt"),
+    )
+    assert "does not cite" in str(error)
+
+
+def test_unreadable_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "exercises.yaml"
+    path.write_text("exercises: [\n", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="cannot read"):
+        load_catalogue(path)
