@@ -26,7 +26,9 @@ def _settings_or_exit() -> Settings:
 
 async def _serve(settings: Settings, token: str) -> None:
     from bot.app import build_application, startup
+    from bot.content import get_catalogue
 
+    get_catalogue()  # refuse to start on an invalid catalogue, before touching Telegram
     db = Database(settings.database_url)
     await db.upgrade()
     app = build_application(settings, db, token=token)
@@ -99,6 +101,12 @@ def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
         results.append(("database", True, "reachable"))
     except Exception as exc:  # any driver error is a failed check, reported in one line
         results.append(("database", False, f"not reachable: {type(exc).__name__}: {exc}"))
+    from bot.content import CatalogueError, load_catalogue, summary
+
+    try:
+        results.append(("content", True, summary(load_catalogue())))
+    except (CatalogueError, OSError) as exc:
+        results.append(("content", False, f"catalogue invalid:\n{exc}"))
     return results
 
 

@@ -71,6 +71,7 @@ def test_db_upgrade_then_check(tmp_path: Path) -> None:
     )
     assert checked.returncode == 0, checked.stdout
     assert "database: reachable" in checked.stdout
+    assert "ok   content: 15 exercises, 9 routines" in checked.stdout
 
 
 def test_check_reports_an_unreachable_database(tmp_path: Path) -> None:
@@ -82,3 +83,23 @@ def test_check_reports_an_unreachable_database(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "FAIL database" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_check_reports_a_broken_catalogue(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    catalogue = data / "exercises.yaml"
+    catalogue.write_text(catalogue.read_text().replace("id: staande-bekkenrek", "id: buikplank"))
+    result = rekpauze(
+        "check",
+        env={
+            "REKPAUZE_DATA_DIR": str(data),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'y.sqlite3'}",
+            "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        },
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "FAIL content" in result.stdout and "buikplank" in result.stdout
