@@ -156,7 +156,7 @@ async def _timezone_chosen(update: Update, context: Context, tz_name: str) -> No
     assert update.effective_chat
     db, chat_id, at = services(context).db, update.effective_chat.id, now(context)
     try:
-        progress = await onboarding.choose_timezone(db, chat_id, tz_name, at)
+        progress = await onboarding.choose_timezone(db, chat_id, tz_name, at, typed=True)
     except onboarding.StaleStep:
         chat = await preferences.set_timezone(db, chat_id, tz_name, at)
         lang = chat.language if chat else await chat_language(update, context)

@@ -101,10 +101,14 @@ async def choose_language(db: Database, chat_id: int, language: str, now: dateti
     return await _advance(db, chat_id, (LANGUAGE,), now, LANGUAGE, language=language)
 
 
-async def choose_timezone(db: Database, chat_id: int, tz_name: str, now: datetime) -> Progress:
-    """Also accepted at the language step (someone who types a city at once)."""
+async def choose_timezone(
+    db: Database, chat_id: int, tz_name: str, now: datetime, *, typed: bool = False
+) -> Progress:
+    """A typed city or shared location is also taken at the language step (someone who
+    answers ahead); a step-2 button pressed then is an old one and is refused."""
     zone(tz_name)
-    return await _advance(db, chat_id, (LANGUAGE, TIMEZONE), now, TIMEZONE, timezone=tz_name)
+    expected = (LANGUAGE, TIMEZONE) if typed else (TIMEZONE,)
+    return await _advance(db, chat_id, expected, now, TIMEZONE, timezone=tz_name)
 
 
 async def confirm(db: Database, chat_id: int, now: datetime) -> Progress:
