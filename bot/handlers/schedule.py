@@ -278,7 +278,7 @@ def settings_screen(chat: Chat, context: Context) -> tuple[str, InlineKeyboardMa
     )
     other_lang = "en" if lang == "nl" else "nl"
     other_place = "home" if chat.place == "office" else "office"
-    paused = chat.paused_until is not None and chat.paused_until > at
+    paused = preferences.paused_at(chat, at)
     if not chat.active or paused:
         pause_row = [button(t(lang, "settings.button_resume"), "st:r")]
     else:

@@ -28,6 +28,7 @@ from bot.handlers.common import chat_language
 from bot.i18n import t
 from bot.scheduling.timemath import zone
 from bot.services.parsing import ParseError, day_indexes
+from bot.services.preferences import as_utc, paused_at
 from bot.storage.models import ALL_DAYS, WORKDAYS, Chat
 from bot.telegram_html import MAX_CALLBACK_DATA
 
@@ -119,7 +120,7 @@ def local_moment(lang: str, instant: datetime | None, tz_name: str) -> str:
     """'ma 24 nov. 10:07' / 'Mon, Nov 24, 10:07' in the chat's timezone."""
     if instant is None:
         return t(lang, "label.no_reminder")
-    return format_datetime(instant, "EEE d MMM HH:mm", tzinfo=zone(tz_name), locale=lang)
+    return format_datetime(as_utc(instant), "EEE d MMM HH:mm", tzinfo=zone(tz_name), locale=lang)
 
 
 def place_label(lang: str, place: str) -> str:
@@ -133,7 +134,7 @@ def language_label(lang: str, code: str) -> str:
 def status_line(lang: str, chat: Chat, at: datetime) -> str:
     if not chat.active:
         return t(lang, "label.status.stopped")
-    if chat.paused_until and chat.paused_until > at:
+    if paused_at(chat, at):
         until = local_moment(lang, chat.paused_until, chat.timezone)
         return t(lang, "label.status.paused", until=until)
     return t(lang, "label.status.active")

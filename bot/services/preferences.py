@@ -9,7 +9,7 @@ or None when the chat is not registered.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from bot.scheduling.timemath import local_date, local_day_bounds, next_due, zone
 from bot.services.parsing import MAX_TIMES, PLACE_WORDS, PauseSpec
@@ -21,12 +21,21 @@ LANGUAGES = ("nl", "en")
 PLACES = tuple(sorted(set(PLACE_WORDS.values())))
 
 
+def as_utc(instant: datetime) -> datetime:
+    """An aware UTC instant: SQLite hands stored UTC datetimes back without tzinfo."""
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+def paused_at(chat: Chat, now: datetime) -> bool:
+    return chat.paused_until is not None and as_utc(chat.paused_until) > now
+
+
 def reschedule(chat: Chat, now: datetime) -> None:
     """Set the chat's next due moment from its preferences; None when stopped."""
     if not chat.active:
         chat.next_due_at = None
         return
-    paused = chat.paused_until if chat.paused_until and chat.paused_until > now else None
+    paused = as_utc(chat.paused_until) if chat.paused_until and paused_at(chat, now) else None
     chat.next_due_at = next_due(
         times=chat.times,
         days=chat.days,
