@@ -207,14 +207,20 @@ async def test_the_last_day_cannot_be_switched_off(
     assert (await _chat(db, 3502)).days == 1
 
 
+FORGED = [
+    *("st:l:fr", "st:p:garden", "st:z:mars", "st:d:7", "st:d:-1", "st:ds:x", "st", "st:"),
+    *("st:zz", "st:d:1:2", "zz:top", "💥", "x" * 64, "ex:s:nope", "gd:n:nope:1", "gd:s"),
+    *("br:a:nose:0", "br:a:lower_back:9999", "dl:y:abc", "dl:y:1", "ob:l:nl", "ex:d:"),
+    *("gd:n:staande-bekkenrek:0", "gd:n:staande-bekkenrek:99", "gd:q:staande-bekkenrek"),
+]
+
+
 async def test_forged_settings_buttons_change_nothing(
     app: Any, db: Database, fake_request: RecordingRequest
 ) -> None:
     person = await subscriber(app, fake_request, 3503, "nl")
     before = await _chat(db, 3503)
-    for data in ("st:l:fr", "st:p:garden", "st:z:mars", "st:d:7", "st:d:-1", "st:ds:x", "st",
-                 "st:", "st:zz", "st:d:1:2", "zz:top", "💥", "x" * 64, "ex:s:nope", "gd:n:nope:1",
-                 "br:a:nose:0", "br:a:lower_back:9999", "dl:y:abc", "dl:y:1", "ob:l:nl"):  # fmt: skip
+    for data in FORGED:
         calls = await person.press(data)
         assert texts(calls) == [], data
         assert "werkt niet meer" in answers(calls)[0], data
