@@ -324,7 +324,7 @@ async def on_guided_button(update: Update, context: Context) -> None:
             text, markup = guided_screen(exercise, lang, frame)
             message = await update.effective_chat.send_message(text, reply_markup=markup)
             _schedule(context, GuidedRun(chat_id, message.message_id, exercise.id, lang, at, text))
-        case ["n", index] if index.isdigit() and 0 < int(index) <= len(steps):
+        case ["n", _, index] if index.isdigit() and 0 < int(index) <= len(steps):
             await answer(query)
             started = at - timedelta(seconds=guided.step_start(steps, int(index)))
             frame = guided.frame_at(steps, (at - started).total_seconds())
