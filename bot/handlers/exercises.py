@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Job
 
 from bot.content.loader import get_catalogue
 from bot.content.models import Exercise
@@ -52,7 +53,8 @@ def exercise_keyboard(lang: str, exercise: Exercise, done: bool = True) -> Inlin
         button(t(lang, "exercises.button_guided"), f"gd:s:{exercise.id}"),
         button(t(lang, "exercises.button_another"), f"ex:r:{exercise.id}"),
     ]
-    return keyboard(row, [button(t(lang, "exercises.button_done"), f"ex:d:{exercise.id}")] * done)
+    done_row = [button(t(lang, "exercises.button_done"), f"ex:d:{exercise.id}")] if done else []
+    return keyboard(row, done_row)
 
 
 async def _place(update: Update, context: Context) -> str:
@@ -254,11 +256,17 @@ def guided_screen(
     return "\n".join(lines), markup
 
 
+def _remove(job: Job[Any]) -> None:
+    """Remove a job once; a second removal would raise in the scheduler."""
+    if not job.removed:
+        job.schedule_removal()
+
+
 def cancel_guided(context: Context, chat_id: int) -> None:
     if context.job_queue is None:
         return
     for job in context.job_queue.get_jobs_by_name(job_name(chat_id)):
-        job.schedule_removal()
+        _remove(job)
 
 
 async def guided_tick(context: Context) -> None:
@@ -267,13 +275,13 @@ async def guided_tick(context: Context) -> None:
     run: GuidedRun = context.job.data  # type: ignore[assignment]
     exercise = exercises.find_exercise(get_catalogue(), run.exercise_id)
     if exercise is None:
-        context.job.schedule_removal()
+        _remove(context.job)
         return
     steps = guided_steps(exercise, run.lang)
     elapsed = (services(context).clock() - run.started).total_seconds()
     frame = guided.frame_at(steps, elapsed)
     if frame.phase == "done":
-        context.job.schedule_removal()
+        _remove(context.job)
     text, markup = guided_screen(exercise, run.lang, frame)
     if text == run.last_text:
         return
@@ -285,7 +293,7 @@ async def guided_tick(context: Context) -> None:
     except BadRequest as exc:  # the message is gone or unchanged: stop counting
         if "not modified" not in str(exc).lower():
             log.info("guided mode for chat %s stopped: %s", run.chat_id, exc)
-            context.job.schedule_removal()
+            _remove(context.job)
     except TelegramError as exc:  # flood control, network: the next tick catches up
         log.info("guided tick for chat %s skipped: %s", run.chat_id, exc)
 
