@@ -356,7 +356,7 @@ async def on_guided_button(update: Update, context: Context) -> None:
             await stale(update, context)
 
 
-def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(["exercise", "oefening"], exercise_command))
     app.add_handler(CommandHandler(["exercises", "oefeningen"], exercises_command))
     app.add_handler(CallbackQueryHandler(on_exercise_button, pattern=r"^ex:"))

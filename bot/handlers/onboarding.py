@@ -8,6 +8,7 @@ ConversationHandler state lives in memory. One message is edited from step to st
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -107,6 +108,7 @@ async def start(update: Update, context: Context) -> None:
         intro = t(lang, "onboarding.welcome", name=name, times=times_label(chat.times))
     else:
         intro = t(lang, "onboarding.resume", name=name)
+    markup: InlineKeyboardMarkup | None
     if progress.step == onboarding.LANGUAGE:
         text, markup = language_step(lang, intro)
     else:
@@ -204,7 +206,7 @@ async def on_text(update: Update, context: Context) -> None:
     await _timezone_chosen(update, context, tz_name)
 
 
-def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^ob:"))
     app.add_handler(MessageHandler(filters.LOCATION, on_location))

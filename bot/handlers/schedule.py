@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -372,7 +373,7 @@ async def on_button(update: Update, context: Context) -> None:
         await edit(query, text, markup)
 
 
-def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(["times", "tijden"], times_command))
     app.add_handler(CommandHandler(["days", "dagen"], days_command))
     app.add_handler(CommandHandler(["timezone", "tijdzone"], timezone_command))
