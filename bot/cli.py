@@ -118,6 +118,23 @@ def cmd_check(_args: argparse.Namespace) -> int:
     return 0 if all(ok for _, ok, _ in results) else 1
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.terminal import run_sandbox
+
+    setup_logging("WARNING", "text")
+    try:
+        return asyncio.run(run_sandbox(speed=args.speed, language=args.language, name=args.name))
+    except KeyboardInterrupt:
+        return 0
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 100_000:
+        raise argparse.ArgumentTypeError("must be a number between 0 and 100000")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rekpauze",
@@ -131,6 +148,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the bot with long polling. Applies database migrations first.",
     )
     run.set_defaults(func=cmd_run)
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="chat with the bot in this terminal: no token, no network",
+        description="Start a local stand-in for Telegram and the bot on a temporary database, "
+        "and chat with it here. Type a number to press a button. With standard input from a "
+        "pipe, one message per line; exits after the last answers.",
+    )
+    sandbox.add_argument(
+        "--speed",
+        type=_positive,
+        default=1.0,
+        metavar="N",
+        help="run the clock N times faster, e.g. 600 shows a day's reminders in minutes",
+    )
+    sandbox.add_argument(
+        "--language",
+        choices=["nl", "en"],
+        default="nl",
+        help="the Telegram language of the sandbox user (default nl)",
+    )
+    sandbox.add_argument("--name", default="Sam", help="the sandbox user's first name")
+    sandbox.set_defaults(func=cmd_sandbox)
 
     check = sub.add_parser(
         "check",

@@ -41,6 +41,7 @@ _TAG_RE = re.compile(
     r"\s*>"
 )
 _ATTR_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9-]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+)))?")
+_SPECIAL_RE = re.compile(r"[<>&]")
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|lt|gt|amp|quot);")
 
 
@@ -79,24 +80,30 @@ def _attributes(raw: str) -> dict[str, str]:
     return attrs
 
 
-def _check_attributes(name: str, attrs: dict[str, str], offset: int) -> str | None:
+def _byte_offset(text: str, index: int) -> int:
+    """Byte offset of `index` in UTF-8, as Telegram reports it; only computed for errors."""
+    return len(text[:index].encode())
+
+
+def _check_attributes(name: str, attrs: dict[str, str], text: str, index: int) -> str | None:
     """Return the link URL for <a>, raise for attributes Telegram rejects."""
     if name == "a":
         href = attrs.get("href", "")
         if not href:
             raise TelegramHTMLError(
-                f'Bad Request: can\'t parse entities: tag "a" needs an href at byte offset {offset}'
+                'Bad Request: can\'t parse entities: tag "a" needs an href at byte offset '
+                f"{_byte_offset(text, index)}"
             )
         return href
     if name == "span" and attrs.get("class") != "tg-spoiler":
         raise TelegramHTMLError(
             'Bad Request: can\'t parse entities: Tag "span" must have class "tg-spoiler" '
-            f"at byte offset {offset}"
+            f"at byte offset {_byte_offset(text, index)}"
         )
     if name == "tg-emoji" and "emoji-id" not in attrs:
         raise TelegramHTMLError(
             f'Bad Request: can\'t parse entities: tag "tg-emoji" needs emoji-id at byte offset '
-            f"{offset}"
+            f"{_byte_offset(text, index)}"
         )
     return None
 
@@ -110,33 +117,45 @@ def parse(text: str) -> ParsedText:
     i = 0
     n = len(text)
     while i < n:
+        special = _SPECIAL_RE.search(text, i)
+        stop = special.start() if special else n
+        if stop > i:  # a run of plain characters, taken in one step
+            run = text[i:stop]
+            out.append(run)
+            out_len += utf16_len(run)
+            i = stop
+            continue
         ch = text[i]
         if ch == "<":
             match = _TAG_RE.match(text, i)
-            byte_offset = len(text[:i].encode())
             if match is None:
                 raise TelegramHTMLError(
                     "Bad Request: can't parse entities: Unexpected end of name token at byte "
-                    f"offset {byte_offset}"
+                    f"offset {_byte_offset(text, i)}"
                 )
             name = match.group("name").lower()
             if name not in _TAGS:
                 raise TelegramHTMLError(
                     f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte '
-                    f"offset {byte_offset}"
+                    f"offset {_byte_offset(text, i)}"
                 )
             if match.group("close"):
+                if match.group("attrs").strip():
+                    raise TelegramHTMLError(
+                        "Bad Request: can't parse entities: Unclosed end tag at byte offset "
+                        f"{_byte_offset(text, i)}"
+                    )
                 if not stack or stack[-1][0] != name:
+                    expected = stack[-1][0] if stack else ""
                     raise TelegramHTMLError(
                         f"Bad Request: can't parse entities: Unmatched end tag at byte offset "
-                        f'{byte_offset}, expected "</{stack[-1][0] if stack else ""}>", found '
-                        f'"</{name}>"'
+                        f'{_byte_offset(text, i)}, expected "</{expected}>", found "</{name}>"'
                     )
                 open_name, start, url = stack.pop()
                 if out_len > start:
                     entities.append(Entity(_TAGS[open_name], start, out_len - start, url))
             else:
-                url = _check_attributes(name, _attributes(match.group("attrs")), byte_offset)
+                url = _check_attributes(name, _attributes(match.group("attrs")), text, i)
                 stack.append((name, out_len, url))
             i = match.end()
             continue
@@ -145,21 +164,17 @@ def parse(text: str) -> ParsedText:
             if match is None:
                 raise TelegramHTMLError(
                     "Bad Request: can't parse entities: Character '&' is reserved and must be "
-                    f"escaped at byte offset {len(text[:i].encode())}"
+                    f"escaped at byte offset {_byte_offset(text, i)}"
                 )
             decoded = html.unescape(match.group(0))
             out.append(decoded)
             out_len += utf16_len(decoded)
             i = match.end()
             continue
-        if ch == ">":
-            raise TelegramHTMLError(
-                "Bad Request: can't parse entities: Character '>' is reserved and must be escaped "
-                f"at byte offset {len(text[:i].encode())}"
-            )
-        out.append(ch)
-        out_len += utf16_len(ch)
-        i += 1
+        raise TelegramHTMLError(  # ch == ">"
+            "Bad Request: can't parse entities: Character '>' is reserved and must be escaped "
+            f"at byte offset {_byte_offset(text, i)}"
+        )
     if stack:
         raise TelegramHTMLError(
             f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag "

@@ -1,0 +1,106 @@
+"""The stand-in and the real bot started together, talking over loopback HTTP.
+
+Used by `rekpauze sandbox` and by the end-to-end tests: the bot is the same Application that
+`rekpauze run` builds, pointed at the stand-in through its base URL, so everything it sends
+passes the checks the real Bot API makes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.context import Clock
+from bot.sandbox.clock import Clock as UnixClock
+from bot.sandbox.limits import FloodLimits
+from bot.sandbox.server import BotAPIServer
+from bot.storage.db import Database
+
+SANDBOX_TOKEN = "123456789:SANDBOXsandboxSANDBOXsandboxSANDBOX0"
+
+
+def datetime_clock(unix: UnixClock) -> Clock:
+    """The bot's clock (aware UTC datetimes) reading the same time as the stand-in's."""
+    return lambda: datetime.fromtimestamp(unix(), UTC)
+
+
+@dataclass
+class LiveBot:
+    server: BotAPIServer
+    app: Any
+    db: Database
+    settings: Settings
+
+    def non_polling_calls(self) -> int:
+        """API calls other than getUpdates: they change while the bot is busy answering."""
+        by_method = self.server.stats.by_method
+        return sum(by_method.values()) - by_method.get("getupdates", 0)
+
+    async def settle(self, *, quiet: float = 0.4, first_timeout: float = 10.0) -> None:
+        """Wait until the bot has reacted to what was sent and then stayed quiet a moment."""
+        start = self.non_polling_calls()
+        with contextlib.suppress(TimeoutError):
+            await self.server.wait_until(
+                lambda: self.non_polling_calls() != start, timeout=first_timeout
+            )
+        while True:
+            seen = self.non_polling_calls()
+            try:
+                await self.server.wait_until(
+                    lambda seen=seen: self.non_polling_calls() != seen, timeout=quiet
+                )
+            except TimeoutError:
+                if not self.server.pending_updates:
+                    return
+
+
+@contextlib.asynccontextmanager
+async def live_bot(
+    *,
+    unix_clock: UnixClock,
+    database_url: str | None = None,
+    limits: FloodLimits | None = None,
+    settings_overrides: dict[str, Any] | None = None,
+    prepare: Callable[[BotAPIServer], None] | None = None,
+) -> AsyncIterator[LiveBot]:
+    """Start the stand-in and the bot (polling it) on a temporary or given database."""
+    from bot.app import build_application, startup
+
+    with tempfile.TemporaryDirectory(prefix="rekpauze-") as tmp:
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.sqlite3'}"
+        server = BotAPIServer(SANDBOX_TOKEN, clock=unix_clock, limits=limits)
+        if prepare is not None:
+            prepare(server)
+        base_url = await server.start()
+        settings = Settings(
+            TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN,  # type: ignore[arg-type]
+            TELEGRAM_API_BASE_URL=base_url,
+            DATABASE_URL=url,
+            _env_file=None,  # type: ignore[call-arg]
+            **(settings_overrides or {}),
+        )
+        db = Database(url)
+        try:
+            await db.upgrade()
+            app = build_application(
+                settings, db, token=SANDBOX_TOKEN, clock=datetime_clock(unix_clock)
+            )
+            async with app:
+                await startup(app)
+                await app.start()
+                assert app.updater is not None
+                await app.updater.start_polling(poll_interval=0.0, timeout=1)
+                try:
+                    yield LiveBot(server=server, app=app, db=db, settings=settings)
+                finally:
+                    await app.updater.stop()
+                    await app.stop()
+        finally:
+            await db.dispose()
+            await server.stop()

@@ -1,0 +1,39 @@
+"""`rekpauze sandbox` as a newcomer scripts it: no token, no network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sandbox(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "sandbox", *args],
+        input=script,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def test_scripted_sandbox_prints_replies_and_exits_0(tmp_path: Path) -> None:
+    result = sandbox("/start\n/help\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Welkom bij Rekpauze, Sam!" in result.stdout
+    assert "/help" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # the temporary database is gone
+
+
+def test_sandbox_in_english(tmp_path: Path) -> None:
+    result = sandbox("/start\n", "--language", "en", "--name", "Bo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Welcome to Rekpauze, Bo!" in result.stdout
