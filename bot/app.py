@@ -17,7 +17,16 @@ from bot import operations
 from bot.commands import menu
 from bot.config import Settings
 from bot.context import Clock, Services, system_clock
-from bot.handlers import admin, errors, fallback, start
+from bot.handlers import (
+    admin,
+    errors,
+    exercises,
+    fallback,
+    onboarding,
+    privacy,
+    schedule,
+    start,
+)
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -61,7 +70,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 def register_handlers(app: AnyApplication) -> None:
+    onboarding.register_handlers(app)
     start.register_handlers(app)
+    exercises.register_handlers(app)
+    schedule.register_handlers(app)
+    privacy.register_handlers(app)
     admin.register_handlers(app, app.bot_data["services"].settings.admin_user_ids)
     fallback.register_handlers(app)
     app.add_error_handler(errors.on_error)

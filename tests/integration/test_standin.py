@@ -26,13 +26,20 @@ def png(width: int = 64, height: int = 48) -> bytes:
     """A small but real PNG, so sendPhoto's image check passes."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     raw = b"".join(b"\0" + b"\0\0\0" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture
@@ -71,11 +78,14 @@ async def test_get_me_describes_the_bot(bot: Bot, server: BotAPIServer) -> None:
 
 
 async def test_html_message_is_stored_as_plain_text_with_entities(
-        bot: Bot, server: BotAPIServer, user: User, clock: ManualClock) -> None:
+    bot: Bot, server: BotAPIServer, user: User, clock: ManualClock
+) -> None:
     sent = await bot.send_message(user.id, "<b>Rek</b> je &amp; <i>strek</i>", parse_mode="HTML")
     assert sent.text == "Rek je & strek"
     assert [(e.type, e.offset, e.length) for e in sent.entities] == [
-        ("bold", 0, 3), ("italic", 9, 5)]
+        ("bold", 0, 3),
+        ("italic", 9, 5),
+    ]
     assert sent.date.timestamp() == int(clock())
     stored = await server.wait_for_message(user)
     assert stored.text == "Rek je & strek" and stored.source == "<b>Rek</b> je &amp; <i>strek</i>"
@@ -89,8 +99,17 @@ async def test_text_without_parse_mode_is_literal(bot: Bot, user: User) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["<foo>x</foo>", "<b>open", "<b>x</i>", "Tom & Jerry", "1 < 2", "a > b", "<a>link</a>",
-     "<span>x</span>", "</b>"],
+    [
+        "<foo>x</foo>",
+        "<b>open",
+        "<b>x</i>",
+        "Tom & Jerry",
+        "1 < 2",
+        "a > b",
+        "<a>link</a>",
+        "<span>x</span>",
+        "</b>",
+    ],
 )
 async def test_invalid_html_is_refused(bot: Bot, user: User, text: str) -> None:
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
@@ -113,8 +132,9 @@ async def test_empty_text_is_refused(bot: Bot, user: User) -> None:
 
 
 async def test_caption_limit(bot: Bot, server: BotAPIServer, user: User) -> None:
-    photo = await bot.send_photo(user.id, png(), caption="<b>" + "c" * 1024 + "</b>",
-                                 parse_mode="HTML")
+    photo = await bot.send_photo(
+        user.id, png(), caption="<b>" + "c" * 1024 + "</b>", parse_mode="HTML"
+    )
     assert photo.caption == "c" * 1024 and photo.photo[-1].width == 64
     with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
         await bot.send_photo(user.id, png(), caption="c" * 1025)
@@ -131,8 +151,9 @@ async def test_photo_must_be_an_image_and_file_ids_are_reusable(bot: Bot, user: 
     assert again.photo[-1].file_id == first.photo[-1].file_id
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_photo(user.id, "no-such-file-id")
-    doc = await bot.send_document(user.id, b"week,done\n1,3\n", filename="export.csv",
-                                  caption="Je gegevens")
+    doc = await bot.send_document(
+        user.id, b"week,done\n1,3\n", filename="export.csv", caption="Je gegevens"
+    )
     assert doc.document.file_name == "export.csv" and doc.caption == "Je gegevens"
 
 
@@ -148,7 +169,8 @@ async def test_callback_data_is_limited_to_64_bytes(bot: Bot, user: User) -> Non
 
 
 async def test_reply_keyboard_is_kept_on_the_chat(
-        bot: Bot, server: BotAPIServer, user: User) -> None:
+    bot: Bot, server: BotAPIServer, user: User
+) -> None:
     keyboard_markup = ReplyKeyboardMarkup([["Ochtend", "Middag"]])
     await bot.send_message(user.id, "Kies", reply_markup=keyboard_markup)
     keyboard = server.chat(user).reply_keyboard
@@ -175,7 +197,8 @@ async def test_bot_cannot_start_a_conversation(bot: Bot, server: BotAPIServer) -
 
 
 async def test_deactivated_user_and_unknown_chat(
-        bot: Bot, server: BotAPIServer, user: User) -> None:
+    bot: Bot, server: BotAPIServer, user: User
+) -> None:
     with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(424242, "hello?")
     server.delete_chat(user)
@@ -196,7 +219,8 @@ async def test_group_migration_raises_chat_migrated(bot: Bot, server: BotAPIServ
 
 
 async def test_kicked_bot_gets_forbidden_and_a_my_chat_member_update(
-        bot: Bot, server: BotAPIServer) -> None:
+    bot: Bot, server: BotAPIServer
+) -> None:
     owner = server.add_user("Owner")
     group = server.add_group("Team", owner=owner)
     server.remove_bot_from_group(group)
@@ -235,7 +259,8 @@ async def test_privacy_mode_filters_group_chatter(bot: Bot, server: BotAPIServer
 
 
 async def test_global_flood_limit_and_retry_after(
-        bot: Bot, server: BotAPIServer, clock: ManualClock) -> None:
+    bot: Bot, server: BotAPIServer, clock: ManualClock
+) -> None:
     users = [server.add_user(f"U{i}", started=True) for i in range(31)]
     for target in users[:30]:
         await bot.send_message(target.id, "Rekpauze!")
@@ -248,7 +273,8 @@ async def test_global_flood_limit_and_retry_after(
 
 
 async def test_private_chat_burst_then_one_per_second(
-        bot: Bot, server: BotAPIServer, clock: ManualClock, user: User) -> None:
+    bot: Bot, server: BotAPIServer, clock: ManualClock, user: User
+) -> None:
     for i in range(5):
         await bot.send_message(user.id, f"burst {i}")
     with pytest.raises(RetryAfter):
@@ -261,7 +287,8 @@ async def test_private_chat_burst_then_one_per_second(
 
 
 async def test_group_limit_is_20_per_minute(
-        bot: Bot, server: BotAPIServer, clock: ManualClock) -> None:
+    bot: Bot, server: BotAPIServer, clock: ManualClock
+) -> None:
     group = server.add_group("Team", owner=server.add_user("O"))
     for i in range(20):
         clock.advance(0.5)
@@ -273,7 +300,8 @@ async def test_group_limit_is_20_per_minute(
 
 
 async def test_edits_have_their_own_budget(
-        bot: Bot, server: BotAPIServer, clock: ManualClock, user: User) -> None:
+    bot: Bot, server: BotAPIServer, clock: ManualClock, user: User
+) -> None:
     message = await bot.send_message(user.id, "60")
     for second in range(59, 49, -1):  # a countdown: one edit a second passes
         clock.advance(1)
@@ -309,7 +337,8 @@ async def test_scripted_429_for_one_chat(bot: Bot, server: BotAPIServer, user: U
 
 
 async def test_scripted_server_errors_are_network_errors(
-        bot: Bot, server: BotAPIServer, user: User) -> None:
+    bot: Bot, server: BotAPIServer, user: User
+) -> None:
     server.fail_next(status=502)
     with pytest.raises(NetworkError, match=r"(?i)Bad Gateway"):
         await bot.send_message(user.id, "x")
@@ -347,11 +376,13 @@ async def test_latency_delays_the_answer_not_the_effect(server: BotAPIServer, us
 
 async def test_edit_rules(bot: Bot, server: BotAPIServer, user: User) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Klaar", callback_data="done")]])
-    sent = await bot.send_message(user.id, "<b>Stap 1</b>", parse_mode="HTML",
-                                  reply_markup=keyboard)
+    sent = await bot.send_message(
+        user.id, "<b>Stap 1</b>", parse_mode="HTML", reply_markup=keyboard
+    )
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
-        await bot.edit_message_text("<b>Stap 1</b>", user.id, sent.message_id,
-                                    parse_mode="HTML", reply_markup=keyboard)
+        await bot.edit_message_text(
+            "<b>Stap 1</b>", user.id, sent.message_id, parse_mode="HTML", reply_markup=keyboard
+        )
     edited = await bot.edit_message_text("Stap 2", user.id, sent.message_id)
     assert edited.text == "Stap 2" and edited.reply_markup is None  # no markup removes it
     assert server.messages(user)[0].text == "Stap 2"
@@ -368,8 +399,9 @@ async def test_edit_rules(bot: Bot, server: BotAPIServer, user: User) -> None:
 
 async def test_edit_caption(bot: Bot, user: User) -> None:
     photo = await bot.send_photo(user.id, png(), caption="week 1")
-    edited = await bot.edit_message_caption(user.id, photo.message_id, caption="<b>week 2</b>",
-                                            parse_mode="HTML")
+    edited = await bot.edit_message_caption(
+        user.id, photo.message_id, caption="<b>week 2</b>", parse_mode="HTML"
+    )
     assert edited.caption == "week 2"
     text = await bot.send_message(user.id, "text")
     with pytest.raises(BadRequest, match=r"(?i)no caption"):
@@ -377,9 +409,16 @@ async def test_edit_caption(bot: Bot, user: User) -> None:
 
 
 async def test_button_press_answered_once(
-        bot: Bot, server: BotAPIServer, clock: ManualClock, user: User) -> None:
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Klaar", callback_data="done:7"),
-                                      InlineKeyboardButton("Info", url="https://example.org")]])
+    bot: Bot, server: BotAPIServer, clock: ManualClock, user: User
+) -> None:
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Klaar", callback_data="done:7"),
+                InlineKeyboardButton("Info", url="https://example.org"),
+            ]
+        ]
+    )
     await bot.send_message(user.id, "Rekpauze", reply_markup=keyboard)
     reminder = await server.wait_for_message(user)
     with pytest.raises(LookupError):
@@ -406,11 +445,14 @@ async def test_chat_action_and_commands(bot: Bot, server: BotAPIServer, user: Us
     assert server.chat(user).last_action == "typing"
     with pytest.raises(BadRequest, match=r"(?i)action"):
         await bot.send_chat_action(user.id, "dancing")
-    await bot.set_my_commands([("start", "Begin"), ("oefening", "Een oefening")],
-                              language_code="nl")
+    await bot.set_my_commands(
+        [("start", "Begin"), ("oefening", "Een oefening")], language_code="nl"
+    )
     await bot.set_my_commands([("start", "Start")])
     assert [c.command for c in await bot.get_my_commands(language_code="nl")] == [
-        "start", "oefening"]
+        "start",
+        "oefening",
+    ]
     assert server.commands() == [{"command": "start", "description": "Start"}]
     with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([("Start!", "bad")])
@@ -439,8 +481,10 @@ async def test_long_poll_returns_when_a_user_writes(bot: Bot, server: BotAPIServ
 async def test_second_poller_ends_the_first_with_conflict(server: BotAPIServer) -> None:
     from telegram.error import Conflict
 
-    async with Bot(server.token, base_url=server.base_url) as first, \
-            Bot(server.token, base_url=server.base_url) as second:
+    async with (
+        Bot(server.token, base_url=server.base_url) as first,
+        Bot(server.token, base_url=server.base_url) as second,
+    ):
         poll = asyncio.create_task(first.get_updates(timeout=10))
         await asyncio.sleep(0.05)
         assert await second.get_updates(timeout=0) == ()
@@ -449,7 +493,8 @@ async def test_second_poller_ends_the_first_with_conflict(server: BotAPIServer) 
 
 
 async def test_wait_for_message_reads_in_order_and_times_out(
-        bot: Bot, server: BotAPIServer, user: User) -> None:
+    bot: Bot, server: BotAPIServer, user: User
+) -> None:
     await bot.send_message(user.id, "one")
     await bot.send_message(user.id, "two")
     assert (await server.wait_for_message(user)).text == "one"
@@ -470,8 +515,9 @@ async def test_ptb_application_polls_and_replies(server: BotAPIServer) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Klaar", callback_data="done")]])
-        await update.effective_message.reply_html("<b>Welkom</b> bij Rekpauze",
-                                                  reply_markup=keyboard)
+        await update.effective_message.reply_html(
+            "<b>Welkom</b> bij Rekpauze", reply_markup=keyboard
+        )
 
     async def done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.callback_query is not None
@@ -498,20 +544,21 @@ async def test_ptb_application_polls_and_replies(server: BotAPIServer) -> None:
     assert not [call for call in server.calls if not call.ok]
 
 
-async def test_replies_must_point_at_an_existing_message(bot: Bot, server: BotAPIServer,
-                                                         user: User) -> None:
+async def test_replies_must_point_at_an_existing_message(
+    bot: Bot, server: BotAPIServer, user: User
+) -> None:
     asked = await server.send_text(user, "Welke oefening?")
     answer = await bot.send_message(user.id, "Deze", reply_to_message_id=asked.message_id)
     assert answer.reply_to_message is not None
     assert answer.reply_to_message.text == "Welke oefening?"
     with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
         await bot.send_message(user.id, "x", reply_to_message_id=9999)
-    await bot.send_message(user.id, "x", reply_to_message_id=9999,
-                           allow_sending_without_reply=True)
+    await bot.send_message(user.id, "x", reply_to_message_id=9999, allow_sending_without_reply=True)
 
 
-async def test_press_by_message_id_and_wait_until(bot: Bot, server: BotAPIServer,
-                                                  user: User) -> None:
+async def test_press_by_message_id_and_wait_until(
+    bot: Bot, server: BotAPIServer, user: User
+) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Later", callback_data="snooze")]])
     sent = await bot.send_message(user.id, "Rekpauze", reply_markup=keyboard)
     query = await server.press_button(user, sent.message_id, "Later")
@@ -522,8 +569,9 @@ async def test_press_by_message_id_and_wait_until(bot: Bot, server: BotAPIServer
     await confirm
 
 
-async def test_commands_for_other_bots_do_not_reach_this_one(bot: Bot,
-                                                             server: BotAPIServer) -> None:
+async def test_commands_for_other_bots_do_not_reach_this_one(
+    bot: Bot, server: BotAPIServer
+) -> None:
     anke = server.add_user("Anke")
     group = server.add_group("Team", members=[anke])
     await server.send_text(anke, "/start@some_other_bot", chat=group)
