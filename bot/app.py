@@ -19,10 +19,21 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import operations
 from bot.commands import menu
 from bot.config import Settings
 from bot.context import Clock, Services, system_clock
-from bot.handlers import errors, fallback, reminders, start
+from bot.handlers import (
+    admin,
+    errors,
+    exercises,
+    fallback,
+    onboarding,
+    privacy,
+    reminders,
+    schedule,
+    start,
+)
 from bot.scheduling import dispatcher
 from bot.sending import RateLimiter
 from bot.storage.db import Database
@@ -68,8 +79,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 def register_handlers(app: AnyApplication) -> None:
+    onboarding.register_handlers(app)
     start.register_handlers(app)
     reminders.register_handlers(app)
+    exercises.register_handlers(app)
+    schedule.register_handlers(app)
+    privacy.register_handlers(app)
+    admin.register_handlers(app, app.bot_data["services"].settings.admin_user_ids)
     fallback.register_handlers(app)
     app.add_error_handler(errors.on_error)
 
@@ -83,11 +99,6 @@ async def startup(app: AnyApplication) -> None:
     """Everything the bot does once it is connected, before it takes updates."""
     await set_command_menu(app)
     dispatcher.schedule(app)
-
-
-async def shutdown(app: AnyApplication) -> None:
-    """After app.stop(): finish reminder sends in flight, release the leader lease."""
-    await dispatcher.shutdown(app)
 
 
 def build_application(
@@ -111,7 +122,7 @@ def build_application(
             )
         )
         .concurrent_updates(PerChatUpdateProcessor())
-        .rate_limiter(rate_limiter or RateLimiter(overall_max_rate=settings.send_rate_per_second))
+        .rate_limiter(rate_limiter or RateLimiter.for_rate(settings.send_rate_per_second))
     )
     if request is not None:
         builder = builder.request(request)
@@ -121,4 +132,5 @@ def build_application(
     app.bot_data["services"] = Services(settings=settings, db=db, clock=clock)
     app.bot_data["dispatcher"] = dispatcher.from_settings(app.bot, settings, db, clock)
     register_handlers(app)
+    operations.install(app)
     return app

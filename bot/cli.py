@@ -8,12 +8,17 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 from bot.storage.db import Database
 
 log = logging.getLogger("rekpauze")
+
+
+class StartupError(Exception):
+    """A one-line reason the bot could not start that is not a configuration mistake."""
 
 
 def _settings_or_exit() -> Settings:
@@ -24,14 +29,28 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
+SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20
+
+
 async def _serve(settings: Settings, token: str) -> None:
-    from bot.app import build_application, shutdown, startup
+    from telegram import Update
+
+    from bot.app import build_application, startup
     from bot.content import get_catalogue
+    from bot.web import WebServer
 
     get_catalogue()  # refuse to start on an invalid catalogue, before touching Telegram
     db = Database(settings.database_url)
     await db.upgrade()
     app = build_application(settings, db, token=token)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    web = WebServer(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        webhook_path=settings.webhook_path,
+        webhook_secret=secret,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -39,18 +58,52 @@ async def _serve(settings: Settings, token: str) -> None:
     try:
         async with app:
             await startup(app)
+            try:  # listening before Telegram is told where to send updates
+                await web.start()
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot listen on {settings.http_host}:{settings.http_port} "
+                    f"({exc.strerror or exc}); free the port or set HTTP_PORT"
+                ) from None
             await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(drop_pending_updates=False)
             me = app.bot.bot
-            log.info("polling as @%s (id %s)", me.username, me.id)
+            if settings.webhook_url:
+                await app.bot.set_webhook(
+                    settings.webhook_url,
+                    secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,
+                )
+                log.info("webhook mode as @%s (id %s) at %s", me.username, me.id, web.webhook_path)
+            else:
+                assert app.updater is not None
+                await app.updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+                )
+                log.info("polling as @%s (id %s)", me.username, me.id)
             await stop.wait()
-            log.info("stopping")
-            await app.updater.stop()
-            await app.stop()
-            await shutdown(app)
+            await _stop_gracefully(app, web)
     finally:
+        await web.stop()
         await db.dispose()
+        log.info("stopped")
+
+
+async def _stop_gracefully(app: Any, web: Any) -> None:
+    """Stop taking updates, let the work in flight finish within SHUTDOWN_SECONDS, release
+    locks (the shutdown hooks in bot/lifecycle.py), then stop the Application."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_SECONDS
+    log.info("stopping: no new updates; finishing work in flight")
+    web.stop_accepting()
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    await app.bot_data["services"].shutdown.run(max(deadline - loop.time(), 0.0))
+    try:
+        # Handles the updates already received, waits for running jobs.
+        await asyncio.wait_for(app.stop(), max(deadline - loop.time(), 2.0))
+    except TimeoutError:
+        log.warning("stopping: updates or jobs still running after %.0f s", SHUTDOWN_SECONDS)
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
@@ -60,8 +113,12 @@ def cmd_run(_args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"rekpauze: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, settings.log_format, secrets=(token,))
-    asyncio.run(_serve(settings, token))
+    setup_logging(settings.log_level, settings.log_format, secrets=settings.secrets())
+    try:
+        asyncio.run(_serve(settings, token))
+    except StartupError as exc:
+        print(f"rekpauze: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -145,8 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="run the bot (long polling); needs TELEGRAM_BOT_TOKEN",
-        description="Run the bot with long polling. Applies database migrations first.",
+        help="run the bot (long polling, or a webhook with WEBHOOK_URL); needs TELEGRAM_BOT_TOKEN",
+        description="Run the bot: long polling, or a webhook when WEBHOOK_URL is set. Applies "
+        "database migrations first. Serves /healthz, /readyz and /metrics on HTTP_PORT. "
+        "Stops gracefully on SIGTERM or SIGINT.",
     )
     run.set_defaults(func=cmd_run)
 

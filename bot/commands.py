@@ -17,7 +17,22 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("start"),
-    Command("help"),
+    Command("exercise", ("oefening",)),
+    Command("exercises", ("oefeningen",)),
+    Command("settings", ("instellingen",)),
+    Command("times", ("tijden",)),
+    Command("days", ("dagen",)),
+    Command("timezone", ("tijdzone",)),
+    Command("place", ("plek",)),
+    Command("language", ("taal",)),
+    Command("pause", ("pauze",)),
+    Command("resume", ("hervat",)),
+    Command("stop", ("stoppen",)),
+    Command("safety", ("veiligheid",)),
+    Command("privacy"),
+    Command("export"),
+    Command("delete", ("verwijder",)),
+    Command("help", ("hulp",)),
 )
 
 

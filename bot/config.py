@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 OFFICIAL_API_BASE_URL = "https://api.telegram.org/bot"
+# Paths the HTTP server answers itself; a webhook path must not shadow them.
+RESERVED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,60}$")
 
 
@@ -33,9 +37,14 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=5.0, gt=0, le=60, alias="TICK_SECONDS")
     grace_minutes: int = Field(default=20, ge=0, le=24 * 60, alias="GRACE_MINUTES")
-    send_rate_per_second: float = Field(default=30, gt=0, le=1000, alias="SEND_RATE_PER_SECOND")
+    # 0 switches all pacing off (tests against an in-process fake Bot API).
+    send_rate_per_second: float = Field(default=30, ge=0, le=1000, alias="SEND_RATE_PER_SECOND")
     send_concurrency: int = Field(default=64, ge=1, le=1024, alias="SEND_CONCURRENCY")
     leader_lease_seconds: float = Field(default=20, ge=5, le=300, alias="LEADER_LEASE_SECONDS")
+    http_host: str = Field(default="0.0.0.0", alias="HTTP_HOST")
+    http_port: int = Field(default=8080, ge=1, le=65535, alias="HTTP_PORT")
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -55,6 +64,50 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://", value):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("must be an https:// URL (Telegram only calls HTTPS webhooks)")
+        if (parts.path or "/") in RESERVED_PATHS:
+            raise ValueError(f"path {parts.path} is reserved for health and metrics")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> Settings:
+        if self.webhook_url is None:
+            return self
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not secret:
+            raise ValueError(
+                "WEBHOOK_SECRET is required when WEBHOOK_URL is set: choose 1-256 characters "
+                "from A-Z, a-z, 0-9, _ and - (for example: openssl rand -hex 32)"
+            )
+        if not WEBHOOK_SECRET_RE.match(secret):
+            raise ValueError(
+                "WEBHOOK_SECRET is invalid: use 1-256 characters from A-Z, a-z, 0-9, _ and -"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str | None:
+        """Where the webhook is served: the path of WEBHOOK_URL (/ when it has none)."""
+        return (urlsplit(self.webhook_url).path or "/") if self.webhook_url else None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values the log redactor must never print."""
+        values = (self.telegram_bot_token, self.webhook_secret)
+        return tuple(v.get_secret_value() for v in values if v and v.get_secret_value())
 
     def token(self) -> str:
         """The bot token, or ConfigError saying how to get one."""
@@ -80,6 +133,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
+        if not first["loc"]:  # a check across fields already names its variables
+            raise ConfigError(str(first["msg"]).removeprefix("Value error, ")) from None
         name = str(first["loc"][0]) if first["loc"] else "configuration"
         field = Settings.model_fields.get(name)
         env_name = field.alias if field and field.alias else name.upper()

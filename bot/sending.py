@@ -130,6 +130,13 @@ class RateLimiter(AIORateLimiter):
         self._rng = rng or random.Random()
         self._chat_tat: dict[tuple[int, bool], float] = {}  # GCRA theoretical arrival times
 
+    @classmethod
+    def for_rate(cls, overall_max_rate: float) -> RateLimiter:
+        """The limiter for SEND_RATE_PER_SECOND; 0 paces nothing (retries still apply)."""
+        if not overall_max_rate:
+            return cls(overall_max_rate=0, group_max_rate=0, chat_interval=0)
+        return cls(overall_max_rate=overall_max_rate)
+
     def _chat_delay(self, key: tuple[int, bool]) -> float:
         """Reserve the chat's next slot (GCRA: `chat_burst` at once, then one per interval)."""
         now = self._monotonic()

@@ -59,7 +59,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=database_url)  # type: ignore[call-arg]
+    # SEND_RATE_PER_SECOND=0: no flood-control pacing against the in-process fake (the
+    # reminder engine's tests pace on a fake clock instead).
+    return Settings(  # type: ignore[call-arg]
+        TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=database_url, SEND_RATE_PER_SECOND=0
+    )
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ TOKEN = "123456789:AAHfakefakefakefakefakefakefakefake"
 class Call:
     method: str
     params: dict[str, Any]
+    # Uploaded files by field name: (file name, content) -- sendDocument, sendPhoto.
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     failed: bool = False
 
 
@@ -49,6 +51,8 @@ class RecordingRequest(BaseRequest):
     and records every call (the approach of python-telegram-bot's own test suite)."""
 
     calls: list[Call] = field(default_factory=list)
+    # Calls answered with an error, as the real Bot API would have refused them.
+    refused: list[tuple[Call, str]] = field(default_factory=list)
     now: int = 1_700_000_000
     script: list[Scripted] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -133,10 +137,15 @@ class RecordingRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(api_method, params))
+        files: dict[str, tuple[str, bytes]] = {}
+        if request_data and request_data.contains_files:
+            for name, value in request_data.multipart_data.items():
+                files[name] = (str(value[0]), bytes(value[1]))
+        call = Call(api_method, params, files)
+        self.calls.append(call)
         scripted = self._scripted(api_method, params)
         if scripted is not None:
-            self.calls[-1].failed = True
+            call.failed = True
             if scripted.exception is not None:
                 raise scripted.exception
             body: dict[str, Any] = {
@@ -160,7 +169,10 @@ class RecordingRequest(BaseRequest):
             elif api_method == "editMessageReplyMarkup":
                 self._check(params, "none", 0)
                 result = self._message(params)
+            elif api_method == "answerCallbackQuery" and len(params.get("text") or "") > 200:
+                raise telegram_html.TelegramHTMLError("Bad Request: MESSAGE_TOO_LONG")
         except telegram_html.TelegramHTMLError as exc:
+            self.refused.append((call, str(exc)))
             return self._error(400, str(exc))
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
@@ -213,4 +225,56 @@ def message_update(
     if text.startswith("/"):
         length = len(text.split()[0])
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return Update.de_json({"update_id": next(_update_ids), "message": message}, bot)
+
+
+def callback_update(
+    bot: Any,
+    data: str,
+    *,
+    user: dict | None = None,
+    chat: dict | None = None,
+    message_id: int = 1,
+    message_text: str = "…",
+    now: int = 1_700_000_000,
+) -> Update:
+    """A button press on one of the bot's messages, as Telegram sends it."""
+    user = user or user_dict()
+    chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    message = {
+        "message_id": message_id,
+        "date": now,
+        "chat": chat,
+        "from": BOT_USER,
+        "text": message_text,
+    }
+    query = {
+        "id": str(next(_update_ids)),
+        "from": user,
+        "chat_instance": str(chat["id"]),
+        "message": message,
+        "data": data,
+    }
+    return Update.de_json({"update_id": next(_update_ids), "callback_query": query}, bot)
+
+
+def location_update(
+    bot: Any,
+    latitude: float,
+    longitude: float,
+    *,
+    user: dict | None = None,
+    chat: dict | None = None,
+    now: int = 1_700_000_000,
+) -> Update:
+    """A shared location message."""
+    user = user or user_dict()
+    chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    message = {
+        "message_id": next(_update_ids),
+        "date": now,
+        "chat": chat,
+        "from": user,
+        "location": {"latitude": latitude, "longitude": longitude},
+    }
     return Update.de_json({"update_id": next(_update_ids), "message": message}, bot)

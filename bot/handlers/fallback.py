@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackContext, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackContext,
+    CallbackQueryHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.handlers.common import chat_language
 from bot.i18n import t
@@ -23,6 +29,13 @@ async def free_text(update: Update, context: CallbackContext[Any, Any, Any, Any]
     await update.effective_message.reply_text(t(lang, "fallback.free_text"))
 
 
+async def unknown_button(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """A button press no handler recognised (forged, or from an old version): say so."""
+    assert update.callback_query
+    lang = await chat_language(update, context)
+    await update.callback_query.answer(t(lang, "button.stale"))
+
+
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Must be registered last in group 0: only one handler per group runs, so these see
     only what no other handler took."""
@@ -31,3 +44,4 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, free_text)
     )
+    app.add_handler(CallbackQueryHandler(unknown_button))

@@ -1,4 +1,4 @@
-"""/start and /help: registering a chat and telling it what the bot can do."""
+"""/help: telling a chat what the bot can do. (/start lives in bot.handlers.onboarding.)"""
 
 from __future__ import annotations
 
@@ -8,29 +8,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, CommandHandler
 
 from bot.commands import help_lines
-from bot.context import services
 from bot.handlers.common import chat_language
-from bot.i18n import language_for, t
-from bot.services.subscribers import register
-
-
-async def start(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
-    assert update.effective_chat and update.effective_message
-    svc = services(context)
-    user = update.effective_user
-    registration = await register(
-        svc.db,
-        update.effective_chat.id,
-        chat_type=update.effective_chat.type,
-        language=language_for(user.language_code if user else None),
-        now=svc.clock(),
-    )
-    lang = registration.chat.language
-    key = "start.welcome" if registration.created else "start.welcome_back"
-    name = user.first_name if user else ""
-    await update.effective_message.reply_text(
-        t(lang, key, name=name, times=", ".join(registration.chat.times))
-    )
+from bot.i18n import t
 
 
 async def help_command(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -41,5 +20,4 @@ async def help_command(update: Update, context: CallbackContext[Any, Any, Any, A
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler(["help", "hulp"], help_command))

@@ -35,10 +35,12 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext
 
+from bot import metrics
 from bot.config import Settings
 from bot.content.loader import get_catalogue
 from bot.content.models import Catalogue
 from bot.context import Clock, Services, services, system_clock
+from bot.lifecycle import DRAIN, RELEASE
 from bot.scheduling.timemath import as_utc
 from bot.sending import SendPolicy
 from bot.services.reminders import chat_next_due, choose_routine, keyboard, reminder_text
@@ -117,6 +119,7 @@ class Outcome:
     attempts: int
     message_id: int | None = None
     error: str | None = None
+    reason: str | None = None  # metrics.failure_reason of the final error
 
 
 def new_worker_id() -> str:
@@ -206,6 +209,9 @@ class Dispatcher:
             report.reminders = len(jobs) - report.recovered - report.snoozes
             for job in jobs:
                 self._spawn(job)
+            async with self.db.session() as session:
+                backlog = await deliveries.count_due_chats(session, now)
+            metrics.DUE_BACKLOG.set(backlog + len(self._tasks))
         if report.sends or report.skipped or report.expired:
             log.info(
                 "tick: %d reminders, %d snoozes, %d recovered, %d skipped, %d expired",
@@ -317,18 +323,35 @@ class Dispatcher:
                     await chats.migrate(session, chat_id, exc.new_chat_id)
                 chat_id = exc.new_chat_id
             except Forbidden as exc:
-                return Outcome(deliveries.BLOCKED, policy.attempts, error=f"403 {exc}")
+                return Outcome(
+                    deliveries.BLOCKED, policy.attempts, error=f"403 {exc}", reason="blocked"
+                )
             except BadRequest as exc:
                 if "chat not found" in str(exc).lower():
-                    return Outcome(deliveries.BLOCKED, policy.attempts, error=f"400 {exc}")
+                    return Outcome(
+                        deliveries.BLOCKED, policy.attempts, error=f"400 {exc}", reason="blocked"
+                    )
                 log.error("reminder %s refused: %s", job.delivery_id, exc)
-                return Outcome(deliveries.FAILED, policy.attempts, error=f"400 {exc}")
+                return Outcome(
+                    deliveries.FAILED, policy.attempts, error=f"400 {exc}", reason="bad_request"
+                )
             except TelegramError as exc:
                 log.warning("reminder %s to chat %s failed: %s", job.delivery_id, chat_id, exc)
-                return Outcome(deliveries.FAILED, policy.attempts, error=str(exc))
-        return Outcome(deliveries.FAILED, policy.attempts, error="migrated too often")
+                return Outcome(
+                    deliveries.FAILED,
+                    policy.attempts,
+                    error=str(exc),
+                    reason=metrics.failure_reason(exc),
+                )
+        return Outcome(
+            deliveries.FAILED, policy.attempts, error="migrated too often", reason="other"
+        )
 
     async def _record(self, job: Job, outcome: Outcome) -> None:
+        if outcome.status == deliveries.SENT:
+            metrics.reminder_sent((self.clock() - job.due_at).total_seconds())
+        else:
+            metrics.reminder_failed(outcome.reason or "other")
         async with self.db.session() as session:
             await deliveries.finish(
                 session,
@@ -350,11 +373,12 @@ class Dispatcher:
                 await chats.mark_blocked(session, chat_id)
                 await deliveries.cancel_scheduled(session, chat_id)
 
-    async def shutdown(self, wait_seconds: float = 10.0) -> None:
-        """Stop claiming, let sends in flight finish for up to `wait_seconds`, release the lease.
+    async def stop(self, wait_seconds: float = 10.0) -> None:
+        """Stop claiming and let sends in flight finish for up to `wait_seconds`.
 
-        Sends cut off here stay pending and are taken over by the next leader at once, since
-        the heartbeat is released too."""
+        Sends cut off here stay pending; once `release` drops the heartbeat, the next leader
+        takes them over at once (a send cut off mid-request may then arrive twice: the one
+        repeat the design allows)."""
         async with self._lock:
             self._closed = True
         if self._tasks:
@@ -362,12 +386,19 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def release(self) -> None:
+        """Give up the leader lease and the heartbeat so a standby takes over without delay."""
         try:
             async with self.db.session() as session:
                 await leases.release(session, self.worker_key)
         except Exception:
             log.exception("could not release the leader lease")
         self.is_leader = False
+
+    async def shutdown(self, wait_seconds: float = 10.0) -> None:
+        await self.stop(wait_seconds)
+        await self.release()
 
 
 def from_settings(bot: Bot, settings: Settings, db: Database, clock: Clock) -> Dispatcher:
@@ -388,17 +419,26 @@ def get(app: Application[Any, Any, Any, Any, Any, Any]) -> Dispatcher:
 
 
 async def tick_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """The JobQueue callback: one tick at the services clock's now."""
+    """The JobQueue callback: one tick at the services clock's now, then a heartbeat for
+    /readyz (leader or standby: both are healthy)."""
+    svc = services(context)
     try:
-        await get(context.application).tick(services(context).clock())
+        await get(context.application).tick(svc.clock())
     except Exception:  # a database hiccup must not stop the next tick
         log.exception("dispatcher tick failed")
+        return
+    svc.heartbeat.beat(svc.clock())
 
 
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Start ticking every TICK_SECONDS once the application runs."""
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
-    interval = services_of(app).settings.tick_seconds
+    svc = services_of(app)
+    interval = svc.settings.tick_seconds
+    engine = get(app)
+    svc.heartbeat.register(interval, svc.clock())
+    svc.shutdown.add("reminder sends", engine.stop, order=DRAIN)
+    svc.shutdown.add("leader lease", engine.release, order=RELEASE)
     app.job_queue.run_repeating(
         tick_job,
         interval=interval,

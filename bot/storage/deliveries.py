@@ -51,6 +51,12 @@ async def claim_due_chats(session: AsyncSession, now: datetime, limit: int) -> S
     return (await session.execute(stmt)).scalars().all()
 
 
+async def count_due_chats(session: AsyncSession, now: datetime) -> int:
+    """Chats due and not yet claimed (the backlog), by the next_due_at index."""
+    stmt = select(func.count()).select_from(Chat).where(Chat.next_due_at <= now)
+    return int(await session.scalar(stmt) or 0)
+
+
 async def recent_routines(
     session: AsyncSession, chat_ids: Sequence[int], since: datetime, limit: int = 5
 ) -> dict[int, list[str]]:

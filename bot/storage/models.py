@@ -76,6 +76,11 @@ class Chat(Base):
     __table_args__ = (Index("ix_chats_next_due_at", "next_due_at"),)
 
 
+def _slot_at(context: Any) -> Any:
+    """due_at defaults to the slot itself (a reminder is due at its slot)."""
+    return context.get_current_parameters()["slot_at"]
+
+
 class Delivery(Base):
     """One reminder slot of one chat. Written before the send, unique per chat and slot, so a
     slot is never sent twice however often the bot restarts."""
@@ -98,7 +103,7 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # When to send: the slot itself for a reminder, ten minutes after the press for a snooze.
-    due_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(default=_slot_at)
     # The worker (a "worker:<id>" key in the state table) that is sending a pending row; a
     # row whose worker stopped renewing its heartbeat is an orphan another worker may retry.
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -72,6 +72,14 @@ class BotProcess:
             self._log_file.close()
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture
 def bot_process(
     standin: BotAPIServer, clean_database_url: str, tmp_path: Path
@@ -83,6 +91,8 @@ def bot_process(
         TELEGRAM_API_BASE_URL=standin.base_url,
         DATABASE_URL=clean_database_url,
         LOG_LEVEL="DEBUG",
+        HTTP_HOST="127.0.0.1",  # health/metrics server: loopback, on a port nobody else uses
+        HTTP_PORT=str(_free_port()),
     )
     process = BotProcess(env, tmp_path / "bot.log")
     yield process

@@ -412,6 +412,9 @@ async def test_the_application_wires_the_limiter_and_one_tick_job(app: Any) -> N
     [job] = app.job_queue.get_jobs_by_name("dispatcher")
     assert job.job.trigger.interval == timedelta(seconds=5)
     job.schedule_removal()
+    svc = app.bot_data["services"]
+    assert svc.heartbeat.registered
+    assert {"reminder sends", "leader lease"} <= set(svc.shutdown.names)
 
 
 async def test_the_tick_job_uses_the_services_clock(
@@ -425,6 +428,7 @@ async def test_the_tick_job_uses_the_services_clock(
     await module.tick_job(SimpleNamespace(application=app))  # type: ignore[arg-type]
     await module.get(app).drain()
     assert len(fake_request.delivered(1)) == 1
+    assert app.bot_data["services"].heartbeat.last == clock.now
     await module.shutdown(app)
 
 

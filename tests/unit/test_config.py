@@ -59,3 +59,54 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", "ftp://example")
     with pytest.raises(ConfigError, match="TELEGRAM_API_BASE_URL"):
         load_settings()
+
+
+def test_http_and_webhook_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PORT", "HTTP_HOST", "WEBHOOK_URL", "WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.http_port == 8080
+    assert settings.webhook_url is None and settings.webhook_path is None
+
+
+def test_webhook_path_comes_from_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/telegram")
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret_-x")
+    settings = load_settings()
+    assert settings.webhook_path == "/telegram"
+    assert "s3cret_-x" in settings.secrets()
+
+
+def test_webhook_url_without_secret_is_one_line_naming_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/telegram")
+    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "name"),
+    [
+        ("http://bot.example.org/telegram", "abc", "WEBHOOK_URL"),
+        ("https://bot.example.org/healthz", "abc", "WEBHOOK_URL"),
+        ("https://bot.example.org/telegram", "has space", "WEBHOOK_SECRET"),
+    ],
+)
+def test_bad_webhook_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, url: str, secret: str, name: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", url)
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError, match=name):
+        load_settings()
+
+
+def test_http_port_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PORT", "70000")
+    with pytest.raises(ConfigError, match="HTTP_PORT"):
+        load_settings()

@@ -122,3 +122,11 @@ async def test_a_group_gets_at_most_20_per_minute() -> None:
     for _ in range(21):
         await _call(rl, -100)
     assert (clock.now - start).total_seconds() == pytest.approx(60.5)
+
+
+async def test_rate_zero_paces_nothing() -> None:
+    rl = RateLimiter.for_rate(0)
+    for _ in range(10):
+        await _call(rl, 42)
+        await _call(rl, -100)
+    assert rl._overall_interval == 0 and not rl._chat_tat and not rl._groups

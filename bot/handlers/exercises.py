@@ -1,0 +1,364 @@
+"""/exercise, /exercises and guided mode.
+
+Guided mode edits one message in place. Its JobQueue job (one per chat, named
+``guided:<chat_id>``) wakes every TICK_SECONDS and renders bot.services.guided.frame_at for the
+time elapsed, so the countdown never drifts and at most one edit per tick leaves per chat. The
+buttons carry the exercise and step in their data, so after a restart "Next" and "Done" still
+work; only the automatic countdown, held in memory, stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Job
+
+from bot.content.loader import get_catalogue
+from bot.content.models import Exercise
+from bot.content.render import guided_steps, render_exercise
+from bot.content.search import search
+from bot.context import services
+from bot.handlers.common import chat_language
+from bot.handlers.ui import (
+    Context,
+    answer,
+    args_text,
+    button,
+    edit,
+    keyboard,
+    now,
+    reply,
+    split_data,
+    stale,
+)
+from bot.i18n import t
+from bot.services import exercises, guided, preferences
+from bot.services.parsing import shown
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY = 100
+
+
+# ---------------------------------------------------------------------------- one exercise
+
+
+def exercise_keyboard(lang: str, exercise: Exercise, done: bool = True) -> InlineKeyboardMarkup:
+    row = [
+        button(t(lang, "exercises.button_guided"), f"gd:s:{exercise.id}"),
+        button(t(lang, "exercises.button_another"), f"ex:r:{exercise.id}"),
+    ]
+    done_row = [button(t(lang, "exercises.button_done"), f"ex:d:{exercise.id}")] if done else []
+    return keyboard(row, done_row)
+
+
+async def _place(update: Update, context: Context) -> str:
+    assert update.effective_chat
+    chat = await preferences.get_chat(services(context).db, update.effective_chat.id)
+    return chat.place if chat else "office"
+
+
+async def exercise_command(update: Update, context: Context) -> None:
+    lang = await chat_language(update, context)
+    catalogue = get_catalogue()
+    query = args_text(context)
+    if not query:
+        exercise = exercises.random_exercise(catalogue, await _place(update, context))
+        await reply(update, render_exercise(exercise, lang), exercise_keyboard(lang, exercise))
+        return
+    result = search(catalogue, query[:MAX_QUERY])
+    if result.best is not None:
+        await reply(
+            update, render_exercise(result.best, lang), exercise_keyboard(lang, result.best)
+        )
+        return
+    if result.close:
+        buttons = [[button(e.name.get(lang)[:60], f"ex:s:{e.id}")] for e in result.close]
+        await reply(
+            update, t(lang, "exercises.no_match_close", query=shown(query)), keyboard(*buttons)
+        )
+        return
+    await reply(update, t(lang, "exercises.no_match", query=shown(query)))
+
+
+async def on_exercise_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query and update.effective_chat and update.effective_user
+    parts = split_data(query, "ex")
+    catalogue = get_catalogue()
+    exercise = exercises.find_exercise(catalogue, parts[1]) if parts and len(parts) == 2 else None
+    if parts is None or exercise is None or parts[0] not in ("s", "r", "d"):
+        await stale(update, context)
+        return
+    lang = await chat_language(update, context)
+    action = parts[0]
+    if action == "s":
+        await answer(query)
+        await update.effective_chat.send_message(
+            render_exercise(exercise, lang), reply_markup=exercise_keyboard(lang, exercise)
+        )
+    elif action == "r":
+        other = exercises.random_exercise(
+            catalogue, await _place(update, context), exclude=exercise.id
+        )
+        await answer(query)
+        await edit(query, render_exercise(other, lang), exercise_keyboard(lang, other))
+    else:
+        await _record(update, context, exercise, "exercise")
+        await _edit_markup(query, exercise_keyboard(lang, exercise, done=False))
+
+
+async def _record(update: Update, context: Context, exercise: Exercise, source: str) -> None:
+    query = update.callback_query
+    assert query and update.effective_chat and update.effective_user
+    lang = await chat_language(update, context)
+    outcome = await exercises.record_done(
+        services(context).db,
+        chat_id=update.effective_chat.id,
+        user_id=update.effective_user.id,
+        exercise_id=exercise.id,
+        source=source,
+        now=now(context),
+    )
+    await answer(query, t(lang, f"exercises.done.{outcome}"))
+
+
+async def _edit_markup(query: object, markup: InlineKeyboardMarkup) -> None:
+    from telegram import CallbackQuery
+
+    assert isinstance(query, CallbackQuery)
+    try:
+        await query.edit_message_reply_markup(markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+# ------------------------------------------------------------------------------- browsing
+
+
+def browse_home(lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    catalogue = get_catalogue()
+    present_areas = [a for a in exercises.AREAS if any(a in e.areas for e in catalogue.exercises)]
+    present_kinds = [k for k in exercises.KINDS if any(e.kind == k for e in catalogue.exercises)]
+    areas = [button(t(lang, f"label.area.{a}"), f"br:a:{a}:0") for a in present_areas]
+    kinds = [button(t(lang, f"label.kind.{k}"), f"br:k:{k}:0") for k in present_kinds]
+    rows = [areas[i : i + 2] for i in range(0, len(areas), 2)]
+    rows += [kinds[i : i + 2] for i in range(0, len(kinds), 2)]
+    return t(lang, "browse.home"), keyboard(*rows)
+
+
+def browse_page(lang: str, facet: str, value: str, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    result = exercises.browse(get_catalogue(), facet, value, page)
+    label = t(lang, f"label.{'area' if facet == 'a' else 'kind'}.{value}")
+    text = t(
+        lang,
+        "browse.page",
+        title=label,
+        count=result.total,
+        page=result.page + 1,
+        pages=result.pages,
+    )
+    rows = [[button(e.name.get(lang)[:60], f"ex:s:{e.id}")] for e in result.items]
+    nav = []
+    if result.page > 0:
+        nav.append(button("◀", f"br:{facet}:{value}:{result.page - 1}"))
+    if result.page < result.pages - 1:
+        nav.append(button("▶", f"br:{facet}:{value}:{result.page + 1}"))
+    rows += [nav, [button(t(lang, "settings.button_back"), "br:h")]]
+    return text, keyboard(*rows)
+
+
+async def exercises_command(update: Update, context: Context) -> None:
+    lang = await chat_language(update, context)
+    text, markup = browse_home(lang)
+    await reply(update, text, markup)
+
+
+async def on_browse_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query
+    parts = split_data(query, "br")
+    lang = await chat_language(update, context)
+    if parts == ["h"]:
+        await answer(query)
+        await edit(query, *browse_home(lang))
+        return
+    valid = (
+        parts is not None
+        and len(parts) == 3
+        and (
+            (parts[0] == "a" and parts[1] in exercises.AREAS)
+            or (parts[0] == "k" and parts[1] in exercises.KINDS)
+        )
+        and parts[2].isdigit()
+        and len(parts[2]) <= 3
+    )
+    if not valid:
+        await stale(update, context)
+        return
+    assert parts is not None
+    await answer(query)
+    await edit(query, *browse_page(lang, parts[0], parts[1], int(parts[2])))
+
+
+# ------------------------------------------------------------------------------ guided mode
+
+
+@dataclass
+class GuidedRun:
+    """What the countdown job needs; in memory on purpose (see the module docstring)."""
+
+    chat_id: int
+    message_id: int
+    exercise_id: str
+    lang: str
+    started: datetime
+    last_text: str = ""
+
+
+def job_name(chat_id: int) -> str:
+    return f"guided:{chat_id}"
+
+
+def guided_screen(
+    exercise: Exercise, lang: str, frame: guided.Frame
+) -> tuple[str, InlineKeyboardMarkup]:
+    steps = guided_steps(exercise, lang)
+    name = exercise.name.get(lang)
+    if frame.phase == "done":
+        text = t(lang, "guided.finished", name=name)
+        markup = keyboard(
+            [
+                button(t(lang, "exercises.button_done"), f"gd:d:{exercise.id}"),
+                button(t(lang, "exercises.button_another"), f"ex:r:{exercise.id}"),
+            ]
+        )
+        return text, markup
+    step = steps[frame.index]
+    header = t(lang, "guided.header", name=name, n=frame.index + 1, total=len(steps))
+    lines = [header, "", step.text]
+    if frame.phase == "prepare":
+        lines += ["", t(lang, "guided.prepare", seconds=frame.remaining or 0)]
+    elif frame.phase == "hold":
+        lines += ["", t(lang, "guided.hold", seconds=frame.remaining or 0)]
+    markup = keyboard(
+        [
+            button(t(lang, "guided.button_next"), f"gd:n:{exercise.id}:{frame.index + 1}"),
+            button(t(lang, "guided.button_stop"), f"gd:x:{exercise.id}"),
+        ]
+    )
+    return "\n".join(lines), markup
+
+
+def _remove(job: Job[Any]) -> None:
+    """Remove a job once; a second removal would raise in the scheduler."""
+    if not job.removed:
+        job.schedule_removal()
+
+
+def cancel_guided(context: Context, chat_id: int) -> None:
+    if context.job_queue is None:
+        return
+    for job in context.job_queue.get_jobs_by_name(job_name(chat_id)):
+        _remove(job)
+
+
+async def guided_tick(context: Context) -> None:
+    """The countdown job: render the frame for the time elapsed; edit only on change."""
+    assert context.job is not None
+    run: GuidedRun = context.job.data  # type: ignore[assignment]
+    exercise = exercises.find_exercise(get_catalogue(), run.exercise_id)
+    if exercise is None:
+        _remove(context.job)
+        return
+    steps = guided_steps(exercise, run.lang)
+    elapsed = (services(context).clock() - run.started).total_seconds()
+    frame = guided.frame_at(steps, elapsed)
+    if frame.phase == "done":
+        _remove(context.job)
+    text, markup = guided_screen(exercise, run.lang, frame)
+    if text == run.last_text:
+        return
+    try:
+        await context.bot.edit_message_text(
+            text, chat_id=run.chat_id, message_id=run.message_id, reply_markup=markup
+        )
+        run.last_text = text
+    except BadRequest as exc:  # the message is gone or unchanged: stop counting
+        if "not modified" not in str(exc).lower():
+            log.info("guided mode for chat %s stopped: %s", run.chat_id, exc)
+            _remove(context.job)
+    except TelegramError as exc:  # flood control, network: the next tick catches up
+        log.info("guided tick for chat %s skipped: %s", run.chat_id, exc)
+
+
+def _schedule(context: Context, run: GuidedRun) -> None:
+    cancel_guided(context, run.chat_id)
+    if context.job_queue is None:
+        return
+    context.job_queue.run_repeating(
+        guided_tick,
+        interval=guided.TICK_SECONDS,
+        first=guided.TICK_SECONDS,
+        name=job_name(run.chat_id),
+        data=run,
+        chat_id=run.chat_id,
+    )
+
+
+async def on_guided_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query and update.effective_chat
+    parts = split_data(query, "gd")
+    exercise = (
+        exercises.find_exercise(get_catalogue(), parts[1]) if parts and len(parts) >= 2 else None
+    )
+    if parts is None or exercise is None:
+        await stale(update, context)
+        return
+    lang = await chat_language(update, context)
+    chat_id, at = update.effective_chat.id, now(context)
+    steps = guided_steps(exercise, lang)
+    match parts:
+        case ["s", _]:
+            await answer(query)
+            frame = guided.frame_at(steps, 0)
+            text, markup = guided_screen(exercise, lang, frame)
+            message = await update.effective_chat.send_message(text, reply_markup=markup)
+            _schedule(context, GuidedRun(chat_id, message.message_id, exercise.id, lang, at, text))
+        case ["n", _, index] if index.isdigit() and 0 < int(index) <= len(steps):
+            await answer(query)
+            started = at - timedelta(seconds=guided.step_start(steps, int(index)))
+            frame = guided.frame_at(steps, (at - started).total_seconds())
+            text, markup = guided_screen(exercise, lang, frame)
+            await edit(query, text, markup)
+            if frame.phase == "done":
+                cancel_guided(context, chat_id)
+            elif query.message is not None:
+                run = GuidedRun(chat_id, query.message.message_id, exercise.id, lang, started, text)
+                _schedule(context, run)
+        case ["x", _]:
+            cancel_guided(context, chat_id)
+            await answer(query)
+            restart = keyboard([button(t(lang, "guided.button_restart"), f"gd:s:{exercise.id}")])
+            await edit(query, t(lang, "guided.stopped", name=exercise.name.get(lang)), restart)
+        case ["d", _]:
+            await _record(update, context, exercise, "guided")
+            again = keyboard([button(t(lang, "exercises.button_another"), f"ex:r:{exercise.id}")])
+            await _edit_markup(query, again)
+        case _:
+            await stale(update, context)
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler(["exercise", "oefening"], exercise_command))
+    app.add_handler(CommandHandler(["exercises", "oefeningen"], exercises_command))
+    app.add_handler(CallbackQueryHandler(on_exercise_button, pattern=r"^ex:"))
+    app.add_handler(CallbackQueryHandler(on_browse_button, pattern=r"^br:"))
+    app.add_handler(CallbackQueryHandler(on_guided_button, pattern=r"^gd:"))

@@ -1,0 +1,218 @@
+"""/start: onboarding in three steps (language, timezone, schedule), then never again.
+
+The step is read from and written to the database on every update (see
+bot.services.onboarding), so a restart resumes where the subscriber was; no
+ConversationHandler state lives in memory. One message is edited from step to step.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from tzfpy import get_tz
+
+from bot.content.render import render_safety
+from bot.context import services
+from bot.handlers import fallback
+from bot.handlers.common import chat_language
+from bot.handlers.ui import (
+    Context,
+    answer,
+    button,
+    days_label,
+    edit,
+    keyboard,
+    local_moment,
+    now,
+    parse_error,
+    reply,
+    split_data,
+    stale,
+    times_label,
+)
+from bot.i18n import language_for, t
+from bot.services import onboarding, preferences
+from bot.services.parsing import ParseError, parse_timezone
+from bot.storage.models import Chat
+
+log = logging.getLogger(__name__)
+
+#: One-tap timezones, by short code (keeps callback data small and checkable).
+QUICK_ZONES = {
+    "ams": "Europe/Amsterdam",
+    "bru": "Europe/Brussels",
+    "lon": "Europe/London",
+    "utc": "UTC",
+}
+QUICK_FOR = {"nl": ("ams", "bru"), "en": ("lon", "ams", "utc")}
+
+
+def language_step(lang: str, intro: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = intro + "\n\n" + t(lang, "onboarding.step_language")
+    marks = {code: ("✓ " if code == lang else "") for code in ("nl", "en")}
+    markup = keyboard(
+        [
+            button(marks["nl"] + "🇳🇱 Nederlands", "ob:l:nl"),
+            button(marks["en"] + "🇬🇧 English", "ob:l:en"),
+        ]
+    )
+    return text, markup
+
+
+def timezone_step(lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    buttons = [button(QUICK_ZONES[code], f"ob:z:{code}") for code in QUICK_FOR[lang]]
+    return t(lang, "onboarding.step_timezone"), keyboard(buttons)
+
+
+def confirm_step(lang: str, chat: Chat) -> tuple[str, InlineKeyboardMarkup]:
+    text = t(
+        lang,
+        "onboarding.step_confirm",
+        times=times_label(chat.times),
+        days=days_label(lang, chat.days),
+        timezone=chat.timezone,
+        next=local_moment(lang, chat.next_due_at, chat.timezone),
+    )
+    return text, keyboard([button(t(lang, "onboarding.button_confirm"), "ob:c")])
+
+
+def step_screen(progress: onboarding.Progress) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The screen for a step after the first (the first needs a greeting, see start())."""
+    chat, lang = progress.chat, progress.chat.language
+    if progress.step == onboarding.TIMEZONE:
+        return timezone_step(lang)
+    if progress.step == onboarding.CONFIRM:
+        return confirm_step(lang, chat)
+    return t(lang, "onboarding.done"), None
+
+
+async def start(update: Update, context: Context) -> None:
+    assert update.effective_chat and update.effective_message
+    user = update.effective_user
+    name = user.first_name if user else ""
+    progress = await onboarding.begin(
+        services(context).db,
+        update.effective_chat.id,
+        chat_type=update.effective_chat.type,
+        language=language_for(user.language_code if user else None),
+        now=now(context),
+    )
+    chat, lang = progress.chat, progress.chat.language
+    if progress.step is None:
+        await reply(update, t(lang, "start.welcome_back", name=name, times=times_label(chat.times)))
+        return
+    if progress.created:
+        intro = t(lang, "onboarding.welcome", name=name, times=times_label(chat.times))
+    else:
+        intro = t(lang, "onboarding.resume", name=name)
+    markup: InlineKeyboardMarkup | None
+    if progress.step == onboarding.LANGUAGE:
+        text, markup = language_step(lang, intro)
+    else:
+        screen, markup = step_screen(progress)
+        text = intro + "\n\n" + screen
+    await reply(update, text, markup)
+
+
+async def _show_safety_once(update: Update, context: Context, chat: Chat) -> None:
+    """The safety note, on its own message, the first time onboarding completes."""
+    if await preferences.mark_safety_shown(services(context).db, chat.id):
+        assert update.effective_chat
+        await update.effective_chat.send_message(
+            t(chat.language, "onboarding.safety_intro") + "\n\n" + render_safety(chat.language)
+        )
+
+
+async def on_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query and update.effective_chat
+    parts = split_data(query, "ob")
+    db, chat_id, at = services(context).db, update.effective_chat.id, now(context)
+    try:
+        if parts == ["c"]:
+            progress = await onboarding.confirm(db, chat_id, at)
+            await answer(query)
+            text = t(progress.chat.language, "onboarding.done")
+            await edit(query, text)
+            await _show_safety_once(update, context, progress.chat)
+            return
+        if parts and len(parts) == 2 and parts[0] == "l":
+            progress = await onboarding.choose_language(db, chat_id, parts[1], at)
+        elif parts and len(parts) == 2 and parts[0] == "z" and parts[1] in QUICK_ZONES:
+            progress = await onboarding.choose_timezone(db, chat_id, QUICK_ZONES[parts[1]], at)
+        else:
+            raise onboarding.StaleStep
+    except onboarding.StaleStep:
+        await stale(update, context)
+        return
+    await answer(query)
+    text, markup = step_screen(progress)
+    await edit(query, text, markup)
+
+
+async def _timezone_chosen(update: Update, context: Context, tz_name: str) -> None:
+    """A typed or shared timezone: during onboarding it moves to the last step."""
+    assert update.effective_chat
+    db, chat_id, at = services(context).db, update.effective_chat.id, now(context)
+    try:
+        progress = await onboarding.choose_timezone(db, chat_id, tz_name, at, typed=True)
+    except onboarding.StaleStep:
+        chat = await preferences.set_timezone(db, chat_id, tz_name, at)
+        lang = chat.language if chat else await chat_language(update, context)
+        if chat is None:
+            await reply(update, t(lang, "settings.not_registered"))
+            return
+        text = t(
+            lang,
+            "settings.timezone_set",
+            timezone=tz_name,
+            next=local_moment(lang, chat.next_due_at, chat.timezone),
+        )
+        await reply(update, text)
+        return
+    text, markup = confirm_step(progress.chat.language, progress.chat)
+    await reply(update, text, markup)
+
+
+async def on_location(update: Update, context: Context) -> None:
+    """A shared location, looked up offline: tzfpy's polygons, no network call."""
+    message = update.effective_message
+    assert message and message.location
+    tz_name = get_tz(message.location.longitude, message.location.latitude)
+    if not tz_name:
+        lang = await chat_language(update, context)
+        await reply(update, t(lang, "onboarding.location_unknown"))
+        return
+    await _timezone_chosen(update, context, tz_name)
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Free text: a timezone or city at the timezone step, otherwise the usual pointer."""
+    message = update.effective_message
+    assert message and update.effective_chat
+    step = await onboarding.current_step(services(context).db, update.effective_chat.id)
+    if step != onboarding.TIMEZONE or not message.text:
+        await fallback.free_text(update, context)
+        return
+    lang = await chat_language(update, context)
+    try:
+        tz_name = parse_timezone(message.text)
+    except ParseError as error:
+        await reply(update, parse_error(lang, error) + "\n" + t(lang, "onboarding.timezone_retry"))
+        return
+    await _timezone_chosen(update, context, tz_name)
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^ob:"))
+    app.add_handler(MessageHandler(filters.LOCATION, on_location))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            on_text,
+        )
+    )

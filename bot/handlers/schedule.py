@@ -1,0 +1,386 @@
+"""Schedule and preference commands, and the /settings screen with its buttons.
+
+Handlers only parse, call a bot.services.preferences function and reply; the rules (what a
+valid time is, when the next reminder falls) live in plain functions tested without Telegram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import services
+from bot.handlers.common import chat_language
+from bot.handlers.onboarding import QUICK_ZONES
+from bot.handlers.ui import (
+    Context,
+    answer,
+    args_text,
+    button,
+    days_label,
+    edit,
+    keyboard,
+    language_label,
+    local_moment,
+    now,
+    parse_error,
+    place_label,
+    reply,
+    split_data,
+    stale,
+    status_line,
+    times_label,
+)
+from bot.i18n import t
+from bot.services import preferences
+from bot.services.parsing import (
+    ParseError,
+    PauseSpec,
+    parse_days,
+    parse_language,
+    parse_pause,
+    parse_place,
+    parse_times,
+    parse_timezone,
+)
+from bot.storage.models import ALL_DAYS, WORKDAYS, Chat
+
+Change = Callable[[], Awaitable[Chat | None]]
+
+
+def next_line(lang: str, chat: Chat) -> str:
+    return t(lang, "settings.next", next=local_moment(lang, chat.next_due_at, chat.timezone))
+
+
+async def _registered_chat(update: Update, context: Context) -> Chat | None:
+    """The chat row, or None after telling the user to /start first."""
+    assert update.effective_chat
+    chat = await preferences.get_chat(services(context).db, update.effective_chat.id)
+    if chat is None:
+        lang = await chat_language(update, context)
+        await reply(update, t(lang, "settings.not_registered"))
+    return chat
+
+
+async def _apply(update: Update, context: Context, change: Change, key: str, **kw: str) -> None:
+    """Run a preference change and confirm it with the next reminder moment."""
+    chat = await change()
+    if chat is None:
+        lang = await chat_language(update, context)
+        await reply(update, t(lang, "settings.not_registered"))
+        return
+    await reply(update, t(chat.language, key, **kw) + "\n" + next_line(chat.language, chat))
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+async def times_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    lang, text = chat.language, args_text(context)
+    if not text:
+        await reply(update, t(lang, "settings.times_usage", times=times_label(chat.times)))
+        return
+    try:
+        times = parse_times(text)
+    except ParseError as error:
+        await reply(update, parse_error(lang, error))
+        return
+    db, chat_id, at = services(context).db, chat.id, now(context)
+    await _apply(
+        update,
+        context,
+        lambda: preferences.set_times(db, chat_id, times, at),
+        "settings.times_set",
+        times=times_label(times),
+    )
+
+
+def days_keyboard(lang: str, mask: int, prefix: str = "st") -> InlineKeyboardMarkup:
+    days = [
+        button(("✓ " if mask >> i & 1 else "") + t(lang, f"label.day.{i}"), f"{prefix}:d:{i}")
+        for i in range(7)
+    ]
+    return keyboard(
+        days[:4],
+        days[4:],
+        [
+            button(t(lang, "label.days.workdays"), f"{prefix}:ds:w"),
+            button(t(lang, "label.days.all"), f"{prefix}:ds:a"),
+        ],
+        [button(t(lang, "settings.button_back"), f"{prefix}:h")],
+    )
+
+
+async def days_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    lang, text = chat.language, args_text(context)
+    if not text:
+        usage = t(lang, "settings.days_usage", days=days_label(lang, chat.days))
+        await reply(update, usage, days_keyboard(lang, chat.days))
+        return
+    try:
+        days = parse_days(text)
+    except ParseError as error:
+        await reply(update, parse_error(lang, error))
+        return
+    db, chat_id, at = services(context).db, chat.id, now(context)
+    await _apply(
+        update,
+        context,
+        lambda: preferences.set_days(db, chat_id, days, at),
+        "settings.days_set",
+        days=days_label(lang, days),
+    )
+
+
+def timezone_keyboard(lang: str) -> InlineKeyboardMarkup:
+    zones = [button(name, f"st:z:{code}") for code, name in QUICK_ZONES.items()]
+    return keyboard(zones[:2], zones[2:], [button(t(lang, "settings.button_back"), "st:h")])
+
+
+async def timezone_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    lang, text = chat.language, args_text(context)
+    if not text:
+        usage = t(lang, "settings.timezone_usage", timezone=chat.timezone)
+        await reply(update, usage, timezone_keyboard(lang))
+        return
+    try:
+        tz_name = parse_timezone(text)
+    except ParseError as error:
+        await reply(update, parse_error(lang, error))
+        return
+    chat = await preferences.set_timezone(services(context).db, chat.id, tz_name, now(context))
+    if chat is not None:
+        moment = local_moment(lang, chat.next_due_at, chat.timezone)
+        await reply(update, t(lang, "settings.timezone_set", timezone=tz_name, next=moment))
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return keyboard([button("🇳🇱 Nederlands", "st:l:nl"), button("🇬🇧 English", "st:l:en")])
+
+
+async def language_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    lang, text = chat.language, args_text(context)
+    if not text:
+        current = language_label(lang, lang)
+        await reply(
+            update, t(lang, "settings.language_usage", language=current), language_keyboard()
+        )
+        return
+    try:
+        language = parse_language(text)
+    except ParseError as error:
+        await reply(update, parse_error(lang, error))
+        return
+    await preferences.set_language(services(context).db, chat.id, language, now(context))
+    await reply(update, t(language, "settings.language_set"))
+
+
+def place_keyboard(lang: str) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            button(t(lang, "label.place.office"), "st:p:office"),
+            button(t(lang, "label.place.home"), "st:p:home"),
+        ]
+    )
+
+
+async def place_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    lang, text = chat.language, args_text(context)
+    if not text:
+        usage = t(lang, "settings.place_usage", place=place_label(lang, chat.place))
+        await reply(update, usage, place_keyboard(lang))
+        return
+    try:
+        place = parse_place(text)
+    except ParseError as error:
+        await reply(update, parse_error(lang, error))
+        return
+    await preferences.set_place(services(context).db, chat.id, place, now(context))
+    await reply(update, t(lang, f"settings.place_set.{place}"))
+
+
+async def pause_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    lang, at = chat.language, now(context)
+    try:
+        spec = parse_pause(args_text(context), preferences.local_today(chat, at))
+    except ParseError as error:
+        await reply(update, parse_error(lang, error))
+        return
+    await _pause(update, context, chat, spec)
+
+
+async def _pause(update: Update, context: Context, chat: Chat, spec: PauseSpec) -> None:
+    paused = await preferences.pause(services(context).db, chat.id, spec, now(context))
+    if paused is None:
+        return
+    lang = paused.language
+    text = t(
+        lang,
+        "settings.paused",
+        next=local_moment(lang, paused.next_due_at, paused.timezone),
+    )
+    await reply(update, text)
+
+
+async def resume_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    db, chat_id, at = services(context).db, chat.id, now(context)
+    await _apply(update, context, lambda: preferences.resume(db, chat_id, at), "settings.resumed")
+
+
+async def stop_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    await preferences.stop(services(context).db, chat.id, now(context))
+    await reply(update, t(chat.language, "settings.stopped"))
+
+
+# --------------------------------------------------------------------- the settings screen
+
+
+def settings_screen(chat: Chat, context: Context) -> tuple[str, InlineKeyboardMarkup]:
+    lang = chat.language
+    at = now(context)
+    text = t(
+        lang,
+        "settings.screen",
+        status=status_line(lang, chat, at),
+        language=language_label(lang, lang),
+        timezone=chat.timezone,
+        times=times_label(chat.times),
+        days=days_label(lang, chat.days),
+        place=place_label(lang, chat.place),
+        next=local_moment(lang, chat.next_due_at, chat.timezone),
+    )
+    other_lang = "en" if lang == "nl" else "nl"
+    other_place = "home" if chat.place == "office" else "office"
+    paused = preferences.paused_at(chat, at)
+    if not chat.active or paused:
+        pause_row = [button(t(lang, "settings.button_resume"), "st:r")]
+    else:
+        pause_row = [
+            button(t(lang, "settings.button_pause"), "st:pa"),
+            button(t(lang, "settings.button_stop"), "st:s"),
+        ]
+    markup = keyboard(
+        [
+            button("🌐 " + language_label(other_lang, other_lang), f"st:l:{other_lang}"),
+            button("📍 " + place_label(lang, other_place), f"st:p:{other_place}"),
+        ],
+        [
+            button(t(lang, "settings.button_times"), "st:t"),
+            button(t(lang, "settings.button_days"), "st:dm"),
+            button(t(lang, "settings.button_timezone"), "st:zm"),
+        ],
+        pause_row,
+    )
+    return text, markup
+
+
+async def settings_command(update: Update, context: Context) -> None:
+    chat = await _registered_chat(update, context)
+    if chat is None:
+        return
+    text, markup = settings_screen(chat, context)
+    await reply(update, text, markup)
+
+
+async def _settings_action(parts: list[str], chat: Chat, context: Context) -> Chat | None:
+    """Apply one settings button; None for data that is not a valid action."""
+    db, chat_id, at = services(context).db, chat.id, now(context)
+    match parts:
+        case ["l", code] if code in preferences.LANGUAGES:
+            return await preferences.set_language(db, chat_id, code, at)
+        case ["p", place] if place in preferences.PLACES:
+            return await preferences.set_place(db, chat_id, place, at)
+        case ["z", code] if code in QUICK_ZONES:
+            return await preferences.set_timezone(db, chat_id, QUICK_ZONES[code], at)
+        case ["ds", "w"]:
+            return await preferences.set_days(db, chat_id, WORKDAYS, at)
+        case ["ds", "a"]:
+            return await preferences.set_days(db, chat_id, ALL_DAYS, at)
+        case ["d", day] if day in {"0", "1", "2", "3", "4", "5", "6"}:
+            return await preferences.toggle_day(db, chat_id, int(day), at)
+        case ["pa"]:
+            tomorrow = preferences.local_today(chat, at) + timedelta(days=1)
+            return await preferences.pause(db, chat_id, PauseSpec(tomorrow), at)
+        case ["r"]:
+            return await preferences.resume(db, chat_id, at)
+        case ["s"]:
+            return await preferences.stop(db, chat_id, at)
+        case ["h"] | ["dm"] | ["zm"] | ["t"]:
+            return chat
+    return None
+
+
+async def on_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query and update.effective_chat
+    parts = split_data(query, "st")
+    chat = await preferences.get_chat(services(context).db, update.effective_chat.id)
+    if parts is None or chat is None:
+        await stale(update, context)
+        return
+    try:
+        changed = await _settings_action(parts, chat, context)
+    except ValueError:  # the last weekday cannot be switched off
+        await answer(query, t(chat.language, "settings.one_day_needed"), alert=True)
+        return
+    if changed is None:
+        await stale(update, context)
+        return
+    lang = changed.language
+    await answer(query)
+    if parts[0] in ("d", "ds", "dm"):
+        usage = t(lang, "settings.days_usage", days=days_label(lang, changed.days))
+        await edit(query, usage, days_keyboard(lang, changed.days))
+    elif parts[0] in ("zm",):
+        await edit(
+            query,
+            t(lang, "settings.timezone_usage", timezone=changed.timezone),
+            timezone_keyboard(lang),
+        )
+    elif parts[0] == "t":
+        back = keyboard([button(t(lang, "settings.button_back"), "st:h")])
+        await edit(query, t(lang, "settings.times_usage", times=times_label(changed.times)), back)
+    else:
+        text, markup = settings_screen(changed, context)
+        await edit(query, text, markup)
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(CommandHandler(["times", "tijden"], times_command))
+    app.add_handler(CommandHandler(["days", "dagen"], days_command))
+    app.add_handler(CommandHandler(["timezone", "tijdzone"], timezone_command))
+    app.add_handler(CommandHandler(["language", "taal"], language_command))
+    app.add_handler(CommandHandler(["place", "plek"], place_command))
+    app.add_handler(CommandHandler(["pause", "pauze"], pause_command))
+    app.add_handler(CommandHandler(["resume", "hervat"], resume_command))
+    app.add_handler(CommandHandler(["stop", "stoppen"], stop_command))
+    app.add_handler(CommandHandler(["settings", "instellingen"], settings_command))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^st:"))

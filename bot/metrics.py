@@ -1,0 +1,107 @@
+"""Prometheus metrics, served at /metrics by bot/web.py.
+
+One registry for the process (not prometheus-client's global one, so tests and imports of
+other libraries add nothing unexpected). What the engine calls, per reminder::
+
+    metrics.reminder_sent(lateness_seconds)        # after Telegram accepted it
+    metrics.reminder_failed(metrics.failure_reason(exc))
+    metrics.DUE_BACKLOG.set(due_not_yet_sent)      # once per tick
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+from telegram import Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+REGISTRY = CollectorRegistry()
+ProcessCollector(registry=REGISTRY)
+
+UPDATES = Counter(
+    "rekpauze_updates", "Updates received from Telegram, by type", ["type"], registry=REGISTRY
+)
+REMINDERS_SENT = Counter(
+    "rekpauze_reminders_sent", "Reminders Telegram accepted", registry=REGISTRY
+)
+REMINDERS_FAILED = Counter(
+    "rekpauze_reminders_failed",
+    "Reminder send attempts that failed, by reason",
+    ["reason"],
+    registry=REGISTRY,
+)
+DUE_BACKLOG = Gauge(
+    "rekpauze_due_backlog",
+    "Reminders due now and not yet sent (set by each tick)",
+    registry=REGISTRY,
+)
+REMINDER_LATENESS = Histogram(
+    "rekpauze_reminder_lateness_seconds",
+    "Seconds between a reminder's due moment and Telegram accepting it",
+    buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600),
+    registry=REGISTRY,
+)
+ACTIVE_SUBSCRIBERS = Gauge(
+    "rekpauze_active_subscribers",
+    "Chats that get reminders (active, not blocked, not paused); refreshed every minute",
+    registry=REGISTRY,
+)
+HEARTBEAT_AGE = Gauge(
+    "rekpauze_scheduler_heartbeat_age_seconds",
+    "Seconds since the reminder scheduler last ticked (-1 when no scheduler runs)",
+    registry=REGISTRY,
+)
+BROADCAST_MESSAGES = Counter(
+    "rekpauze_broadcast_messages",
+    "Broadcast messages by outcome",
+    ["result"],
+    registry=REGISTRY,
+)
+
+FAILURE_REASONS = ("blocked", "rate_limited", "timeout", "network", "bad_request", "other")
+
+
+def update_type(update: object) -> str:
+    """The kind of update (message, callback_query, my_chat_member, ...)."""
+    if isinstance(update, Update):
+        for kind in Update.ALL_TYPES:
+            if getattr(update, kind, None) is not None:
+                return str(kind)
+        return "unknown"
+    return type(update).__name__
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A small fixed set of label values, so a new error text cannot create a new series."""
+    if isinstance(exc, Forbidden):
+        return "blocked"
+    if isinstance(exc, RetryAfter):
+        return "rate_limited"
+    if isinstance(exc, TimedOut):
+        return "timeout"
+    if isinstance(exc, BadRequest):
+        return "bad_request"
+    if isinstance(exc, NetworkError):
+        return "network"
+    return "other"
+
+
+def reminder_sent(lateness_seconds: float) -> None:
+    REMINDERS_SENT.inc()
+    REMINDER_LATENESS.observe(max(lateness_seconds, 0.0))
+
+
+def reminder_failed(reason: str) -> None:
+    REMINDERS_FAILED.labels(reason if reason in FAILURE_REASONS else "other").inc()
+
+
+def exposition() -> tuple[bytes, str]:
+    """The current metrics and their content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

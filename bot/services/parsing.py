@@ -1,0 +1,492 @@
+"""Pure parsers for what subscribers type after a command, in Dutch or English.
+
+Each parser returns a normalised value or raises ParseError whose `key` names the translated
+explanation (with an example of the right form) and whose `details` fill its placeholders.
+Nothing here touches Telegram, the database or a clock: "today" is passed in.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+from zoneinfo import available_timezones
+
+from rapidfuzz import fuzz, process
+
+from bot.storage.models import ALL_DAYS, WORKDAYS
+
+MAX_TIMES = 6
+MAX_PAUSE_DAYS = 366
+#: How much of a user's bad input we quote back to them.
+MAX_SHOWN = 40
+
+WEEKEND = 0b1100000
+
+
+class ParseError(ValueError):
+    """Input that does not parse; `key` is an i18n key in settings.po, `details` its values."""
+
+    def __init__(self, key: str, **details: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.details = details
+
+
+def shown(text: str, limit: int = MAX_SHOWN) -> str:
+    """User input made fit to quote in a reply: control characters out, length capped.
+
+    The result is still plain text; the i18n layer escapes it for HTML.
+    """
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
+    )
+    cleaned = " ".join(cleaned.split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents, separators collapsed to one space."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[\s_]+", " ", plain).split())
+
+
+# ----------------------------------------------------------------------------------- times
+
+_TIME_RE = re.compile(
+    r"^(?:(?P<h1>\d{1,2})(?:[:.hu](?P<m1>\d{2})?)?|(?P<h2>\d{1,2})(?P<m2>\d{2}))$"
+)
+_TIME_SPLIT = re.compile(r"[\s,;]+")
+
+
+def parse_time(token: str) -> str:
+    """One local time as "HH:MM": 9:30, 09.30, 0930, 930, 9h30, 9u30, 9 and 9u are accepted."""
+    match = _TIME_RE.match(token.strip().lower())
+    if match is None:
+        raise ParseError("parse.times.bad", value=shown(token))
+    hour = int(match.group("h1") or match.group("h2"))
+    minute = int(match.group("m1") or match.group("m2") or 0)
+    if hour > 23 or minute > 59:
+        raise ParseError("parse.times.out_of_range", value=shown(token))
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_times(text: str) -> list[str]:
+    """1 to 6 local times, 24-hour, sorted, duplicates collapsed."""
+    tokens = [tok for tok in _TIME_SPLIT.split(text.strip()) if tok]
+    if not tokens:
+        raise ParseError("parse.times.empty")
+    if len(tokens) > 4 * MAX_TIMES:  # don't parse a novel
+        raise ParseError("parse.times.too_many", max=MAX_TIMES)
+    times = sorted({parse_time(tok) for tok in tokens})
+    if len(times) > MAX_TIMES:
+        raise ParseError("parse.times.too_many", max=MAX_TIMES)
+    return times
+
+
+# ------------------------------------------------------------------------------------ days
+
+#: Day words -> weekday index (0 = Monday), English and Dutch, short and long.
+DAY_WORDS: dict[str, int] = {}
+for _index, _names in enumerate(
+    (
+        ("mon", "monday", "ma", "maandag"),
+        ("tue", "tues", "tuesday", "di", "dinsdag"),
+        ("wed", "wednesday", "wo", "woensdag"),
+        ("thu", "thur", "thurs", "thursday", "do", "donderdag"),
+        ("fri", "friday", "vr", "vrij", "vrijdag"),
+        ("sat", "saturday", "za", "zaterdag"),
+        ("sun", "sunday", "zo", "zondag"),
+    )
+):
+    for _name in _names:
+        DAY_WORDS[_name] = _index
+
+DAY_SETS: dict[str, int] = {
+    "all": ALL_DAYS,
+    "alle": ALL_DAYS,
+    "every day": ALL_DAYS,
+    "everyday": ALL_DAYS,
+    "daily": ALL_DAYS,
+    "elke dag": ALL_DAYS,
+    "iedere dag": ALL_DAYS,
+    "dagelijks": ALL_DAYS,
+    "workdays": WORKDAYS,
+    "workday": WORKDAYS,
+    "weekdays": WORKDAYS,
+    "werkdagen": WORKDAYS,
+    "weekdagen": WORKDAYS,
+    "weekend": WEEKEND,
+    "weekends": WEEKEND,
+}
+
+
+def _day(word: str, original: str) -> int:
+    if word not in DAY_WORDS:
+        raise ParseError("parse.days.bad", value=shown(original))
+    return DAY_WORDS[word]
+
+
+def parse_days(text: str) -> int:
+    """A weekday bit mask (bit 0 = Monday) from `all`, `workdays`, `weekend` or a list.
+
+    Lists take English or Dutch names ("mon wed fri", "ma,wo,vr") and ranges ("ma-vr",
+    "fri-mon" wraps over the weekend).
+    """
+    plain = _plain(text)
+    if not plain:
+        raise ParseError("parse.days.empty")
+    if len(plain) > 200:
+        raise ParseError("parse.days.bad", value=shown(text))
+    if plain in DAY_SETS:
+        return DAY_SETS[plain]
+    mask = 0
+    for token in re.split(r"[\s,;/+&]+", plain):
+        if not token or token in ("en", "and"):
+            continue
+        if token in DAY_SETS:
+            mask |= DAY_SETS[token]
+            continue
+        parts = re.split(r"[-–]|\.\.", token)
+        if len(parts) == 1:
+            mask |= 1 << _day(token, token)
+        elif len(parts) == 2:
+            first, last = _day(parts[0], token), _day(parts[1], token)
+            day = first
+            while True:
+                mask |= 1 << day
+                if day == last:
+                    break
+                day = (day + 1) % 7
+        else:
+            raise ParseError("parse.days.bad", value=shown(token))
+    if not mask:
+        raise ParseError("parse.days.empty")
+    return mask
+
+
+def day_indexes(mask: int) -> list[int]:
+    return [i for i in range(7) if mask >> i & 1]
+
+
+# -------------------------------------------------------------------------------- timezone
+
+#: Cities and countries in Dutch and English whose IANA name is not simply the city's name.
+PLACES: dict[str, str] = {
+    # Netherlands
+    "nederland": "Europe/Amsterdam",
+    "netherlands": "Europe/Amsterdam",
+    "the netherlands": "Europe/Amsterdam",
+    "holland": "Europe/Amsterdam",
+    "rotterdam": "Europe/Amsterdam",
+    "utrecht": "Europe/Amsterdam",
+    "den haag": "Europe/Amsterdam",
+    "the hague": "Europe/Amsterdam",
+    "s gravenhage": "Europe/Amsterdam",
+    "eindhoven": "Europe/Amsterdam",
+    "groningen": "Europe/Amsterdam",
+    "tilburg": "Europe/Amsterdam",
+    "almere": "Europe/Amsterdam",
+    "breda": "Europe/Amsterdam",
+    "nijmegen": "Europe/Amsterdam",
+    "arnhem": "Europe/Amsterdam",
+    "haarlem": "Europe/Amsterdam",
+    "leiden": "Europe/Amsterdam",
+    "maastricht": "Europe/Amsterdam",
+    "zwolle": "Europe/Amsterdam",
+    "enschede": "Europe/Amsterdam",
+    "delft": "Europe/Amsterdam",
+    "amersfoort": "Europe/Amsterdam",
+    "apeldoorn": "Europe/Amsterdam",
+    "den bosch": "Europe/Amsterdam",
+    "s hertogenbosch": "Europe/Amsterdam",
+    # Belgium
+    "belgie": "Europe/Brussels",
+    "belgium": "Europe/Brussels",
+    "vlaanderen": "Europe/Brussels",
+    "flanders": "Europe/Brussels",
+    "brussel": "Europe/Brussels",
+    "bruxelles": "Europe/Brussels",
+    "antwerpen": "Europe/Brussels",
+    "antwerp": "Europe/Brussels",
+    "anvers": "Europe/Brussels",
+    "gent": "Europe/Brussels",
+    "ghent": "Europe/Brussels",
+    "brugge": "Europe/Brussels",
+    "bruges": "Europe/Brussels",
+    "leuven": "Europe/Brussels",
+    "mechelen": "Europe/Brussels",
+    "hasselt": "Europe/Brussels",
+    "kortrijk": "Europe/Brussels",
+    "oostende": "Europe/Brussels",
+    "ostend": "Europe/Brussels",
+    "genk": "Europe/Brussels",
+    "aalst": "Europe/Brussels",
+    "sint niklaas": "Europe/Brussels",
+    "luik": "Europe/Brussels",
+    "liege": "Europe/Brussels",
+    "namen": "Europe/Brussels",
+    "namur": "Europe/Brussels",
+    "charleroi": "Europe/Brussels",
+    # Dutch exonyms and other common places
+    "londen": "Europe/London",
+    "england": "Europe/London",
+    "engeland": "Europe/London",
+    "uk": "Europe/London",
+    "united kingdom": "Europe/London",
+    "verenigd koninkrijk": "Europe/London",
+    "manchester": "Europe/London",
+    "edinburgh": "Europe/London",
+    "parijs": "Europe/Paris",
+    "frankrijk": "Europe/Paris",
+    "france": "Europe/Paris",
+    "lyon": "Europe/Paris",
+    "berlijn": "Europe/Berlin",
+    "duitsland": "Europe/Berlin",
+    "germany": "Europe/Berlin",
+    "keulen": "Europe/Berlin",
+    "cologne": "Europe/Berlin",
+    "koln": "Europe/Berlin",
+    "dusseldorf": "Europe/Berlin",
+    "hamburg": "Europe/Berlin",
+    "munchen": "Europe/Berlin",
+    "munich": "Europe/Berlin",
+    "frankfurt": "Europe/Berlin",
+    "aken": "Europe/Berlin",
+    "aachen": "Europe/Berlin",
+    "luxemburg": "Europe/Luxembourg",
+    "rome": "Europe/Rome",
+    "italie": "Europe/Rome",
+    "italy": "Europe/Rome",
+    "milaan": "Europe/Rome",
+    "milan": "Europe/Rome",
+    "spanje": "Europe/Madrid",
+    "spain": "Europe/Madrid",
+    "barcelona": "Europe/Madrid",
+    "lissabon": "Europe/Lisbon",
+    "portugal": "Europe/Lisbon",
+    "wenen": "Europe/Vienna",
+    "oostenrijk": "Europe/Vienna",
+    "austria": "Europe/Vienna",
+    "praag": "Europe/Prague",
+    "kopenhagen": "Europe/Copenhagen",
+    "denemarken": "Europe/Copenhagen",
+    "denmark": "Europe/Copenhagen",
+    "zweden": "Europe/Stockholm",
+    "sweden": "Europe/Stockholm",
+    "noorwegen": "Europe/Oslo",
+    "norway": "Europe/Oslo",
+    "finland": "Europe/Helsinki",
+    "athene": "Europe/Athens",
+    "griekenland": "Europe/Athens",
+    "greece": "Europe/Athens",
+    "warschau": "Europe/Warsaw",
+    "polen": "Europe/Warsaw",
+    "poland": "Europe/Warsaw",
+    "boedapest": "Europe/Budapest",
+    "moskou": "Europe/Moscow",
+    "ierland": "Europe/Dublin",
+    "ireland": "Europe/Dublin",
+    "zwitserland": "Europe/Zurich",
+    "switzerland": "Europe/Zurich",
+    "geneve": "Europe/Zurich",
+    "geneva": "Europe/Zurich",
+    "bern": "Europe/Zurich",
+    "turkije": "Europe/Istanbul",
+    "turkey": "Europe/Istanbul",
+    "washington": "America/New_York",
+    "boston": "America/New_York",
+    "miami": "America/New_York",
+    "san francisco": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "montreal": "America/Toronto",
+    "tokio": "Asia/Tokyo",
+    "japan": "Asia/Tokyo",
+    "peking": "Asia/Shanghai",
+    "beijing": "Asia/Shanghai",
+    "china": "Asia/Shanghai",
+    "hongkong": "Asia/Hong_Kong",
+    "mumbai": "Asia/Kolkata",
+    "delhi": "Asia/Kolkata",
+    "new delhi": "Asia/Kolkata",
+    "india": "Asia/Kolkata",
+    "bangalore": "Asia/Kolkata",
+    "kaapstad": "Africa/Johannesburg",
+    "cape town": "Africa/Johannesburg",
+    "zuid afrika": "Africa/Johannesburg",
+    "south africa": "Africa/Johannesburg",
+    "suriname": "America/Paramaribo",
+    "curacao": "America/Curacao",
+    "aruba": "America/Aruba",
+    "bonaire": "America/Kralendijk",
+    "canberra": "Australia/Sydney",
+}
+
+_OFFSET_RE = re.compile(r"^(?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?00)?$")
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    """Lower-case lookup keys -> canonical IANA name: full names and unambiguous city parts."""
+    names: dict[str, str] = {}
+    cities: dict[str, set[str]] = {}
+    for name in available_timezones():
+        if name.startswith(("posix/", "right/")) or name in ("Factory", "localtime"):
+            continue
+        names[_plain(name)] = name
+        city = _plain(name.rsplit("/", 1)[-1])
+        if "/" in name and not name.startswith("Etc/"):
+            cities.setdefault(city, set()).add(name)
+    for city, zones in cities.items():
+        if len(zones) == 1 and city not in names:
+            names[city] = next(iter(zones))
+    for place, zone_name in PLACES.items():
+        names.setdefault(_plain(place), zone_name)
+    return names
+
+
+def _key(text: str) -> str:
+    return _plain(text).replace("-", " ")
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA timezone name (case-insensitive), a common city or country name in Dutch or
+    English, or an offset like UTC+2. Offline: a table and the system's zoneinfo only."""
+    raw = text.strip()
+    if not raw:
+        raise ParseError("parse.timezone.empty")
+    if len(raw) > 64:
+        raise ParseError("parse.timezone.bad", value=shown(raw))
+    plain = _plain(raw)
+    names = _zone_names()
+    if plain in names:
+        return names[plain]
+    key = _key(raw)
+    if key in names:
+        return names[key]
+    compact = re.sub(r"\s*/\s*", "/", key)
+    if compact in names:
+        return names[compact]
+    offset = _OFFSET_RE.match(plain)
+    if offset:
+        hours = int(offset.group(2))
+        sign = offset.group(1)
+        if hours == 0:
+            return "UTC"
+        # The Etc zones have POSIX signs: UTC+2 is Etc/GMT-2.
+        name = f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+        if name in available_timezones():
+            return name
+    suggestion = suggest_timezone(raw)
+    if suggestion:
+        raise ParseError("parse.timezone.suggest", value=shown(raw), suggestion=suggestion)
+    raise ParseError("parse.timezone.bad", value=shown(raw))
+
+
+def suggest_timezone(text: str) -> str | None:
+    """The IANA name of the closest known place or zone, for "did you mean ...?" replies."""
+    key = _key(text)
+    if len(key) < 3:
+        return None
+    match = process.extractOne(key, list(_zone_names()), scorer=fuzz.ratio, score_cutoff=80)
+    return _zone_names()[match[0]] if match else None
+
+
+# ----------------------------------------------------------------------------------- pause
+
+_DATE_FORMATS = (
+    re.compile(r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4})$"),
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+)
+_DAYS_RE = re.compile(r"^(?P<n>\d{1,4})\s*(?:d|day|days|dag|dagen)?$")
+_UNTIL_RE = re.compile(r"^(?:until|till|til|tot|tot en met|t/m)\s+(?P<date>.+)$")
+
+
+@dataclass(frozen=True)
+class PauseSpec:
+    """Reminders resume on local date `resume_on` (the pause ends at its midnight)."""
+
+    resume_on: date
+
+
+def parse_date(text: str) -> date:
+    """DD-MM-YYYY (also with / or .) or YYYY-MM-DD."""
+    for pattern in _DATE_FORMATS:
+        match = pattern.match(text.strip())
+        if match:
+            try:
+                return date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
+            except ValueError:
+                break
+    raise ParseError("parse.pause.bad_date", value=shown(text))
+
+
+def parse_pause(text: str, today: date) -> PauseSpec:
+    """`` (rest of today), `N days`/`N dagen`, or `until DATE`/`tot DATE`.
+
+    "N days" pauses today and the N-1 days after it; "until DATE" pauses up to DATE, and
+    reminders come back on DATE itself.
+    """
+    plain = _plain(text)
+    if not plain:
+        return PauseSpec(today + timedelta(days=1))
+    days = _DAYS_RE.match(plain)
+    if days:
+        n = int(days.group("n"))
+        if not 1 <= n <= MAX_PAUSE_DAYS:
+            raise ParseError("parse.pause.range", max=MAX_PAUSE_DAYS)
+        return PauseSpec(today + timedelta(days=n))
+    until = _UNTIL_RE.match(plain)
+    candidate = until.group("date") if until else plain
+    if len(candidate) > 20 or not re.match(r"^\d", candidate):
+        raise ParseError("parse.pause.bad", value=shown(text))
+    resume_on = parse_date(candidate)
+    if resume_on <= today:
+        raise ParseError("parse.pause.past", value=shown(candidate))
+    if resume_on > today + timedelta(days=MAX_PAUSE_DAYS):
+        raise ParseError("parse.pause.range", max=MAX_PAUSE_DAYS)
+    return PauseSpec(resume_on)
+
+
+# ------------------------------------------------------------------------ place, language
+
+PLACE_WORDS = {
+    "office": "office",
+    "kantoor": "office",
+    "work": "office",
+    "werk": "office",
+    "op kantoor": "office",
+    "home": "home",
+    "thuis": "home",
+    "at home": "home",
+}
+LANGUAGE_WORDS = {
+    "nl": "nl",
+    "nederlands": "nl",
+    "dutch": "nl",
+    "vlaams": "nl",
+    "en": "en",
+    "english": "en",
+    "engels": "en",
+}
+
+
+def parse_place(text: str) -> str:
+    plain = _plain(text)
+    if not plain:
+        raise ParseError("parse.place.empty")
+    if plain not in PLACE_WORDS:
+        raise ParseError("parse.place.bad", value=shown(text))
+    return PLACE_WORDS[plain]
+
+
+def parse_language(text: str) -> str:
+    plain = _plain(text)
+    if not plain:
+        raise ParseError("parse.language.empty")
+    if plain not in LANGUAGE_WORDS:
+        raise ParseError("parse.language.bad", value=shown(text))
+    return LANGUAGE_WORDS[plain]

@@ -1,0 +1,168 @@
+"""Changing a subscriber's preferences. Plain functions, callable without Telegram.
+
+Every change that affects the schedule recomputes `chat.next_due_at` at once with the pure
+time math (after=now), in the same transaction, so the dispatcher never sends at a stale time
+and a restart right after the change loses nothing. Each function returns the updated chat,
+or None when the chat is not registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from bot.scheduling.timemath import local_date, local_day_bounds, next_due, zone
+from bot.services.parsing import MAX_TIMES, PLACE_WORDS, PauseSpec
+from bot.storage import chats
+from bot.storage.db import Database
+from bot.storage.models import ALL_DAYS, Chat
+
+LANGUAGES = ("nl", "en")
+PLACES = tuple(sorted(set(PLACE_WORDS.values())))
+
+
+def as_utc(instant: datetime) -> datetime:
+    """An aware UTC instant: SQLite hands stored UTC datetimes back without tzinfo."""
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+def paused_at(chat: Chat, now: datetime) -> bool:
+    return chat.paused_until is not None and as_utc(chat.paused_until) > now
+
+
+def reschedule(chat: Chat, now: datetime) -> None:
+    """Set the chat's next due moment from its preferences; None when stopped."""
+    if not chat.active:
+        chat.next_due_at = None
+        return
+    paused = as_utc(chat.paused_until) if chat.paused_until and paused_at(chat, now) else None
+    chat.next_due_at = next_due(
+        times=chat.times,
+        days=chat.days,
+        tz_name=chat.timezone,
+        after=now,
+        paused_until=paused,
+    )
+
+
+async def _change(
+    db: Database, chat_id: int, now: datetime, change: Callable[[Chat], None]
+) -> Chat | None:
+    async with db.session() as session:
+        chat = await chats.get_for_update(session, chat_id)
+        if chat is None:
+            return None
+        change(chat)
+        reschedule(chat, now)
+        chat.updated_at = now
+        return chat
+
+
+async def get_chat(db: Database, chat_id: int) -> Chat | None:
+    async with db.session() as session:
+        return await chats.get(session, chat_id)
+
+
+async def set_times(db: Database, chat_id: int, times: list[str], now: datetime) -> Chat | None:
+    if not 1 <= len(times) <= MAX_TIMES:
+        raise ValueError(f"1 to {MAX_TIMES} times, not {len(times)}")
+
+    def change(chat: Chat) -> None:
+        chat.times = sorted(set(times))
+
+    return await _change(db, chat_id, now, change)
+
+
+async def set_days(db: Database, chat_id: int, days: int, now: datetime) -> Chat | None:
+    if not 0 < days <= ALL_DAYS:
+        raise ValueError(f"invalid day mask {days}")
+
+    def change(chat: Chat) -> None:
+        chat.days = days
+
+    return await _change(db, chat_id, now, change)
+
+
+async def toggle_day(db: Database, chat_id: int, day: int, now: datetime) -> Chat | None:
+    """Switch one weekday on or off; the last remaining day stays on (ValueError)."""
+    if not 0 <= day <= 6:
+        raise ValueError(f"invalid day {day}")
+
+    def change(chat: Chat) -> None:
+        days = chat.days ^ (1 << day)
+        if not days:
+            raise ValueError("at least one day")
+        chat.days = days
+
+    return await _change(db, chat_id, now, change)
+
+
+async def set_timezone(db: Database, chat_id: int, tz_name: str, now: datetime) -> Chat | None:
+    zone(tz_name)  # ValueError for an unknown name
+
+    def change(chat: Chat) -> None:
+        chat.timezone = tz_name
+
+    return await _change(db, chat_id, now, change)
+
+
+async def set_language(db: Database, chat_id: int, language: str, now: datetime) -> Chat | None:
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+
+    def change(chat: Chat) -> None:
+        chat.language = language
+
+    return await _change(db, chat_id, now, change)
+
+
+async def set_place(db: Database, chat_id: int, place: str, now: datetime) -> Chat | None:
+    if place not in PLACES:
+        raise ValueError(f"unknown place {place!r}")
+
+    def change(chat: Chat) -> None:
+        chat.place = place
+
+    return await _change(db, chat_id, now, change)
+
+
+def local_today(chat: Chat, now: datetime) -> date:
+    return local_date(now, chat.timezone)
+
+
+async def pause(db: Database, chat_id: int, spec: PauseSpec, now: datetime) -> Chat | None:
+    """No reminders until local midnight at the start of `spec.resume_on`."""
+
+    def change(chat: Chat) -> None:
+        chat.paused_until = local_day_bounds(spec.resume_on, chat.timezone)[0]
+
+    return await _change(db, chat_id, now, change)
+
+
+async def resume(db: Database, chat_id: int, now: datetime) -> Chat | None:
+    """End a pause, and a /stop too: the subscriber asked for reminders again."""
+
+    def change(chat: Chat) -> None:
+        chat.paused_until = None
+        chat.active = True
+
+    return await _change(db, chat_id, now, change)
+
+
+async def stop(db: Database, chat_id: int, now: datetime) -> Chat | None:
+    """Unsubscribe: no reminders, data kept until /delete."""
+
+    def change(chat: Chat) -> None:
+        chat.active = False
+
+    return await _change(db, chat_id, now, change)
+
+
+async def mark_safety_shown(db: Database, chat_id: int) -> bool:
+    """True the first time only: the safety note is shown once on its own."""
+    async with db.session() as session:
+        chat = await chats.get_for_update(session, chat_id)
+        if chat is None or chat.safety_shown:
+            return False
+        chat.safety_shown = True
+        return True

@@ -1,0 +1,108 @@
+"""Issue 4 "done when", as a person would try it: `rekpauze run` against the Bot API stand-in,
+a Dutch and an English user, every kind of change, export, delete, and a kill -9 restart."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.sandbox.limits import FloodLimits
+from bot.sandbox.runner import SANDBOX_TOKEN
+from bot.sandbox.server import BotAPIServer
+from bot.sandbox.state import StoredMessage
+from tests.e2e.conftest import BotProcess
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[BotAPIServer]:
+    """Without flood control: this script types faster than a person (several commands a
+    second in one chat), and pacing replies is the rate limiter's job, not the conversation's."""
+    server = BotAPIServer(SANDBOX_TOKEN, limits=FloodLimits.off())
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def _data(message: StoredMessage, prefix: str) -> str:
+    return next(
+        b["callback_data"]
+        for row in message.buttons
+        for b in row
+        if b.get("callback_data", "").startswith(prefix)
+    )
+
+
+async def _reply(standin: BotAPIServer, user: Any, text: str, expect: str) -> StoredMessage:
+    await standin.send_text(user, text)
+    return await standin.wait_for_message(user, lambda m: expect in m.content, timeout=15)
+
+
+async def _press(
+    standin: BotAPIServer, user: Any, message: StoredMessage, data: str, expect: str
+) -> None:
+    query = await standin.press_button(user, message, data)
+    await standin.wait_for_answer(query, timeout=15)
+    await standin.wait_until(lambda: expect in message.content, timeout=15)
+
+
+async def test_two_users_use_every_command_and_survive_kill_9(
+    standin: BotAPIServer, bot_process: BotProcess
+) -> None:
+    anke = standin.add_user("Anke", language_code="nl")
+    bob = standin.add_user("Bob", language_code="en")
+    bot_process.start()
+
+    # Anke: onboarding with one-tap buttons.
+    start = await _reply(standin, anke, "/start", "Stap 1 van 3")
+    await _press(standin, anke, start, "ob:l:nl", "Stap 2 van 3")
+    await _press(standin, anke, start, "ob:z:bru", "Stap 3 van 3")
+    await _press(standin, anke, start, "ob:c", "Klaar")
+    await standin.wait_for_message(anke, lambda m: "/veiligheid" in m.content, timeout=15)
+
+    exercise = await _reply(standin, anke, "/oefening bekken", "Staande bekkenrek")
+    query = await standin.press_button(anke, exercise, _data(exercise, "ex:d:"))
+    await standin.wait_for_answer(query, timeout=15)
+    await _reply(standin, anke, "/tijden 9:00 12u30 1600", "09:00, 12:30, 16:00")
+    await _reply(standin, anke, "/dagen ma-do", "ma, di, wo, do")
+    await _reply(standin, anke, "/tijden 25:00", "0 tot 23")
+    await _reply(standin, anke, "/pauze 2 dagen", "Gepauzeerd")
+    await _reply(standin, anke, "/hervat", "weer aan")
+    export = await _reply(standin, anke, "/export", "bewaard")
+    assert export.document is not None
+    content = standin.file_content(export.document.file_id)
+    assert content is not None
+    data = json.loads(content)
+    assert data["chat"]["timezone"] == "Europe/Brussels" and data["completions"]
+
+    # Bob: a typed city, then English changes.
+    start = await _reply(standin, bob, "/start", "Step 1 of 3")
+    await _press(standin, bob, start, "ob:l:en", "Step 2 of 3")
+    await _reply(standin, bob, "new york", "Step 3 of 3")
+    await _reply(standin, bob, "/timezone London", "Europe/London")
+    await _reply(standin, bob, "/language nl", "Nederlands")
+    await _reply(standin, bob, "/taal en", "English")
+    await _reply(standin, bob, "/place home", "home")
+
+    # kill -9 and start again: nothing is lost.
+    bot_process.signal(signal.SIGKILL)
+    await bot_process.wait(15)
+    bot_process.start()
+    settings = await _reply(standin, anke, "/instellingen", "Je instellingen")
+    assert "09:00, 12:30, 16:00" in settings.content and "Europe/Brussels" in settings.content
+    assert "ma, di, wo, do" in settings.content
+    settings = await _reply(standin, bob, "/settings", "Your settings")
+    assert "Europe/London" in settings.content and "home" in settings.content
+
+    # Bob erases everything.
+    confirm = await _reply(standin, bob, "/delete", "Erase everything?")
+    await _press(standin, bob, confirm, _data(confirm, "dl:y:"), "erased")
+    await _reply(standin, bob, "/settings", "/start")
+
+    bot_process.signal(signal.SIGTERM)
+    assert await bot_process.wait(15) == 0
+    assert "Traceback" not in bot_process.output()
+    assert not [c for c in standin.calls if c.status >= 400 and c.method != "getUpdates"]

@@ -1,0 +1,177 @@
+"""/exercise, /exercises and guided mode, driven through the real Application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.content.loader import get_catalogue
+from bot.content.routines import exercises_for_place
+from bot.handlers.exercises import job_name
+from bot.services.guided import PREP_SECONDS
+from bot.storage.db import Database
+from bot.storage.models import Completion
+from tests.conftest import FakeClock
+from tests.fakes import RecordingRequest
+from tests.integration.chatter import Chatter, all_buttons, answers, texts
+from tests.integration.test_commands import subscriber
+
+OFFICE_NAMES = {
+    lang: {e.name.get(lang) for e in exercises_for_place(get_catalogue(), "office")}
+    for lang in ("nl", "en")
+}
+
+
+async def _completions(db: Database, chat_id: int) -> list[Completion]:
+    async with db.session() as session:
+        rows = await session.scalars(select(Completion).where(Completion.chat_id == chat_id))
+        return list(rows)
+
+
+@pytest.mark.parametrize(("lang", "command"), [("nl", "/oefening"), ("en", "/exercise")])
+async def test_random_exercise_fits_the_office(
+    app: Any, fake_request: RecordingRequest, lang: str, command: str
+) -> None:
+    person = await subscriber(app, fake_request, 4001 + (lang == "en"), lang)
+    for _ in range(5):
+        calls = await person.send(command)
+        [text] = texts(calls)
+        assert any(name in text for name in OFFICE_NAMES[lang])
+        data = [d for _, d in all_buttons(calls)]
+        assert [d.split(":")[:2] for d in data] == [["gd", "s"], ["ex", "r"], ["ex", "d"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("bekken", "staande-bekkenrek"),
+        ("bekkenrek", "staande-bekkenrek"),
+        ("knie borst", "knieen-naar-borst"),
+        ("superman", "superman-buiklig"),
+        ("heupbuiger", "heupbuigerstretch"),
+        ("hip flexor", "heupbuigerstretch"),
+    ],
+)
+async def test_search_finds_the_best_match(
+    app: Any, fake_request: RecordingRequest, query: str, expected: str
+) -> None:
+    person = Chatter(app, fake_request, 4010, "Q", "en")
+    calls = await person.send(f"/exercise {query}")
+    exercise = get_catalogue().exercise(expected)
+    assert exercise.name.en in texts(calls)[0]
+
+
+async def test_no_match_says_so_and_offers_close_ones(
+    app: Any, fake_request: RecordingRequest
+) -> None:
+    person = Chatter(app, fake_request, 4011, "Q", "nl")
+    [text] = texts(await person.send("/oefening zzzqqq"))
+    assert "Ik vond geen oefening" in text and "/oefeningen" in text
+    calls = await person.send("/oefening plnk")
+    assert "Bedoel je" in texts(calls)[0] or "Buikplank" in texts(calls)[0]
+    [text] = texts(await person.send("/oefening <b>&" + "x" * 3000))
+    assert "&lt;b&gt;&amp;" in text and len(text) < 1000
+
+
+async def test_another_and_done_record_a_completion_once(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    person = await subscriber(app, fake_request, 4020, "nl")
+    calls = await person.send("/oefening bekkenrek")
+    calls = await person.press_button(calls, "Een andere")
+    [edited] = texts(calls)
+    assert "Staande bekkenrek" not in edited.split("\n")[0]
+    calls = await person.press("ex:d:staande-bekkenrek")
+    assert "Genoteerd" in answers(calls)[0]
+    assert [c.method for c in calls if c.method.startswith("edit")] == ["editMessageReplyMarkup"]
+    calls = await person.press("ex:d:staande-bekkenrek")  # a double tap
+    assert "al genoteerd" in answers(calls)[0]
+    [row] = await _completions(db, 4020)
+    assert (row.source, row.exercise_id, row.user_id) == ("exercise", "staande-bekkenrek", 4020)
+
+
+async def test_done_before_start_keeps_nothing_and_says_why(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    person = Chatter(app, fake_request, 4021, "Q", "en")
+    calls = await person.press("ex:d:staande-bekkenrek")
+    assert "/start" in answers(calls)[0]
+    assert await _completions(db, 4021) == []
+
+
+async def test_browse_by_area_and_kind_with_pages(app: Any, fake_request: RecordingRequest) -> None:
+    person = Chatter(app, fake_request, 4030, "B", "nl")
+    calls = await person.send("/oefeningen")
+    assert "Kies een lichaamsdeel" in texts(calls)[0]
+    data = [d for _, d in all_buttons(calls)]
+    assert "br:a:lower_back:0" in data and "br:k:strength:0" in data
+    calls = await person.press("br:a:lower_back:0")
+    [page] = texts(calls)
+    assert "Onderrug" in page and "pagina 1/3" in page
+    assert "br:a:lower_back:1" in [d for _, d in all_buttons(calls)]
+    calls = await person.press("br:a:lower_back:2")
+    assert "pagina 3/3" in texts(calls)[0]
+    assert "br:a:lower_back:3" not in [d for _, d in all_buttons(calls)]
+    exercise_buttons = [d for _, d in all_buttons(calls) if d.startswith("ex:s:")]
+    calls = await person.press(exercise_buttons[0])
+    assert [c.method for c in calls if c.method == "sendMessage"] == ["sendMessage"]
+    calls = await person.press("br:h")
+    assert "Kies een lichaamsdeel" in texts(calls)[0]
+
+
+async def test_guided_mode_counts_down_in_one_edited_message(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    person = await subscriber(app, fake_request, 4040, "nl")
+    calls = await person.press("gd:s:staande-bekkenrek")
+    [sent] = [c for c in calls if c.method == "sendMessage"]
+    assert "stap 1 van" in sent.params["text"]
+    [job] = app.job_queue.get_jobs_by_name(job_name(4040))
+
+    seen: list[str] = []
+    for _ in range(200):
+        clock.advance(seconds=5)
+        before = len(fake_request.calls)
+        await job.run(app)
+        new = fake_request.calls[before:]
+        assert all(c.method == "editMessageText" for c in new)
+        assert len(new) <= 1  # at most one edit per tick
+        seen += texts(new)
+        if seen and "klaar" in seen[-1]:
+            break
+    assert any("Houd vast... 20 s" in text for text in seen)
+    assert any("Houd vast... 15 s" in text for text in seen)
+    assert "Tik op Gedaan" in seen[-1]
+    assert all(
+        int(c.params["chat_id"]) == 4040
+        for c in fake_request.calls
+        if c.method == "editMessageText"
+    )
+
+    calls = await person.press("gd:d:staande-bekkenrek")
+    assert "Genoteerd" in answers(calls)[0]
+    [row] = await _completions(db, 4040)
+    assert row.source == "guided"
+
+
+async def test_guided_next_and_stop_work_after_a_restart_of_the_job(
+    app: Any, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    person = Chatter(app, fake_request, 4041, "G", "en")
+    await person.press("gd:s:staande-bekkenrek")
+    # The job is gone (as after a restart); "Next" carries the step and starts it again.
+    for job in app.job_queue.get_jobs_by_name(job_name(4041)):
+        job.schedule_removal()
+    calls = await person.press("gd:n:staande-bekkenrek:3")
+    [text] = texts(calls)
+    assert "step 4 of" in text and "then hold for 20 s" in text
+    [job] = app.job_queue.get_jobs_by_name(job_name(4041))
+    clock.advance(seconds=PREP_SECONDS + 5)
+    before = len(fake_request.calls)
+    await job.run(app)
+    assert "Hold... 15 s" in texts(fake_request.calls[before:])[0]
+    calls = await person.press("gd:x:staande-bekkenrek")
+    assert "stopped" in texts(calls)[0]
+    assert app.job_queue.get_jobs_by_name(job_name(4041)) == ()

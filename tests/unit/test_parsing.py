@@ -1,0 +1,305 @@
+"""The command argument parsers: examples in both languages and hypothesis properties."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import available_timezones
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.services.parsing import (
+    MAX_SHOWN,
+    WEEKEND,
+    ParseError,
+    parse_days,
+    parse_language,
+    parse_pause,
+    parse_place,
+    parse_time,
+    parse_times,
+    parse_timezone,
+    shown,
+)
+from bot.storage.models import ALL_DAYS, WORKDAYS
+
+TODAY = date(2026, 11, 23)
+ZONES = sorted(
+    z
+    for z in available_timezones()
+    if not z.startswith(("posix/", "right/")) and z not in ("Factory", "localtime")
+)
+
+
+# ---------------------------------------------------------------------------------- times
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9:30", "09:30"),
+        ("09.30", "09:30"),
+        ("0930", "09:30"),
+        ("930", "09:30"),
+        ("9h30", "09:30"),
+        ("9u30", "09:30"),
+        ("14u", "14:00"),
+        ("7", "07:00"),
+        ("0:00", "00:00"),
+        ("23:59", "23:59"),
+    ],
+)
+def test_time_forms(text: str, expected: str) -> None:
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("24:00", "parse.times.out_of_range"),
+        ("7:60", "parse.times.out_of_range"),
+        ("12345", "parse.times.bad"),
+        ("9:3", "parse.times.bad"),
+        ("noon", "parse.times.bad"),
+        ("-1:00", "parse.times.bad"),
+        ("9:30am", "parse.times.bad"),
+    ],
+)
+def test_bad_times(text: str, key: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_times(text)
+    assert info.value.key == key
+
+
+def test_times_are_sorted_deduplicated_and_limited() -> None:
+    assert parse_times("15:30, 9:00 09.00;12:00") == ["09:00", "12:00", "15:30"]
+    assert len(parse_times("1 2 3 4 5 6")) == 6
+    with pytest.raises(ParseError) as info:
+        parse_times("1 2 3 4 5 6 7")
+    assert info.value.key == "parse.times.too_many"
+    assert parse_times("8 8 8 8 8 8 8 8") == ["08:00"]
+    with pytest.raises(ParseError):
+        parse_times("   ")
+
+
+@given(
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.sampled_from(["{h}:{m:02d}", "{h:02d}.{m:02d}", "{h:02d}{m:02d}", "{h}h{m:02d}"]),
+)
+def test_every_valid_time_parses_in_every_form(hour: int, minute: int, form: str) -> None:
+    assert parse_time(form.format(h=hour, m=minute)) == f"{hour:02d}:{minute:02d}"
+
+
+@given(st.lists(st.tuples(st.integers(0, 23), st.integers(0, 59)), min_size=1, max_size=6))
+def test_parsed_times_round_trip(pairs: list[tuple[int, int]]) -> None:
+    text = " ".join(f"{h}:{m:02d}" for h, m in pairs)
+    result = parse_times(text)
+    assert result == sorted(set(result))
+    assert result == parse_times(" ".join(result))
+    assert {f"{h:02d}:{m:02d}" for h, m in pairs} == set(result)
+
+
+@given(st.text(max_size=300))
+def test_times_parser_never_fails_otherwise(text: str) -> None:
+    try:
+        result = parse_times(text)
+    except ParseError as error:
+        assert error.key.startswith("parse.times.")
+        assert all(len(str(v)) <= MAX_SHOWN for v in error.details.values())
+    else:
+        assert 1 <= len(result) <= 6
+        assert all(len(t) == 5 and 0 <= int(t[:2]) <= 23 and 0 <= int(t[3:]) <= 59 for t in result)
+
+
+# ----------------------------------------------------------------------------------- days
+
+
+@pytest.mark.parametrize(
+    ("text", "mask"),
+    [
+        ("all", ALL_DAYS),
+        ("alle", ALL_DAYS),
+        ("Elke dag", ALL_DAYS),
+        ("workdays", WORKDAYS),
+        ("werkdagen", WORKDAYS),
+        ("weekend", WEEKEND),
+        ("ma-vr", WORKDAYS),
+        ("mon-fri", WORKDAYS),
+        ("mon wed fri", 0b0010101),
+        ("ma,wo,vr", 0b0010101),
+        ("Maandag en Donderdag", 0b0001001),
+        ("fri-mon", 0b1110001),
+        ("za zo", WEEKEND),
+        ("ma-do vr", WORKDAYS),
+    ],
+)
+def test_day_forms(text: str, mask: int) -> None:
+    assert parse_days(text) == mask
+
+
+@pytest.mark.parametrize("text", ["", "sometimes", "ma-", "mon-xyz", "ma-di-wo", "8"])
+def test_bad_days(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_days(text)
+
+
+DAY_NAMES = [
+    ("mon", "ma"), ("tue", "di"), ("wed", "wo"), ("thu", "do"),
+    ("fri", "vr"), ("sat", "za"), ("sun", "zo"),
+]  # fmt: skip
+
+
+@given(st.sets(st.integers(0, 6), min_size=1), st.booleans(), st.sampled_from([" ", ",", ", "]))
+def test_any_day_set_round_trips_in_both_languages(days: set[int], dutch: bool, sep: str) -> None:
+    text = sep.join(DAY_NAMES[d][int(dutch)] for d in sorted(days))
+    assert parse_days(text) == sum(1 << d for d in days)
+
+
+@given(st.integers(0, 6), st.integers(0, 6))
+def test_ranges_cover_the_days_between(first: int, last: int) -> None:
+    mask = parse_days(f"{DAY_NAMES[first][1]}-{DAY_NAMES[last][0]}")
+    span = (last - first) % 7 + 1
+    assert bin(mask).count("1") == span
+    assert mask >> first & 1 and mask >> last & 1
+
+
+@given(st.text(max_size=300))
+def test_days_parser_gives_a_mask_or_a_parse_error(text: str) -> None:
+    try:
+        mask = parse_days(text)
+    except ParseError as error:
+        assert error.key.startswith("parse.days.")
+    else:
+        assert 0 < mask <= ALL_DAYS
+
+
+# ------------------------------------------------------------------------------- timezone
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("Europe/Amsterdam", "Europe/Amsterdam"),
+        ("europe/brussels", "Europe/Brussels"),
+        ("Amsterdam", "Europe/Amsterdam"),
+        ("Brussel", "Europe/Brussels"),
+        ("Brussels", "Europe/Brussels"),
+        ("Antwerpen", "Europe/Brussels"),
+        ("Gent", "Europe/Brussels"),
+        ("Rotterdam", "Europe/Amsterdam"),
+        ("Utrecht", "Europe/Amsterdam"),
+        ("Den Haag", "Europe/Amsterdam"),
+        ("Londen", "Europe/London"),
+        ("London", "Europe/London"),
+        ("New York", "America/New_York"),
+        ("new_york", "America/New_York"),
+        ("Parijs", "Europe/Paris"),
+        ("Paris", "Europe/Paris"),
+        ("Berlijn", "Europe/Berlin"),
+        ("Berlin", "Europe/Berlin"),
+        ("België", "Europe/Brussels"),
+        ("UTC", "UTC"),
+        ("utc+2", "Etc/GMT-2"),
+        ("GMT-5", "Etc/GMT+5"),
+    ],
+)
+def test_timezone_forms(text: str, zone: str) -> None:
+    assert parse_timezone(text) == zone
+
+
+def test_unknown_timezones_get_a_suggestion_or_an_example() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_timezone("Amsterdm")
+    assert info.value.key == "parse.timezone.suggest"
+    assert info.value.details["suggestion"] == "Europe/Amsterdam"
+    with pytest.raises(ParseError) as info:
+        parse_timezone("Atlantis/Nowhere")
+    assert info.value.key in ("parse.timezone.bad", "parse.timezone.suggest")
+    with pytest.raises(ParseError) as info:
+        parse_timezone("x" * 500)
+    assert info.value.key == "parse.timezone.bad"
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(ZONES), st.sampled_from([str.lower, str.upper, str, str.swapcase]))
+def test_every_iana_name_parses_case_insensitively(zone: str, case: object) -> None:
+    assert parse_timezone(case(zone)) == zone  # type: ignore[operator]
+
+
+@given(st.text(max_size=100))
+def test_timezone_parser_gives_a_known_zone_or_a_parse_error(text: str) -> None:
+    try:
+        zone = parse_timezone(text)
+    except ParseError as error:
+        assert error.key.startswith("parse.timezone.")
+        assert all(len(str(v)) <= MAX_SHOWN for v in error.details.values())
+    else:
+        assert zone in available_timezones()
+
+
+# ---------------------------------------------------------------------- pause, place, lang
+
+
+@pytest.mark.parametrize(
+    ("text", "resume_on"),
+    [
+        ("", TODAY + timedelta(days=1)),
+        ("3 days", TODAY + timedelta(days=3)),
+        ("3 dagen", TODAY + timedelta(days=3)),
+        ("1 dag", TODAY + timedelta(days=1)),
+        ("14", TODAY + timedelta(days=14)),
+        ("until 01-12-2026", date(2026, 12, 1)),
+        ("tot 1-12-2026", date(2026, 12, 1)),
+        ("tot 2026-12-01", date(2026, 12, 1)),
+        ("31/12/2026", date(2026, 12, 31)),
+    ],
+)
+def test_pause_forms(text: str, resume_on: date) -> None:
+    assert parse_pause(text, TODAY).resume_on == resume_on
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("0 days", "parse.pause.range"),
+        ("999 dagen", "parse.pause.range"),
+        ("until 23-11-2026", "parse.pause.past"),
+        ("tot 31-02-2026", "parse.pause.bad_date"),
+        ("until tomorrow", "parse.pause.bad"),
+        ("a while", "parse.pause.bad"),
+        ("until 01-01-2099", "parse.pause.range"),
+    ],
+)
+def test_bad_pauses(text: str, key: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_pause(text, TODAY)
+    assert info.value.key == key
+
+
+@given(st.text(max_size=100), st.dates(date(2000, 1, 1), date(2100, 1, 1)))
+def test_pause_parser_resumes_in_the_future_or_explains(text: str, today: date) -> None:
+    try:
+        spec = parse_pause(text, today)
+    except ParseError as error:
+        assert error.key.startswith("parse.pause.")
+    else:
+        assert today < spec.resume_on <= today + timedelta(days=366)
+
+
+def test_place_and_language() -> None:
+    assert parse_place("Kantoor") == parse_place("office") == "office"
+    assert parse_place("thuis") == parse_place("HOME") == "home"
+    assert parse_language("NL") == parse_language("nederlands") == "nl"
+    assert parse_language("english") == "en"
+    for parser in (parse_place, parse_language):
+        with pytest.raises(ParseError):
+            parser("garden")
+        with pytest.raises(ParseError):
+            parser("")
+
+
+def test_shown_strips_control_characters_and_caps_length() -> None:
+    assert shown("a\x00b\x1b[31mc\u202e") == "a b [31mc"
+    assert len(shown("x" * 1000)) == MAX_SHOWN
