@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -50,6 +50,7 @@ from bot.services.parsing import (
 from bot.storage.models import ALL_DAYS, WORKDAYS, Chat
 
 Change = Callable[[], Awaitable[Chat | None]]
+T = TypeVar("T")
 
 
 def next_line(lang: str, chat: Chat) -> str:
@@ -64,6 +65,26 @@ async def _registered_chat(update: Update, context: Context) -> Chat | None:
         lang = await chat_language(update, context)
         await reply(update, t(lang, "settings.not_registered"))
     return chat
+
+
+async def _argument(
+    update: Update,
+    context: Context,
+    lang: str,
+    parse: Callable[[str], T],
+    usage: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> T | None:
+    """The command's parsed argument, or None after answering with its usage or the error."""
+    text = args_text(context)
+    if not text:
+        await reply(update, usage, markup)
+        return None
+    try:
+        return parse(text)
+    except ParseError as error:
+        await reply(update, parse_error(lang, error))
+        return None
 
 
 async def _apply(update: Update, context: Context, change: Change, key: str, **kw: str) -> None:
@@ -83,14 +104,9 @@ async def times_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    lang, text = chat.language, args_text(context)
-    if not text:
-        await reply(update, t(lang, "settings.times_usage", times=times_label(chat.times)))
-        return
-    try:
-        times = parse_times(text)
-    except ParseError as error:
-        await reply(update, parse_error(lang, error))
+    usage = t(chat.language, "settings.times_usage", times=times_label(chat.times))
+    times = await _argument(update, context, chat.language, parse_times, usage)
+    if times is None:
         return
     db, chat_id, at = services(context).db, chat.id, now(context)
     await _apply(
@@ -122,15 +138,12 @@ async def days_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    lang, text = chat.language, args_text(context)
-    if not text:
-        usage = t(lang, "settings.days_usage", days=days_label(lang, chat.days))
-        await reply(update, usage, days_keyboard(lang, chat.days))
-        return
-    try:
-        days = parse_days(text)
-    except ParseError as error:
-        await reply(update, parse_error(lang, error))
+    lang = chat.language
+    usage = t(lang, "settings.days_usage", days=days_label(lang, chat.days))
+    days = await _argument(
+        update, context, chat.language, parse_days, usage, days_keyboard(lang, chat.days)
+    )
+    if days is None:
         return
     db, chat_id, at = services(context).db, chat.id, now(context)
     await _apply(
@@ -151,15 +164,12 @@ async def timezone_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    lang, text = chat.language, args_text(context)
-    if not text:
-        usage = t(lang, "settings.timezone_usage", timezone=chat.timezone)
-        await reply(update, usage, timezone_keyboard(lang))
-        return
-    try:
-        tz_name = parse_timezone(text)
-    except ParseError as error:
-        await reply(update, parse_error(lang, error))
+    lang = chat.language
+    usage = t(lang, "settings.timezone_usage", timezone=chat.timezone)
+    tz_name = await _argument(
+        update, context, chat.language, parse_timezone, usage, timezone_keyboard(lang)
+    )
+    if tz_name is None:
         return
     chat = await preferences.set_timezone(services(context).db, chat.id, tz_name, now(context))
     if chat is not None:
@@ -175,17 +185,12 @@ async def language_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    lang, text = chat.language, args_text(context)
-    if not text:
-        current = language_label(lang, lang)
-        await reply(
-            update, t(lang, "settings.language_usage", language=current), language_keyboard()
-        )
-        return
-    try:
-        language = parse_language(text)
-    except ParseError as error:
-        await reply(update, parse_error(lang, error))
+    lang = chat.language
+    usage = t(lang, "settings.language_usage", language=language_label(lang, lang))
+    language = await _argument(
+        update, context, chat.language, parse_language, usage, language_keyboard()
+    )
+    if language is None:
         return
     await preferences.set_language(services(context).db, chat.id, language, now(context))
     await reply(update, t(language, "settings.language_set"))
@@ -204,15 +209,12 @@ async def place_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    lang, text = chat.language, args_text(context)
-    if not text:
-        usage = t(lang, "settings.place_usage", place=place_label(lang, chat.place))
-        await reply(update, usage, place_keyboard(lang))
-        return
-    try:
-        place = parse_place(text)
-    except ParseError as error:
-        await reply(update, parse_error(lang, error))
+    lang = chat.language
+    usage = t(lang, "settings.place_usage", place=place_label(lang, chat.place))
+    place = await _argument(
+        update, context, chat.language, parse_place, usage, place_keyboard(lang)
+    )
+    if place is None:
         return
     await preferences.set_place(services(context).db, chat.id, place, now(context))
     await reply(update, t(lang, f"settings.place_set.{place}"))
