@@ -16,7 +16,7 @@ from telegram.request import BaseRequest
 from bot.commands import menu
 from bot.config import Settings
 from bot.context import Clock, Services, system_clock
-from bot.handlers import errors, fallback, start
+from bot.handlers import errors, fallback, progress, start
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 def register_handlers(app: AnyApplication) -> None:
     start.register_handlers(app)
+    progress.register_handlers(app)
     fallback.register_handlers(app)
     app.add_error_handler(errors.on_error)
 

@@ -18,6 +18,9 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start"),
     Command("help"),
+    Command("stats", ("voortgang", "statistieken")),
+    Command("summary", ("samenvatting",)),
+    Command("nudge", ("duwtje",)),
 )
 
 
