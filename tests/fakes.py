@@ -28,6 +28,8 @@ TOKEN = "123456789:AAHfakefakefakefakefakefakefakefake"
 class Call:
     method: str
     params: dict[str, Any]
+    # Uploaded files (multipart parts) by field name, e.g. {"photo": b"\x89PNG..."}.
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +53,16 @@ class RecordingRequest(BaseRequest):
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
+
+    def photos(self, chat_id: int | None = None) -> list[tuple[bytes, str | None]]:
+        """(image bytes, caption) of every uploaded sendPhoto, in order."""
+        return [
+            (c.files["photo"], c.params.get("caption"))
+            for c in self.calls
+            if c.method == "sendPhoto"
+            and "photo" in c.files
+            and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+        ]
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [
@@ -84,7 +96,12 @@ class RecordingRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(api_method, params))
+        files: dict[str, bytes] = {}
+        if request_data is not None and request_data.contains_files:
+            for name, part in request_data.multipart_data.items():
+                content = part[1]
+                files[name] = content if isinstance(content, bytes) else content.read()
+        self.calls.append(Call(api_method, params, files))
         result: Any = True
         try:
             if api_method == "getMe":

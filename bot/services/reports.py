@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +73,9 @@ async def refresh_digests(session: AsyncSession, chat: Chat, now: datetime) -> N
         if _enabled(chat, kind) and chat.type == "private":
             paused = chat.paused_until if chat.paused_until and chat.paused_until > now else None
             due = next_occurrence(kind, schedule_of(chat), after=now, paused_until=paused)
+            # No slot now (say, a last reminder after 21:00): look again tomorrow, so a later
+            # change of times is picked up even if nobody calls this function.
+            due = due or now + timedelta(days=1)
         await store.set_digest_due(session, chat.id, kind, due)
 
 
