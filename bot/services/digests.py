@@ -17,11 +17,13 @@ from datetime import datetime, timedelta
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.scheduling.timemath import local_date
+from bot.scheduling.timemath import local_date, local_day_bounds
 from bot.services.progress import (
+    WEEKS_SHOWN,
     Progress,
     build_progress,
     due_on,
+    monday_of,
     next_occurrence,
     send_window_open,
     summary_at,
@@ -53,7 +55,9 @@ class Planned:
     chat_id: int
     kind: str
     lang: str
-    progress: Progress
+    progress: Progress | None  # for the summary
+    done: int  # breaks done today
+    goal: int
 
 
 async def run_due(db: Database, bot: Bot, now: datetime) -> int:
@@ -108,21 +112,32 @@ async def _plan(db: Database, chat_id: int, kind: str, now: datetime) -> Planned
             return None
         if kind == "nudge" and chat.weekly_summary and summary_at(today, schedule):
             return None  # the weekly summary goes out at the same moment and says it all
-        progress = build_progress(
-            await store.completion_instants(session, chat_id, chat_id),
-            schedule=schedule,
-            now=now,
-            started=store.as_utc(chat.created_at),
-            reminders=await store.reminder_instants(session, chat_id),
-        )
-        if kind == "nudge" and progress.today_count >= progress.goal:
-            return None
-        if kind == "summary" and not progress.this_week.counted:
-            return None  # a week spent paused: nothing to sum up
+        progress: Progress | None = None
+        goal = schedule.goal
+        if kind == "nudge":
+            start, end = local_day_bounds(today, chat.timezone)
+            done = await store.count_completions(session, chat_id, chat_id, start, end)
+            if done >= goal:
+                return None
+        else:
+            # Only the weeks on the chart are needed, not the whole history.
+            since, _ = local_day_bounds(
+                monday_of(today) - timedelta(weeks=WEEKS_SHOWN - 1), chat.timezone
+            )
+            progress = build_progress(
+                await store.completion_instants(session, chat_id, chat_id, since),
+                schedule=schedule,
+                now=now,
+                started=store.as_utc(chat.created_at),
+                reminders=await store.reminder_instants(session, chat_id, since),
+            )
+            done = progress.today_count
+            if not progress.this_week.counted:
+                return None  # a week spent paused: nothing to sum up
         delivery_id = await store.claim(session, chat_id, kind, due)
         if delivery_id is None:
             return None
-        return Planned(delivery_id, chat_id, kind, chat.language, progress)
+        return Planned(delivery_id, chat_id, kind, chat.language, progress, done, goal)
 
 
 async def _handle(db: Database, bot: Bot, chat_id: int, kind: str, now: datetime) -> bool:
@@ -130,7 +145,7 @@ async def _handle(db: Database, bot: Bot, chat_id: int, kind: str, now: datetime
     if planned is None:
         return False
     try:
-        if kind == "summary":
+        if planned.progress is not None:
             message = await bot.send_photo(
                 chat_id,
                 photo=await chart_png(planned.lang, planned.progress),
@@ -139,7 +154,7 @@ async def _handle(db: Database, bot: Bot, chat_id: int, kind: str, now: datetime
         else:
             message = await bot.send_message(
                 chat_id,
-                nudge_text(planned.lang, planned.progress.today_count, planned.progress.goal),
+                nudge_text(planned.lang, planned.done, planned.goal),
             )
     except Forbidden as exc:
         async with db.session() as session:

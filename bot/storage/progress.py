@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,23 +18,44 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def completion_instants(session: AsyncSession, chat_id: int, user_id: int) -> list[datetime]:
+async def completion_instants(
+    session: AsyncSession, chat_id: int, user_id: int, since: datetime | None = None
+) -> list[datetime]:
     """When this person completed a break in this chat (uses ix_completions_chat_completed)."""
-    rows = await session.scalars(
-        select(Completion.completed_at)
-        .where(Completion.chat_id == chat_id, Completion.user_id == user_id)
-        .order_by(Completion.completed_at)
+    query = select(Completion.completed_at).where(
+        Completion.chat_id == chat_id, Completion.user_id == user_id
     )
+    if since is not None:
+        query = query.where(Completion.completed_at >= since)
+    rows = await session.scalars(query.order_by(Completion.completed_at))
     return [as_utc(value) for value in rows]
 
 
-async def reminder_instants(session: AsyncSession, chat_id: int) -> list[datetime]:
-    """Slots of reminders that actually went out: the record of which days were reminded."""
-    rows = await session.scalars(
-        select(Delivery.slot_at).where(
-            Delivery.chat_id == chat_id, Delivery.kind == "reminder", Delivery.status == "sent"
+async def count_completions(
+    session: AsyncSession, chat_id: int, user_id: int, start: datetime, end: datetime
+) -> int:
+    """Breaks done in [start, end): today's count for the nudge, without loading history."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Completion.chat_id == chat_id,
+            Completion.user_id == user_id,
+            Completion.completed_at >= start,
+            Completion.completed_at < end,
         )
     )
+    return int(count or 0)
+
+
+async def reminder_instants(
+    session: AsyncSession, chat_id: int, since: datetime | None = None
+) -> list[datetime]:
+    """Slots of reminders that actually went out: the record of which days were reminded."""
+    query = select(Delivery.slot_at).where(
+        Delivery.chat_id == chat_id, Delivery.kind == "reminder", Delivery.status == "sent"
+    )
+    if since is not None:
+        query = query.where(Delivery.slot_at >= since)
+    rows = await session.scalars(query)
     return [as_utc(value) for value in rows]
 
 

@@ -9,6 +9,7 @@ from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -310,3 +311,50 @@ async def test_paused_chats_get_no_summary_and_no_nudge(
     for day in range(23, 28):
         await digests.run_due(db, app.bot, ams(2026, 11, day, 17, 0))
     assert fake_request.photos() == [] and fake_request.texts() == []
+
+
+class _FlakyBot:
+    """Refuses the first send with the given error, then accepts."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error: Exception | None = error
+        self.sent: list[str] = []
+
+    async def send_message(self, chat_id: int, text: str) -> Any:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        self.sent.append(text)
+        return type("Message", (), {"message_id": 42})()
+
+
+# RetryAfter's own constructor warns about its future timedelta type.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_refused_nudge_is_retried_and_a_blocked_chat_left_alone(db: Database) -> None:
+    from telegram.error import Forbidden, RetryAfter
+
+    for chat_id in (3040, 3041):
+        await _subscriber(db, chat_id, lang="en", created=ams(2026, 11, 20, 8))
+        await set_evening_nudge(db, chat_id, True, now=ams(2026, 11, 20, 8))
+    async with db.session() as session:
+        row = await session.get(DigestSchedule, (3041, "nudge"))
+        assert row is not None
+        row.due_at = ams(2026, 11, 30, 9)  # out of the way for the first part
+    flaky = _FlakyBot(RetryAfter(timedelta(seconds=3)))
+    assert await digests.run_due(db, flaky, ams(2026, 11, 23, 17, 0)) == 0  # type: ignore[arg-type]
+    assert await digests.run_due(db, flaky, ams(2026, 11, 23, 17, 1)) == 1  # type: ignore[arg-type]
+    assert await digests.run_due(db, flaky, ams(2026, 11, 23, 17, 2)) == 0  # type: ignore[arg-type]
+    assert len(flaky.sent) == 1
+
+    blocked = _FlakyBot(Forbidden("Forbidden: bot was blocked by the user"))
+    async with db.session() as session:
+        await session.delete(await session.get(DigestSchedule, (3040, "nudge")))
+        row = await session.get(DigestSchedule, (3041, "nudge"))
+        assert row is not None
+        row.due_at = ams(2026, 11, 24, 17)
+    assert await digests.run_due(db, blocked, ams(2026, 11, 24, 17, 0)) == 0  # type: ignore[arg-type]
+    assert await digests.run_due(db, blocked, ams(2026, 11, 25, 17, 0)) == 0  # type: ignore[arg-type]
+    assert blocked.sent == []
+    async with db.session() as session:
+        chat = await chats.get(session, 3041)
+        assert chat is not None and chat.blocked
