@@ -358,3 +358,26 @@ async def test_a_refused_nudge_is_retried_and_a_blocked_chat_left_alone(db: Data
     async with db.session() as session:
         chat = await chats.get(session, 3041)
         assert chat is not None and chat.blocked
+
+
+async def test_stats_in_a_group_shows_the_asking_members_own_breaks(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    group = {"id": -100888, "type": "group", "title": "Team"}
+    await _send(app, "/start", user=user_dict(4001, "<Anke>", "nl"), chat=group)
+    async with db.session() as session:
+        for user_id, n in ((4001, 2), (4002, 3)):
+            for k in range(n):
+                await completions.record(
+                    session,
+                    chat_id=-100888,
+                    user_id=user_id,
+                    now=clock.now - timedelta(minutes=k),
+                    source="exercise",
+                )
+    await _send(app, "/stats", user=user_dict(4001, "<Anke>", "nl"), chat=group)
+    [(png, caption)] = fake_request.photos(-100888)
+    _check_png(png)
+    assert caption is not None
+    assert caption.startswith("<b>Rekpauzes van &lt;Anke&gt;</b>")
+    assert "Vandaag: <b>2</b> van 3" in caption
