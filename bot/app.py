@@ -30,6 +30,7 @@ from bot.handlers import (
     fallback,
     onboarding,
     privacy,
+    progress,
     reminders,
     schedule,
     start,
@@ -86,6 +87,7 @@ def register_handlers(app: AnyApplication) -> None:
     schedule.register_handlers(app)
     privacy.register_handlers(app)
     admin.register_handlers(app, app.bot_data["services"].settings.admin_user_ids)
+    progress.register_handlers(app)
     fallback.register_handlers(app)
     app.add_error_handler(errors.on_error)
 

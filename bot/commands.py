@@ -32,6 +32,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("privacy"),
     Command("export"),
     Command("delete", ("verwijder",)),
+    Command("stats", ("voortgang", "statistieken")),
+    Command("summary", ("samenvatting",)),
+    Command("nudge", ("duwtje",)),
     Command("help", ("hulp",)),
 )
 

@@ -105,6 +105,16 @@ class RecordingRequest(BaseRequest):
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
+    def photos(self, chat_id: int | None = None) -> list[tuple[bytes, str | None]]:
+        """(image bytes, caption) of every uploaded sendPhoto, in order."""
+        return [
+            (c.files["photo"][1], c.params.get("caption"))
+            for c in self.calls
+            if c.method == "sendPhoto"
+            and "photo" in c.files
+            and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+        ]
+
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [
             str(p["text"]) for p in self.sent() if chat_id is None or int(p["chat_id"]) == chat_id

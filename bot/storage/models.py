@@ -143,3 +143,19 @@ class KeyValue(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DigestSchedule(Base):
+    """When a chat's next weekly summary or evening nudge is due, one row per opted-in chat and
+    kind. The periodic job reads only rows with due_at <= now through the index, so its cost
+    follows the work due, not the number of subscribers."""
+
+    __tablename__ = "digest_schedule"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "summary" or "nudge"
+    due_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_digest_schedule_due_at", "due_at"),)

@@ -1,0 +1,312 @@
+"""Pure progress math: per-day counts, streaks, weeks, and when a summary or nudge is due.
+
+Nothing here reads a clock or a database: callers pass instants, the schedule and `now`.
+
+Rules, in the subscriber's *current* timezone (completions are stored in UTC, so after a
+timezone change past completions are re-bucketed into the new zone's days; a break done late
+in the evening before a move east can land on the next day. That is the honest reading of the
+stored data, and it keeps one zone per chart):
+
+- The daily goal is the number of reminder times (at least 1).
+- A day on which the goal was met is MET, on any day of the week that is active; inactive
+  weekdays (the weekend under a workday schedule) are OFF and neither add to nor break a streak.
+- An active past day on which fewer breaks were done than were due is MISSED and breaks the
+  streak. What was due is the goal, or fewer when fewer reminders were actually delivered that
+  day (a pause, /stop, a bot outage); a day on which no reminder went out is PAUSED: it is
+  excused, neither adding nor breaking. That is how paused days are known historically without
+  a pause log: the delivery rows are the log.
+- Today is OPEN until the goal is met: an unfinished today never breaks the streak.
+- Weeks run Monday to Sunday in local time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from bot.scheduling.timemath import is_active_day, local_date, local_instant, parse_hhmm, zone
+
+WEEKS_SHOWN = 4
+# The nudge comes an hour after the last reminder (time to do that one), never after 21:00.
+NUDGE_DELAY = timedelta(hours=1)
+NUDGE_LATEST = time(21, 0)
+# The weekly summary comes an hour after the last reminder of the last active day.
+SUMMARY_DELAY = timedelta(hours=1)
+SUMMARY_LATEST = time(23, 30)
+
+
+class Status(StrEnum):
+    MET = "met"
+    MISSED = "missed"
+    OPEN = "open"  # today, goal not met yet
+    OFF = "off"  # not an active weekday in the schedule
+    PAUSED = "paused"  # active weekday, but no reminder went out
+    NONE = "none"  # before the subscriber started, or in the future
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What of a chat's preferences the progress math needs."""
+
+    times: tuple[str, ...]
+    days: int
+    tz_name: str
+
+    @property
+    def goal(self) -> int:
+        return max(1, len(set(self.times)))
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    count: int
+    status: Status
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date  # a Monday
+    days: tuple[Day, ...]
+
+    @property
+    def breaks(self) -> int:
+        return sum(d.count for d in self.days)
+
+    @property
+    def met(self) -> int:
+        return sum(d.status is Status.MET for d in self.days)
+
+    @property
+    def counted(self) -> int:
+        """Days that count towards the week: met, missed, and today if still open."""
+        return sum(d.status in (Status.MET, Status.MISSED, Status.OPEN) for d in self.days)
+
+
+@dataclass(frozen=True)
+class Progress:
+    today: date
+    goal: int
+    today_count: int
+    current_streak: int
+    best_streak: int
+    total: int
+    weeks: tuple[Week, ...]  # oldest first; the last one is this week
+
+    @property
+    def this_week(self) -> Week:
+        return self.weeks[-1]
+
+    @property
+    def empty(self) -> bool:
+        return self.total == 0
+
+
+def day_counts(instants: Iterable[datetime], tz_name: str) -> Counter[date]:
+    """How many instants fall on each local date of the zone."""
+    tz = zone(tz_name)
+    return Counter(instant.astimezone(tz).date() for instant in instants)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def classify(
+    day: date,
+    *,
+    count: int,
+    goal: int,
+    days: int,
+    today: date,
+    first_day: date,
+    reminders: Mapping[date, int] | None,
+) -> Status:
+    """The status of one local date; `reminders` None means every active day was reminded."""
+    if day > today or day < first_day:
+        return Status.NONE
+    if not is_active_day(days, day):
+        return Status.OFF
+    if count >= goal:
+        return Status.MET
+    if day == today:
+        return Status.OPEN
+    due = goal if reminders is None else min(goal, reminders.get(day, 0))
+    if due == 0:
+        return Status.PAUSED
+    return Status.MET if count >= due else Status.MISSED
+
+
+def streaks(
+    counts: Mapping[date, int],
+    *,
+    goal: int,
+    days: int,
+    today: date,
+    first_day: date,
+    reminders: Mapping[date, int] | None = None,
+) -> tuple[int, int]:
+    """(current, best): runs of MET days; OFF, PAUSED and an OPEN today are skipped over."""
+    run = best = 0
+    day = first_day
+    while day <= today:
+        status = classify(
+            day,
+            count=counts.get(day, 0),
+            goal=goal,
+            days=days,
+            today=today,
+            first_day=first_day,
+            reminders=reminders,
+        )
+        if status is Status.MET:
+            run += 1
+            best = max(best, run)
+        elif status is Status.MISSED:
+            run = 0
+        day += timedelta(days=1)
+    return run, best
+
+
+def build_progress(
+    completions: Sequence[datetime],
+    *,
+    schedule: Schedule,
+    now: datetime,
+    started: datetime,
+    reminders: Sequence[datetime] | None = None,
+) -> Progress:
+    """Everything /stats and the weekly summary show, from completion and reminder instants.
+
+    `started` is when the subscriber registered: days before it are not counted. `reminders`
+    are the instants of reminders actually delivered (None: assume all were).
+    """
+    tz_name = schedule.tz_name
+    today = local_date(now, tz_name)
+    counts = day_counts(completions, tz_name)
+    first_day = min([local_date(started, tz_name), *counts])
+    first_day = min(first_day, today)
+    reminded = None if reminders is None else day_counts(set(reminders), tz_name)
+    goal = schedule.goal
+    current, best = streaks(
+        counts,
+        goal=goal,
+        days=schedule.days,
+        today=today,
+        first_day=first_day,
+        reminders=reminded,
+    )
+    this_monday = monday_of(today)
+    weeks = []
+    for back in range(WEEKS_SHOWN - 1, -1, -1):
+        start = this_monday - timedelta(weeks=back)
+        week_days = []
+        for offset in range(7):
+            day = start + timedelta(days=offset)
+            count = counts.get(day, 0) if day <= today else 0
+            status = classify(
+                day,
+                count=count,
+                goal=goal,
+                days=schedule.days,
+                today=today,
+                first_day=first_day,
+                reminders=reminded,
+            )
+            week_days.append(Day(day, count, status))
+        weeks.append(Week(start, tuple(week_days)))
+    return Progress(
+        today=today,
+        goal=goal,
+        today_count=counts.get(today, 0),
+        current_streak=current,
+        best_streak=best,
+        total=sum(counts.values()),
+        weeks=tuple(weeks),
+    )
+
+
+# --- when the nudge and the weekly summary are due -------------------------------------------
+
+
+def _last_time(times: Sequence[str]) -> time | None:
+    return max((parse_hhmm(value) for value in times), default=None)
+
+
+def nudge_at(day: date, schedule: Schedule) -> datetime | None:
+    """The UTC instant of the evening nudge on a local date, or None: not an active day, or the
+    last reminder is at or after 21:00 (a nudge would come after 21:00)."""
+    last = _last_time(schedule.times)
+    if last is None or last >= NUDGE_LATEST or not is_active_day(schedule.days, day):
+        return None
+    local = min(datetime.combine(day, last) + NUDGE_DELAY, datetime.combine(day, NUDGE_LATEST))
+    return local_instant(day, local.time(), zone(schedule.tz_name))
+
+
+def last_active_day(week_start: date, days: int) -> date | None:
+    """The last active weekday of the Monday-to-Sunday week starting at `week_start`."""
+    for offset in range(6, -1, -1):
+        day = week_start + timedelta(days=offset)
+        if is_active_day(days, day):
+            return day
+    return None
+
+
+def summary_at(day: date, schedule: Schedule) -> datetime | None:
+    """The UTC instant of the weekly summary if `day` is the last active day of its week."""
+    last = _last_time(schedule.times)
+    if last is None or last_active_day(monday_of(day), schedule.days) != day:
+        return None
+    local = datetime.combine(day, last) + SUMMARY_DELAY
+    local = min(local, datetime.combine(day, max(last, SUMMARY_LATEST)))
+    return local_instant(day, local.time(), zone(schedule.tz_name))
+
+
+def due_on(kind: str, day: date, schedule: Schedule) -> datetime | None:
+    return nudge_at(day, schedule) if kind == "nudge" else summary_at(day, schedule)
+
+
+def next_occurrence(
+    kind: str, schedule: Schedule, *, after: datetime, paused_until: datetime | None = None
+) -> datetime | None:
+    """The first nudge or summary instant strictly after `after` and not in a pause."""
+    start = local_date(after, schedule.tz_name) - timedelta(days=1)
+    for offset in range(16):
+        at = due_on(kind, start + timedelta(days=offset), schedule)
+        if at is not None and at > after and (paused_until is None or at >= paused_until):
+            return at
+    return None
+
+
+def send_window_open(kind: str, due: datetime, now: datetime, tz_name: str) -> bool:
+    """Whether a due nudge or summary may still go out at `now`: on its own local day, and a
+    nudge never after 21:00 local time (a late bot skips it rather than nudging at night)."""
+    if now < due:
+        return False
+    local_now = now.astimezone(zone(tz_name))
+    if local_now.date() != local_date(due, tz_name):
+        return False
+    return kind != "nudge" or local_now.time() <= NUDGE_LATEST
+
+
+class Verdict(StrEnum):
+    """How the week went, for the one summary sentence: never praise what didn't happen."""
+
+    ALL = "all"  # goal met on every counted day
+    MOST = "most"  # more than half
+    SOME = "some"  # at least one day
+    BREAKS = "breaks"  # no day met, but some breaks done
+    NOTHING = "nothing"
+
+
+def verdict(week: Week) -> Verdict:
+    if week.counted and week.met == week.counted:
+        return Verdict.ALL
+    if week.met * 2 > week.counted:
+        return Verdict.MOST
+    if week.met:
+        return Verdict.SOME
+    return Verdict.BREAKS if week.breaks else Verdict.NOTHING

@@ -1,0 +1,141 @@
+"""Queries for progress: completion and reminder instants of one chat, the digest schedule,
+and claiming a summary or nudge before it is sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Completion, Delivery, DigestSchedule
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def completion_instants(
+    session: AsyncSession, chat_id: int, user_id: int, since: datetime | None = None
+) -> list[datetime]:
+    """When this person completed a break in this chat (uses ix_completions_chat_completed)."""
+    query = select(Completion.completed_at).where(
+        Completion.chat_id == chat_id, Completion.user_id == user_id
+    )
+    if since is not None:
+        query = query.where(Completion.completed_at >= since)
+    rows = await session.scalars(query.order_by(Completion.completed_at))
+    return [as_utc(value) for value in rows]
+
+
+async def count_completions(
+    session: AsyncSession, chat_id: int, user_id: int, start: datetime, end: datetime
+) -> int:
+    """Breaks done in [start, end): today's count for the nudge, without loading history."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Completion.chat_id == chat_id,
+            Completion.user_id == user_id,
+            Completion.completed_at >= start,
+            Completion.completed_at < end,
+        )
+    )
+    return int(count or 0)
+
+
+async def reminder_instants(
+    session: AsyncSession, chat_id: int, since: datetime | None = None
+) -> list[datetime]:
+    """Slots of reminders that actually went out: the record of which days were reminded."""
+    query = select(Delivery.slot_at).where(
+        Delivery.chat_id == chat_id, Delivery.kind == "reminder", Delivery.status == "sent"
+    )
+    if since is not None:
+        query = query.where(Delivery.slot_at >= since)
+    rows = await session.scalars(query)
+    return [as_utc(value) for value in rows]
+
+
+async def due_digests(session: AsyncSession, now: datetime, limit: int) -> list[DigestSchedule]:
+    """The earliest due summary and nudge rows, through ix_digest_schedule_due_at."""
+    rows = await session.scalars(
+        select(DigestSchedule)
+        .where(DigestSchedule.due_at <= now)
+        .order_by(DigestSchedule.due_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def set_digest_due(
+    session: AsyncSession, chat_id: int, kind: str, due_at: datetime | None
+) -> None:
+    """Schedule (or, with None, unschedule) a chat's summary or nudge."""
+    row = await session.get(DigestSchedule, (chat_id, kind))
+    if due_at is None:
+        if row is not None:
+            await session.delete(row)
+        return
+    if row is None:
+        session.add(DigestSchedule(chat_id=chat_id, kind=kind, due_at=due_at))
+    else:
+        row.due_at = due_at
+    await session.flush()
+
+
+async def unschedule(session: AsyncSession, chat_id: int, kind: str) -> None:
+    await session.execute(
+        delete(DigestSchedule).where(DigestSchedule.chat_id == chat_id, DigestSchedule.kind == kind)
+    )
+
+
+async def claim(session: AsyncSession, chat_id: int, kind: str, slot_at: datetime) -> int | None:
+    """Write the delivery row for a summary or nudge BEFORE sending it; None when it already
+    exists (sent before, or another process won). The unique (chat_id, slot_at, kind) key makes
+    it exactly-once across restarts; a crash between claim and send loses it rather than
+    sending it twice."""
+    values: dict[str, Any] = {
+        "chat_id": chat_id,
+        "slot_at": slot_at,
+        "kind": kind,
+        "status": "sending",
+    }
+    if "due_at" in Delivery.__table__.c:  # the engine's claim columns, once merged
+        values["due_at"] = slot_at
+    try:
+        async with session.begin_nested():
+            delivery = Delivery(**values)
+            session.add(delivery)
+    except IntegrityError:
+        return None
+    return delivery.id
+
+
+async def finish(
+    session: AsyncSession,
+    delivery_id: int,
+    *,
+    status: str,
+    now: datetime,
+    message_id: int | None = None,
+    error: str | None = None,
+) -> None:
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(
+            status=status,
+            sent_at=now if status == "sent" else None,
+            message_id=message_id,
+            error=error[:200] if error else None,
+            attempts=Delivery.attempts + 1,
+        )
+    )
+
+
+async def release(session: AsyncSession, delivery_id: int) -> None:
+    """Drop a claim whose send certainly failed (refused before delivery), so it is retried."""
+    await session.execute(delete(Delivery).where(Delivery.id == delivery_id))
