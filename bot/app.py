@@ -103,6 +103,27 @@ async def startup(app: AnyApplication) -> None:
     dispatcher.schedule(app)
 
 
+SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20
+
+
+async def stop_gracefully(app: AnyApplication, budget: float = SHUTDOWN_SECONDS) -> None:
+    """Stop taking updates, let the work in flight finish within `budget` seconds, release
+    locks (the shutdown hooks in bot/lifecycle.py), then stop the Application.
+
+    The one stop sequence for `rekpauze run` and the sandbox, so tests that run the bot
+    in-process stop it exactly as an operator's SIGTERM does."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    await app.bot_data["services"].shutdown.run(max(deadline - loop.time(), 0.0))
+    try:
+        # Handles the updates already received, waits for running jobs.
+        await asyncio.wait_for(app.stop(), max(deadline - loop.time(), 2.0))
+    except TimeoutError:
+        log.warning("stopping: updates or jobs still running after %.0f s", budget)
+
+
 def build_application(
     settings: Settings,
     db: Database,

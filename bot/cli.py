@@ -8,7 +8,6 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
@@ -29,13 +28,10 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
-SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20
-
-
 async def _serve(settings: Settings, token: str) -> None:
     from telegram import Update
 
-    from bot.app import build_application, startup
+    from bot.app import build_application, startup, stop_gracefully
     from bot.content import get_catalogue
     from bot.web import WebServer
 
@@ -82,28 +78,13 @@ async def _serve(settings: Settings, token: str) -> None:
                 )
                 log.info("polling as @%s (id %s)", me.username, me.id)
             await stop.wait()
-            await _stop_gracefully(app, web)
+            log.info("stopping: no new updates; finishing work in flight")
+            web.stop_accepting()
+            await stop_gracefully(app)
     finally:
         await web.stop()
         await db.dispose()
         log.info("stopped")
-
-
-async def _stop_gracefully(app: Any, web: Any) -> None:
-    """Stop taking updates, let the work in flight finish within SHUTDOWN_SECONDS, release
-    locks (the shutdown hooks in bot/lifecycle.py), then stop the Application."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SHUTDOWN_SECONDS
-    log.info("stopping: no new updates; finishing work in flight")
-    web.stop_accepting()
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    await app.bot_data["services"].shutdown.run(max(deadline - loop.time(), 0.0))
-    try:
-        # Handles the updates already received, waits for running jobs.
-        await asyncio.wait_for(app.stop(), max(deadline - loop.time(), 2.0))
-    except TimeoutError:
-        log.warning("stopping: updates or jobs still running after %.0f s", SHUTDOWN_SECONDS)
 
 
 def cmd_run(_args: argparse.Namespace) -> int:

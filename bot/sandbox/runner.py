@@ -70,7 +70,7 @@ async def live_bot(
     prepare: Callable[[BotAPIServer], None] | None = None,
 ) -> AsyncIterator[LiveBot]:
     """Start the stand-in and the bot (polling it) on a temporary or given database."""
-    from bot.app import build_application, startup
+    from bot.app import build_application, startup, stop_gracefully
 
     with tempfile.TemporaryDirectory(prefix="rekpauze-") as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'sandbox.sqlite3'}"
@@ -98,9 +98,8 @@ async def live_bot(
                 await app.updater.start_polling(poll_interval=0.0, timeout=1)
                 try:
                     yield LiveBot(server=server, app=app, db=db, settings=settings)
-                finally:
-                    await app.updater.stop()
-                    await app.stop()
+                finally:  # as `rekpauze run` stops: drain sends, release the lease
+                    await stop_gracefully(app)
         finally:
             await db.dispose()
             await server.stop()

@@ -161,6 +161,10 @@ class ServerStats:
     too_many_requests_by_chat: Counter[int] = field(default_factory=Counter)
     scripted_faults: int = 0
     dropped_connections: int = 0
+    in_flight: Counter[str] = field(default_factory=Counter)
+    """Requests received and not yet answered, by method, right now. With `set_latency` a
+    call takes effect before its late answer, so these are the sends a bot killed now would
+    not know the outcome of (a kill -9 test's bound on repeats)."""
 
 
 @dataclass(frozen=True)
@@ -333,6 +337,15 @@ class BotAPIServer:
         name, handler = entry
         self.stats.requests += 1
         self.stats.by_method[name] += 1
+        self.stats.in_flight[name] += 1
+        try:
+            return await self._handle_call(request, name, handler)
+        finally:  # also when the bot hangs up (handler cancellation)
+            self.stats.in_flight[name] -= 1
+
+    async def _handle_call(
+        self, request: web.Request, name: str, handler: Handler
+    ) -> web.StreamResponse:
         try:
             params = await _read_params(request)
         except ApiError as exc:

@@ -264,3 +264,17 @@ async def test_ten_thousand_chats(clock: ManualClock) -> None:
         assert statuses.count(200) == 2_000
         assert server.stats.messages_sent == 2_000
         assert len(server.calls) == 2_000
+
+
+async def test_in_flight_counts_calls_taken_effect_but_not_yet_answered(
+    server: BotAPIServer, http: httpx.AsyncClient
+) -> None:
+    user = server.add_user("Anke", started=True)
+    server.set_latency(0.3, "sendMessage")
+    call = asyncio.create_task(
+        http.post(api(server, "sendMessage"), json={"chat_id": user.id, "text": "hoi"})
+    )
+    await server.wait_until(lambda: server.stats.in_flight["sendMessage"] == 1, timeout=5)
+    assert [m.text for m in server.messages(user)] == ["hoi"]  # done; the answer is late
+    assert (await call).status_code == 200
+    assert server.stats.in_flight["sendMessage"] == 0
