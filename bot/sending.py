@@ -52,10 +52,15 @@ GROUP_PERIOD = 60.5
 
 @dataclass
 class SendPolicy:
-    """Per-call retry budget, passed as `rate_limit_args=`; `attempts` is filled in."""
+    """Per-call retry budget, passed as `rate_limit_args=`; `attempts` is filled in.
+
+    `on_wire` is True while a request is with Telegram (its outcome unknown until answered):
+    a caller that stops may cancel a send that is waiting for its turn or a retry, which
+    has not reached Telegram, but must wait for one on the wire or risk sending it twice."""
 
     budget_seconds: float
     attempts: int = 0
+    on_wire: bool = False
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -228,14 +233,18 @@ class RateLimiter(AIORateLimiter):
             try:
                 if not paid:
                     await self._pace(endpoint, data)
-                return await self._run_request(
-                    chat=chat,
-                    group=group,
-                    allow_paid_broadcast=paid,
-                    callback=callback,
-                    args=args,
-                    kwargs=kwargs,
-                )
+                policy.on_wire = True
+                try:
+                    return await self._run_request(
+                        chat=chat,
+                        group=group,
+                        allow_paid_broadcast=paid,
+                        callback=callback,
+                        args=args,
+                        kwargs=kwargs,
+                    )
+                finally:
+                    policy.on_wire = False
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc) + 0.1
                 if self._monotonic() + wait > deadline:

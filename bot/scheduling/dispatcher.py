@@ -122,6 +122,19 @@ class Outcome:
     reason: str | None = None  # metrics.failure_reason of the final error
 
 
+@dataclass
+class _Flight:
+    """Where one send task is. Abandoning it at shutdown is safe only before its request is
+    on the wire: then the row stays pending and the next worker sends it, exactly once."""
+
+    policy: SendPolicy | None = None
+    answered: bool = False
+
+    @property
+    def abandonable(self) -> bool:
+        return not self.answered and (self.policy is None or not self.policy.on_wire)
+
+
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:20]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -157,7 +170,7 @@ class Dispatcher:
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
         self._semaphore = asyncio.Semaphore(concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], _Flight] = {}
         self._lock = asyncio.Lock()
         self._ticks = 0
         self._closed = False
@@ -283,18 +296,26 @@ class Dispatcher:
             return len(due), [self._job(row, langs[row.chat_id]) for row in inserted]
 
     def _spawn(self, job: Job) -> None:
-        task = asyncio.create_task(self._deliver(job), name=f"reminder-{job.delivery_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        flight = _Flight()
+        task = asyncio.create_task(self._deliver(job, flight), name=f"reminder-{job.delivery_id}")
+        self._tasks[task] = flight
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
 
     async def drain(self) -> None:
         """Wait until every send started so far has been answered and recorded."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _deliver(self, job: Job) -> None:
+    async def _deliver(self, job: Job, flight: _Flight | None = None) -> None:
+        flight = flight or _Flight()
         async with self._semaphore:
-            outcome = await self.send(job)
+            if self._closed:  # stopping: the row stays pending for the next worker
+                return
+            outcome = await self.send(job, flight)
+            flight.answered = True
         for attempt in range(3):
             try:
                 await self._record(job, outcome)
@@ -303,13 +324,17 @@ class Dispatcher:
                 log.exception("could not record delivery %s (try %d)", job.delivery_id, attempt)
                 await asyncio.sleep(0.5 * (attempt + 1))
 
-    async def send(self, job: Job) -> Outcome:
+    async def send(self, job: Job, flight: _Flight | None = None) -> Outcome:
         """Send one reminder and classify Telegram's final answer."""
         budget = max(1.0, (job.due_at + self.grace - self.clock()).total_seconds())
         policy = SendPolicy(budget)
+        if flight is not None:
+            flight.policy = policy
         limited: dict[str, Any] = (
             {"rate_limit_args": policy} if getattr(self.bot, "rate_limiter", None) else {}
         )
+        if not limited:  # no rate limiter to say when the request is out: it is from now
+            policy.on_wire = True
         text = reminder_text(job.routine_id, job.lang, kind=job.kind, catalogue=self.catalogue)
         markup = keyboard(job.delivery_id, job.lang, snoozable=job.kind == deliveries.REMINDER)
         chat_id = job.chat_id
@@ -374,13 +399,20 @@ class Dispatcher:
                 await deliveries.cancel_scheduled(session, chat_id)
 
     async def stop(self, wait_seconds: float = 10.0) -> None:
-        """Stop claiming and let sends in flight finish for up to `wait_seconds`.
+        """Stop claiming, abandon the sends that have not reached Telegram yet, and let those
+        on the wire finish and be recorded for up to `wait_seconds`.
 
-        Sends cut off here stay pending; once `release` drops the heartbeat, the next leader
-        takes them over at once (a send cut off mid-request may then arrive twice: the one
-        repeat the design allows)."""
+        Abandoned sends stay pending; once `release` drops the heartbeat, the next leader
+        takes them over at once, so they arrive exactly once. Waiting for the whole queue
+        instead would outlast the shutdown budget in a burst, and cutting off a request on
+        the wire may deliver it without recording it (sent twice after the restart)."""
         async with self._lock:
             self._closed = True
+        abandoned = [task for task, flight in self._tasks.items() if flight.abandonable]
+        for task in abandoned:
+            task.cancel()
+        if abandoned:
+            log.info("stopping: %d reminder sends left for the next start", len(abandoned))
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=wait_seconds)
             for task in pending:

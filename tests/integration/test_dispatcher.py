@@ -441,3 +441,54 @@ async def test_a_worker_never_takes_over_its_own_sends_after_a_slow_tick(
     await slow.tick(T0)
     report = await slow.tick(T0 + timedelta(minutes=2))  # its own heartbeat had lapsed
     assert report.recovered == 0
+
+
+class _GatedBot:
+    """A bot whose first send is on the wire until `release` is set, while the others wait
+    for their turn (as behind the rate limiter) and never get one."""
+
+    rate_limiter = True
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.on_wire = asyncio.Event()
+        self.sent: list[int] = []
+
+    async def send_message(self, chat_id: int, *_: Any, rate_limit_args: Any, **__: Any) -> Any:
+        if self.on_wire.is_set():
+            await asyncio.Event().wait()  # waiting for a turn that never comes
+        rate_limit_args.on_wire = True
+        self.on_wire.set()
+        await self.release.wait()
+        self.sent.append(chat_id)
+        return type("Message", (), {"message_id": len(self.sent)})()
+
+
+async def test_stop_finishes_the_send_on_the_wire_and_leaves_the_queue_for_the_successor(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    for chat_id in (1, 2, 3):
+        await add_chat(db, chat_id, next_due_at=T0)
+    gated = _GatedBot()
+    first = make_dispatcher(app, db, clock, worker_id="first")
+    first.bot = gated  # type: ignore[assignment]
+    await first.tick(T0 + timedelta(seconds=1))
+    await asyncio.wait_for(gated.on_wire.wait(), 5)
+
+    stopping = asyncio.create_task(first.shutdown(wait_seconds=5))
+    for _ in range(100):  # the queued sends are abandoned at once, the one on the wire not
+        await asyncio.sleep(0)
+    assert first.in_flight == 1 and not stopping.done()
+    gated.release.set()
+    await asyncio.wait_for(stopping, 5)
+    rows = {row.chat_id: row.status for row in await all_deliveries(db)}
+    assert sorted(rows.values()) == ["pending", "pending", "sent"]
+
+    # The successor takes the abandoned ones over at once (the lease was released).
+    successor = make_dispatcher(app, db, clock, worker_id="successor")
+    report = await run(successor, T0 + timedelta(seconds=2))
+    assert report.recovered == 2
+    assert [gated.sent, sorted(int(p["chat_id"]) for p in fake_request.delivered())] == [
+        [c for c, s in rows.items() if s == "sent"],
+        sorted(c for c, s in rows.items() if s == "pending"),
+    ]
