@@ -14,6 +14,7 @@ from telegram.ext import (
 )
 
 from bot.handlers.common import chat_language
+from bot.handlers.ui import answer
 from bot.i18n import t
 
 
@@ -33,7 +34,7 @@ async def unknown_button(update: Update, context: CallbackContext[Any, Any, Any,
     """A button press no handler recognised (forged, or from an old version): say so."""
     assert update.callback_query
     lang = await chat_language(update, context)
-    await update.callback_query.answer(t(lang, "button.stale"))
+    await answer(update.callback_query, t(lang, "button.stale"))
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import services
+from bot.handlers.ui import answer
 from bot.i18n import language_for
 from bot.services.reminders import CALLBACK_PREFIX, move_chat, press
 
@@ -35,7 +36,7 @@ async def on_press(update: Update, context: CallbackContext[Any, Any, Any, Any])
         now=svc.clock(),
         fallback_lang=language_for(user.language_code),
     )
-    await query.answer(result.answer)
+    await answer(query, result.answer)  # a press answered too late still edits the message
     if result.edit and result.text is not None:
         try:
             await query.edit_message_text(result.text, reply_markup=result.keyboard)
