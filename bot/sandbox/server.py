@@ -551,12 +551,18 @@ class BotAPIServer:
                 f"button {pressed['text']!r} is a {kind} button; pressing it sends "
                 "nothing to the bot"
             )
+        return await self.forge_button_press(user, message, pressed["callback_data"])
+
+    async def forge_button_press(
+        self, user: User, message: StoredMessage, data: str
+    ) -> CallbackQueryRecord:
+        """A tampered or outdated client sends `data` as if a button of `message` carried it
+        (the bot must answer politely and change nothing); returns the query record."""
+        chat = message.chat
         if chat.type == PRIVATE and chat.user is not user:
             raise ValueError("a user can only press buttons in their own private chat")
         self._player_chat(user, chat if chat.is_group else None)
-        record = CallbackQueryRecord(
-            str(next(self._query_ids)), user, message, pressed["callback_data"], self.clock()
-        )
+        record = CallbackQueryRecord(str(next(self._query_ids)), user, message, data, self.clock())
         self._queries[record.id] = record
         while len(self._queries) > 10_000:
             self._queries.popitem(last=False)

@@ -13,18 +13,36 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.runner import SANDBOX_TOKEN
-from bot.sandbox.server import BotAPIServer
+from bot.sandbox.server import ApiCall, BotAPIServer
 from bot.storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def refused(server: BotAPIServer) -> list[ApiCall]:
+    """Calls the stand-in refused as malformed (400), as the real Bot API would, other than
+    scripted faults: text over the limits, invalid HTML, oversized button data."""
+    return [
+        call
+        for call in server.calls
+        if call.status == 400 and not call.fault and call.method.lower() != "getupdates"
+    ]
+
+
+def assert_nothing_refused(server: BotAPIServer, request: pytest.FixtureRequest) -> None:
+    """Every e2e test fails when the bot sent something the real Bot API would refuse, unless
+    it is marked `allow_refusals` (a test that provokes a refusal on purpose)."""
+    if request.node.get_closest_marker("allow_refusals") is None:
+        assert not refused(server), [(c.method, c.response) for c in refused(server)]
+
+
 @pytest.fixture
-async def standin() -> AsyncIterator[BotAPIServer]:
+async def standin(request: pytest.FixtureRequest) -> AsyncIterator[BotAPIServer]:
     server = BotAPIServer(SANDBOX_TOKEN)
     await server.start()
     yield server
     await server.stop()
+    assert_nothing_refused(server, request)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from bot.sandbox.state import StoredMessage, User
 from bot.storage import leases
 from bot.storage.db import Database
 from bot.storage.models import Completion, KeyValue
+from tests.e2e.conftest import assert_nothing_refused
 from tests.reminder_kit import add_chat, all_deliveries, get_chat
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -34,13 +35,16 @@ def clock() -> ScaledClock:  # type: ignore[override]
 
 
 @pytest.fixture
-async def bot(clean_database_url: str, clock: ScaledClock) -> AsyncIterator[LiveBot]:
+async def bot(
+    clean_database_url: str, clock: ScaledClock, request: pytest.FixtureRequest
+) -> AsyncIterator[LiveBot]:
     async with live_bot(
         unix_clock=clock,
         database_url=clean_database_url,
         settings_overrides={"TICK_SECONDS": 0.5},
     ) as running:
         yield running
+    assert_nothing_refused(running.server, request)
 
 
 def now(clock: ScaledClock) -> datetime:
