@@ -64,6 +64,12 @@ async def pending_rows(db: Database) -> int:
         return int(await session.scalar(stmt) or 0)
 
 
+async def pending_chats(db: Database) -> set[int]:
+    async with db.session() as session:
+        stmt = select(Delivery.chat_id).where(Delivery.status == deliveries.PENDING)
+        return set((await session.execute(stmt)).scalars())
+
+
 async def all_recorded(db: Database, seconds: float = 10) -> None:
     """Wait (bounded) until the running bot has recorded the answer to every send."""
     async with asyncio.timeout(seconds):  # another process writes: poll the database
@@ -86,30 +92,33 @@ async def test_kill_9_mid_burst_loses_nothing_and_repeats_only_sends_in_flight(
     # Nothing else runs on this loop between reading the stand-in and the kill.
     in_flight = standin.stats.in_flight["sendMessage"]
     sends_before = standin.stats.by_method["sendMessage"]
-    delivered_at_kill = sum(received(standin, users))
+    reached = {user.id for user in users if standin.messages(user)}
     bot_process.signal(signal.SIGKILL)
     assert await bot_process.wait(10) == -signal.SIGKILL
     await wait_for(standin, lambda: standin.stats.in_flight["sendMessage"] == 0, 10)
     # Requests the dead process had written to its socket but the stand-in read only after
     # the kill were in flight at the kill too.
     late = standin.stats.by_method["sendMessage"] - sends_before
-    unrecorded = await pending_rows(db)
-    assert 0 < delivered_at_kill < count
+    reached |= {user.id for user in users if standin.messages(user)}
+    # Sends whose outcome the dead process never recorded, though the chat has the message:
+    # on the wire at the kill, or answered a moment before it and not yet written down.
+    unknown = reached & await pending_chats(db)
+    assert 0 < len(reached) < count
 
     standin.set_latency(0, "sendMessage")
     bot_process.start()
     await wait_for(standin, lambda: min(received(standin, users)) >= 1, 60)
     await all_recorded(db)
 
-    counts = received(standin, users)
-    twice = sum(1 for n in counts if n == 2)
+    twice = {user.id for user in users if len(standin.messages(user)) > 1}
     print(
-        f"kill -9: {count} chats, {delivered_at_kill} delivered at the kill, {in_flight} in "
-        f"flight (+{late} read after it), {unrecorded} rows pending, {twice} chats got it twice"
+        f"kill -9: {count} chats, {len(reached)} reached by the kill, {in_flight} sends in "
+        f"flight at the stand-in (+{late} read after it), {len(unknown)} outcomes unrecorded, "
+        f"{len(twice)} chats got the reminder twice"
     )
-    assert max(counts) <= 2
-    assert twice <= in_flight + late
-    assert twice <= unrecorded
+    assert max(received(standin, users)) <= 2
+    assert twice <= unknown  # the only repeats are sends whose outcome was never recorded
+    assert len(unknown) - (in_flight + late) <= 3  # answered but not recorded: a few ms' worth
 
     bot_process.signal(signal.SIGTERM)
     assert await bot_process.wait(15) == 0
@@ -119,7 +128,7 @@ async def test_kill_9_mid_burst_loses_nothing_and_repeats_only_sends_in_flight(
 async def test_sigterm_mid_burst_exits_0_in_time_and_the_restart_sends_the_rest_once(
     standin: BotAPIServer, bot_process: BotProcess, db: Database
 ) -> None:
-    count = 150
+    count = 100
     users = await seed_due(db, standin, count)
     standin.set_latency(0.5, "sendMessage")
     # 10 a second: the burst outlasts the 10 s shutdown budget, so not all of it drains.
