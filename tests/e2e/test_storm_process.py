@@ -107,6 +107,7 @@ async def test_garbage_leaves_the_bot_answering_normally(
     # Still answering normally, and onboarding was not moved on by the forged presses.
     for player in players:
         await standin.send_text(player, "/help")
+
     def is_help(message: StoredMessage) -> bool:
         return "/start" in message.content and "/privacy" in message.content
 
