@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import services
 from bot.handlers.common import chat_language
-from bot.handlers.onboarding import QUICK_ZONES
+from bot.handlers.onboarding import QUICK_ZONES, timezone_chosen
 from bot.handlers.ui import (
     Context,
     answer,
@@ -171,10 +171,7 @@ async def timezone_command(update: Update, context: Context) -> None:
     )
     if tz_name is None:
         return
-    chat = await preferences.set_timezone(services(context).db, chat.id, tz_name, now(context))
-    if chat is not None:
-        moment = local_moment(lang, chat.next_due_at, chat.timezone)
-        await reply(update, t(lang, "settings.timezone_set", timezone=tz_name, next=moment))
+    await timezone_chosen(update, context, tz_name)
 
 
 def language_keyboard() -> InlineKeyboardMarkup:

@@ -128,6 +128,9 @@ class Completion(Base):
     exercise_id: Mapped[str | None] = mapped_column(String(64), default=None)
     source: Mapped[str] = mapped_column(String(16), default="reminder")
     completed_at: Mapped[datetime]
+    # The member's first name when it was done in a group: the group reminder shows who moved
+    # and the group's /stats counts per member without asking Telegram for every name.
+    user_name: Mapped[str | None] = mapped_column(String(64), default=None)
 
     __table_args__ = (
         UniqueConstraint("delivery_id", "user_id", name="uq_completions_delivery_user"),
