@@ -39,7 +39,7 @@ def _cache(context: Context) -> groups.AdminCache:
     cache = context.bot_data.get("group_admins")
     if cache is None:
         cache = context.bot_data["group_admins"] = groups.AdminCache()
-    return cache  # type: ignore[no-any-return]
+    return cache
 
 
 async def is_admin(update: Update, context: Context) -> bool:

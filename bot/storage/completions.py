@@ -90,4 +90,4 @@ async def known_names(session: AsyncSession, chat_id: int, user_ids: list[int]) 
         )
         .order_by(Completion.completed_at, Completion.id)
     )
-    return {int(uid): name for uid, name in rows}
+    return {int(uid): name for uid, name in rows if name}
