@@ -28,6 +28,7 @@ from bot.handlers import (
     errors,
     exercises,
     fallback,
+    groups,
     onboarding,
     privacy,
     progress,
@@ -80,6 +81,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 def register_handlers(app: AnyApplication) -> None:
+    groups.register_handlers(app)  # first: its admin gate runs before every other handler
     onboarding.register_handlers(app)
     start.register_handlers(app)
     reminders.register_handlers(app)

@@ -23,8 +23,12 @@ ACTIVE_REFRESH_SECONDS = 60
 BROADCAST_WATCH_SECONDS = 30
 
 
+#: Before every handler group, including the group admin gate (-1) that may stop an update.
+METRICS_GROUP = -10
+
+
 async def count_update(update: object, _context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Runs in group -1 for every update; handlers in group 0 still run afterwards."""
+    """Runs in METRICS_GROUP for every update; later handler groups still run afterwards."""
     metrics.UPDATES.labels(metrics.update_type(update)).inc()
 
 
@@ -47,7 +51,7 @@ async def watch_broadcasts(context: CallbackContext[Any, Any, Any, Any]) -> None
 
 
 def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.add_handler(TypeHandler(Update, count_update), group=-1)
+    app.add_handler(TypeHandler(Update, count_update), group=METRICS_GROUP)
     sender = Broadcaster(app)
     app.bot_data["broadcaster"] = sender
     app.bot_data["services"].shutdown.add("broadcast", sender.stop, order=DRAIN)

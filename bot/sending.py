@@ -9,7 +9,8 @@ pacing with reservations that never cross a sliding window:
 
 - overall: requests with a chat id evenly spaced at 98% of `overall_max_rate` a second, and
   never more than `overall_max_rate` departures in any 1.02 seconds;
-- groups: at most 20 requests per group in any 60.5 seconds;
+- groups: at most 20 sends and edits per group in any 60.5 seconds (member look-ups are not
+  paced);
 - private chats: about one send (and separately one edit) a second, after a burst of 3;
 - retries: a 429 waits `retry_after` (holding back every request, as PTB does) and retries;
   5xx and network errors retry with exponential backoff; both only while the call's
@@ -176,7 +177,8 @@ class RateLimiter(AIORateLimiter):
         if isinstance(chat_id, int) and chat_id > 0:
             if self.chat_interval and (edit or is_send(endpoint)):
                 await self._wait(self._chat_delay((chat_id, edit)))
-        elif self.group_max_rate:
+        elif self.group_max_rate and (edit or is_send(endpoint)):
+            # Only what appears in the group counts: getChatMember and the like are not paced.
             await self._wait(self._group_window(chat_id).reserve(self._monotonic()))
         if self._overall_interval:
             await self._overall_turn()

@@ -55,6 +55,13 @@ class RecordingRequest(BaseRequest):
     refused: list[tuple[Call, str]] = field(default_factory=list)
     now: int = 1_700_000_000
     script: list[Scripted] = field(default_factory=list)
+    # getChatMember: (chat id, user id) -> status; anyone else has `default_member_status`
+    # ("administrator", so tests that are not about permissions may change group settings).
+    member_status: dict[tuple[int, int], str] = field(default_factory=dict)
+    default_member_status: str = "administrator"
+    # getChatMemberCount: chat id -> count (the bot included); `default_member_count` else.
+    member_counts: dict[int, int] = field(default_factory=dict)
+    default_member_count: int = 3
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def initialize(self) -> None:
@@ -181,6 +188,12 @@ class RecordingRequest(BaseRequest):
                 result = self._message(params)
             elif api_method == "answerCallbackQuery" and len(params.get("text") or "") > 200:
                 raise telegram_html.TelegramHTMLError("Bad Request: MESSAGE_TOO_LONG")
+            elif api_method == "getChatMember":
+                key = (int(params["chat_id"]), int(params["user_id"]))
+                result = member(key[1], self.member_status.get(key, self.default_member_status))
+            elif api_method == "getChatMemberCount":
+                chat_id = int(params["chat_id"])
+                result = self.member_counts.get(chat_id, self.default_member_count)
         except telegram_html.TelegramHTMLError as exc:
             self.refused.append((call, str(exc)))
             return self._error(400, str(exc))
@@ -200,6 +213,36 @@ class RecordingRequest(BaseRequest):
             markup = params["reply_markup"]
             message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
         return message
+
+
+def member(user_id: int, status: str) -> dict[str, Any]:
+    """A ChatMember object as getChatMember returns it, with the fields PTB requires."""
+    data: dict[str, Any] = {
+        "status": status,
+        "user": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
+    }
+    if status == "creator":
+        data["is_anonymous"] = False
+    elif status == "administrator":
+        data.update(
+            {
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": True,
+                "can_restrict_members": True,
+                "can_promote_members": False,
+                "can_change_info": True,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+            }
+        )
+    elif status == "kicked":
+        data["until_date"] = 0
+    return data
 
 
 _update_ids = itertools.count(1)

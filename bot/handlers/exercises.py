@@ -117,6 +117,7 @@ async def _record(update: Update, context: Context, exercise: Exercise, source: 
     query = update.callback_query
     assert query and update.effective_chat and update.effective_user
     lang = await chat_language(update, context)
+    group = update.effective_chat.type != "private"
     outcome = await exercises.record_done(
         services(context).db,
         chat_id=update.effective_chat.id,
@@ -124,6 +125,8 @@ async def _record(update: Update, context: Context, exercise: Exercise, source: 
         exercise_id=exercise.id,
         source=source,
         now=now(context),
+        # In a group the name lets the team's /stats say who moved.
+        user_name=update.effective_user.first_name if group else None,
     )
     await answer(query, t(lang, f"exercises.done.{outcome}"))
 

@@ -19,9 +19,18 @@ from bot.i18n import t
 
 
 async def unknown_command(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
-    assert update.effective_message
+    """In a group, only a command addressed to this bot by name gets an answer: a bare
+    /command or /command@other_bot may be meant for another bot in the group."""
+    message = update.effective_message
+    assert message
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private":
+        command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+        username = context.bot.username or ""
+        if not username or not command.lower().endswith("@" + username.lower()):
+            return
     lang = await chat_language(update, context)
-    await update.effective_message.reply_text(t(lang, "fallback.unknown_command"))
+    await message.reply_text(t(lang, "fallback.unknown_command"))
 
 
 async def free_text(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:

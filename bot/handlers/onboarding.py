@@ -62,9 +62,12 @@ def language_step(lang: str, intro: str) -> tuple[str, InlineKeyboardMarkup]:
     return text, markup
 
 
-def timezone_step(lang: str) -> tuple[str, InlineKeyboardMarkup]:
+def timezone_step(lang: str, group: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """In a group (privacy mode: the bot reads commands and buttons only) a typed city would
+    never arrive, so the text offers the buttons and /timezone instead."""
     buttons = [button(QUICK_ZONES[code], f"ob:z:{code}") for code in QUICK_FOR[lang]]
-    return t(lang, "onboarding.step_timezone"), keyboard(buttons)
+    key = "groups.step_timezone" if group else "onboarding.step_timezone"
+    return t(lang, key), keyboard(buttons)
 
 
 def confirm_step(lang: str, chat: Chat) -> tuple[str, InlineKeyboardMarkup]:
@@ -83,7 +86,7 @@ def step_screen(progress: onboarding.Progress) -> tuple[str, InlineKeyboardMarku
     """The screen for a step after the first (the first needs a greeting, see start())."""
     chat, lang = progress.chat, progress.chat.language
     if progress.step == onboarding.TIMEZONE:
-        return timezone_step(lang)
+        return timezone_step(lang, chat.type in ("group", "supergroup"))
     if progress.step == onboarding.CONFIRM:
         return confirm_step(lang, chat)
     return t(lang, "onboarding.done"), None
@@ -108,6 +111,8 @@ async def start(update: Update, context: Context) -> None:
         intro = t(lang, "onboarding.welcome", name=name, times=times_label(chat.times))
     else:
         intro = t(lang, "onboarding.resume", name=name)
+    if chat.type in ("group", "supergroup"):
+        intro += "\n\n" + t(lang, "groups.intro")
     markup: InlineKeyboardMarkup | None
     if progress.step == onboarding.LANGUAGE:
         text, markup = language_step(lang, intro)
@@ -153,8 +158,9 @@ async def on_button(update: Update, context: Context) -> None:
     await edit(query, text, markup)
 
 
-async def _timezone_chosen(update: Update, context: Context, tz_name: str) -> None:
-    """A typed or shared timezone: during onboarding it moves to the last step."""
+async def timezone_chosen(update: Update, context: Context, tz_name: str) -> None:
+    """A typed, shared or /timezone-given timezone: during onboarding it moves to the last
+    step (in a group, /timezone is the only way to name a zone without a button)."""
     assert update.effective_chat
     db, chat_id, at = services(context).db, update.effective_chat.id, now(context)
     try:
@@ -186,7 +192,7 @@ async def on_location(update: Update, context: Context) -> None:
         lang = await chat_language(update, context)
         await reply(update, t(lang, "onboarding.location_unknown"))
         return
-    await _timezone_chosen(update, context, tz_name)
+    await timezone_chosen(update, context, tz_name)
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -203,7 +209,7 @@ async def on_text(update: Update, context: Context) -> None:
     except ParseError as error:
         await reply(update, parse_error(lang, error) + "\n" + t(lang, "onboarding.timezone_retry"))
         return
-    await _timezone_chosen(update, context, tz_name)
+    await timezone_chosen(update, context, tz_name)
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, CommandHandler
 
 from bot.context import services
 from bot.handlers.common import chat_language
+from bot.handlers.groups import team_stats
 from bot.i18n import t
 from bot.services import digests
 from bot.services.reports import (
@@ -30,8 +31,12 @@ DIGEST_INTERVAL_S = 60
 
 
 async def stats(update: Update, context: AnyContext) -> None:
-    """Text and chart in one photo message; text only while there is nothing to chart."""
+    """Text and chart in one photo message; text only while there is nothing to chart. In a
+    group: the team's week and each member's count, as text."""
     assert update.effective_chat and update.effective_message
+    if update.effective_chat.type in ("group", "supergroup"):
+        await team_stats(update, context)
+        return
     svc = services(context)
     chat, user = update.effective_chat, update.effective_user
     report = await load_progress(svc.db, chat.id, user.id if user else chat.id, svc.clock())

@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import services
+from bot.handlers.groups import schedule_refresh
 from bot.handlers.ui import answer
 from bot.i18n import language_for
 from bot.services.reminders import CALLBACK_PREFIX, move_chat, press
@@ -34,9 +35,12 @@ async def on_press(update: Update, context: CallbackContext[Any, Any, Any, Any])
         user_id=user.id,
         private=chat.type == "private",
         now=svc.clock(),
+        user_name=user.first_name,
         fallback_lang=language_for(user.language_code),
     )
     await answer(query, result.answer)  # a press answered too late still edits the message
+    if result.refresh_delivery is not None:
+        schedule_refresh(context, chat.id, result.refresh_delivery)
     if result.edit and result.text is not None:
         try:
             await query.edit_message_text(result.text, reply_markup=result.keyboard)

@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import services
 from bot.handlers.common import chat_language
-from bot.handlers.onboarding import QUICK_ZONES
+from bot.handlers.onboarding import QUICK_ZONES, timezone_chosen
 from bot.handlers.ui import (
     Context,
     answer,
@@ -36,7 +36,7 @@ from bot.handlers.ui import (
     times_label,
 )
 from bot.i18n import t
-from bot.services import preferences
+from bot.services import preferences, reports
 from bot.services.parsing import (
     ParseError,
     PauseSpec,
@@ -171,10 +171,7 @@ async def timezone_command(update: Update, context: Context) -> None:
     )
     if tz_name is None:
         return
-    chat = await preferences.set_timezone(services(context).db, chat.id, tz_name, now(context))
-    if chat is not None:
-        moment = local_moment(lang, chat.next_due_at, chat.timezone)
-        await reply(update, t(lang, "settings.timezone_set", timezone=tz_name, next=moment))
+    await timezone_chosen(update, context, tz_name)
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
@@ -278,6 +275,8 @@ def settings_screen(chat: Chat, context: Context) -> tuple[str, InlineKeyboardMa
         days=days_label(lang, chat.days),
         place=place_label(lang, chat.place),
         next=local_moment(lang, chat.next_due_at, chat.timezone),
+        summary=_switch_label(lang, chat.weekly_summary),
+        nudge=_switch_label(lang, chat.evening_nudge),
     )
     other_lang = "en" if lang == "nl" else "nl"
     other_place = "home" if chat.place == "office" else "office"
@@ -300,8 +299,22 @@ def settings_screen(chat: Chat, context: Context) -> tuple[str, InlineKeyboardMa
             button(t(lang, "settings.button_timezone"), "st:zm"),
         ],
         pause_row,
+        [
+            button(
+                t(lang, "settings.button_summary", state=_switch_label(lang, chat.weekly_summary)),
+                f"st:ws:{int(not chat.weekly_summary)}",
+            ),
+            button(
+                t(lang, "settings.button_nudge", state=_switch_label(lang, chat.evening_nudge)),
+                f"st:en:{int(not chat.evening_nudge)}",
+            ),
+        ],
     )
     return text, markup
+
+
+def _switch_label(lang: str, on: bool) -> str:
+    return t(lang, "settings.switch_on" if on else "settings.switch_off")
 
 
 async def settings_command(update: Update, context: Context) -> None:
@@ -335,6 +348,10 @@ async def _settings_action(parts: list[str], chat: Chat, context: Context) -> Ch
             return await preferences.resume(db, chat_id, at)
         case ["s"]:
             return await preferences.stop(db, chat_id, at)
+        case ["ws", on] if on in {"0", "1"}:
+            return await reports.set_weekly_summary(db, chat_id, on == "1", now=at)
+        case ["en", on] if on in {"0", "1"}:
+            return await reports.set_evening_nudge(db, chat_id, on == "1", now=at)
         case ["h"] | ["dm"] | ["zm"] | ["t"]:
             return chat
     return None

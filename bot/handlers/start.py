@@ -16,6 +16,8 @@ async def help_command(update: Update, context: CallbackContext[Any, Any, Any, A
     assert update.effective_message
     lang = await chat_language(update, context)
     text = t(lang, "help.header") + "\n\n" + "\n".join(help_lines(lang))
+    if update.effective_chat and update.effective_chat.type in ("group", "supergroup"):
+        text += "\n\n" + t(lang, "groups.help")
     await update.effective_message.reply_text(text)
 
 

@@ -26,9 +26,9 @@ from telegram.ext import CallbackContext
 from bot.context import services
 from bot.handlers.common import chat_language
 from bot.i18n import t
-from bot.scheduling.timemath import zone
+from bot.scheduling.timemath import as_utc, zone
 from bot.services.parsing import ParseError, day_indexes
-from bot.services.preferences import as_utc, paused_at
+from bot.services.preferences import paused_at
 from bot.storage.models import ALL_DAYS, WORKDAYS, Chat
 from bot.telegram_html import MAX_CALLBACK_DATA
 

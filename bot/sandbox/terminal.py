@@ -85,7 +85,7 @@ class Terminal:
             return
         if message is None or event.kind not in ("message", "edit"):
             return
-        stamp = self.now().astimezone().strftime("%a %H:%M")
+        stamp = self.now().astimezone().strftime("%a %H:%M %Z")
         title = "Rekpauze" if event.kind == "message" else "Rekpauze (edited)"
         self._line(f"{BOLD if self.color else ''}[{stamp}] {title}:{RESET if self.color else ''}")
         if message.photo:

@@ -336,7 +336,13 @@ class Dispatcher:
         if not limited:  # no rate limiter to say when the request is out: it is from now
             policy.on_wire = True
         text = reminder_text(job.routine_id, job.lang, kind=job.kind, catalogue=self.catalogue)
-        markup = keyboard(job.delivery_id, job.lang, snoozable=job.kind == deliveries.REMINDER)
+        # Telegram's group and supergroup ids are negative: they get the Done-only keyboard.
+        markup = keyboard(
+            job.delivery_id,
+            job.lang,
+            snoozable=job.kind == deliveries.REMINDER,
+            group=job.chat_id < 0,
+        )
         chat_id = job.chat_id
         for _ in range(3):
             try:

@@ -65,7 +65,14 @@ def browse(catalogue: Catalogue, facet: str, value: str, page: int) -> Page:
 
 
 async def record_done(
-    db: Database, *, chat_id: int, user_id: int, exercise_id: str, source: str, now: datetime
+    db: Database,
+    *,
+    chat_id: int,
+    user_id: int,
+    exercise_id: str,
+    source: str,
+    now: datetime,
+    user_name: str | None = None,
 ) -> str:
     """Record a completion: "recorded", "duplicate" (double press) or "no_chat" (not
     registered, so there is nowhere to keep it)."""
@@ -90,5 +97,6 @@ async def record_done(
             now=now,
             source=source,
             exercise_id=exercise_id,
+            user_name=user_name,
         )
         return "recorded"

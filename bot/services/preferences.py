@@ -9,21 +9,17 @@ or None when the chat is not registered.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from bot.scheduling.timemath import local_date, local_day_bounds, next_due, zone
+from bot.scheduling.timemath import as_utc, local_date, local_day_bounds, next_due, zone
 from bot.services.parsing import MAX_TIMES, PLACE_WORDS, PauseSpec
+from bot.services.reports import refresh_digests
 from bot.storage import chats
 from bot.storage.db import Database
 from bot.storage.models import ALL_DAYS, Chat
 
 LANGUAGES = ("nl", "en")
 PLACES = tuple(sorted(set(PLACE_WORDS.values())))
-
-
-def as_utc(instant: datetime) -> datetime:
-    """An aware UTC instant: SQLite hands stored UTC datetimes back without tzinfo."""
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 def paused_at(chat: Chat, now: datetime) -> bool:
@@ -54,6 +50,7 @@ async def _change(
             return None
         change(chat)
         reschedule(chat, now)
+        await refresh_digests(session, chat, now)
         chat.updated_at = now
         return chat
 

@@ -47,13 +47,20 @@ def parse_callback(data: object) -> tuple[str, int] | None:
     return (match.group(1), int(match.group(2))) if match else None
 
 
-def keyboard(delivery_id: int, lang: str, *, snoozable: bool = True) -> InlineKeyboardMarkup:
-    """Done / 10 minutes later / Another exercise / Skip today ("later" only once)."""
+def keyboard(
+    delivery_id: int, lang: str, *, snoozable: bool = True, group: bool = False
+) -> InlineKeyboardMarkup:
+    """Done / 10 minutes later / Another exercise / Skip today ("later" only once).
+
+    A group gets Done only: the others would change the break for everyone because one
+    member pressed (see bot.services.groups)."""
 
     def button(action: str, key: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(t(lang, key), callback_data=callback_data(action, delivery_id))
 
     first = [button(DONE, "reminder.button.done")]
+    if group:
+        return InlineKeyboardMarkup([first])
     if snoozable:
         first.append(button(LATER, "reminder.button.later"))
     second = [button(ANOTHER, "reminder.button.another"), button(SKIP, "reminder.button.skip")]
@@ -116,6 +123,8 @@ class PressResult:
     text: str | None = None
     keyboard: InlineKeyboardMarkup | None = None
     edit: bool = False
+    # A group's Done was recorded: re-render "who moved" on this delivery's message (coalesced).
+    refresh_delivery: int | None = None
 
 
 def _stale(lang: str) -> PressResult:
@@ -140,6 +149,7 @@ async def press(
     user_id: int,
     private: bool,
     now: datetime,
+    user_name: str | None = None,
     fallback_lang: str = "en",
     rng: random.Random | None = None,
     catalogue: Catalogue | None = None,
@@ -172,11 +182,14 @@ async def press(
                 now=now,
                 source="reminder",
                 delivery_id=delivery.id,
+                user_name=None if private else user_name,
             )
             if not recorded:
                 return PressResult(answer=t(lang, "reminder.answer.already_done"))
-            if not private:  # others in the group may still want to press Done
-                return PressResult(answer=t(lang, "reminder.answer.done"))
+            if not private:  # the others may still press Done: show who moved, keep the button
+                return PressResult(
+                    answer=t(lang, "reminder.answer.done"), refresh_delivery=delivery.id
+                )
             return PressResult(
                 answer=t(lang, "reminder.answer.done"),
                 text=text(t(lang, "reminder.status.done")),
@@ -210,7 +223,10 @@ async def press(
                 answer=t(lang, "reminder.answer.another"),
                 text=text(None),
                 keyboard=keyboard(
-                    delivery.id, lang, snoozable=delivery.kind == deliveries.REMINDER
+                    delivery.id,
+                    lang,
+                    snoozable=delivery.kind == deliveries.REMINDER,
+                    group=not private,
                 ),
                 edit=True,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Chat, Completion, Delivery
+from bot.storage.models import Chat, Completion, Delivery, DigestSchedule, KeyValue
 
 
 async def get(session: AsyncSession, chat_id: int) -> Chat | None:
@@ -72,5 +72,36 @@ async def migrate(session: AsyncSession, old_id: int, new_id: int) -> bool:
     await session.execute(
         update(Completion).where(Completion.chat_id == old_id).values(chat_id=new_id)
     )
+    await _move_state(session, old_id, new_id)
+    await _move_digests(session, old_id, new_id)
     await session.execute(delete(Chat).where(Chat.id == old_id))
     return True
+
+
+async def _move_state(session: AsyncSession, old_id: int, new_id: int) -> None:
+    """Conversation state (``<area>:<chat_id>`` keys) follows the chat, so an onboarding or a
+    settings dialog in progress continues in the supergroup; the old chat's value wins."""
+    suffix = f":{old_id}"
+    rows = await session.scalars(select(KeyValue).where(KeyValue.key.like(f"%{suffix}")))
+    for row in list(rows):
+        new_key = row.key[: -len(suffix)] + f":{new_id}"
+        target = await session.get(KeyValue, new_key)
+        if target is None:
+            session.add(KeyValue(key=new_key, value=row.value, expires_at=row.expires_at))
+        else:
+            target.value, target.expires_at = row.value, row.expires_at
+        await session.delete(row)
+    await session.flush()
+
+
+async def _move_digests(session: AsyncSession, old_id: int, new_id: int) -> None:
+    """Scheduled summaries and nudges follow the chat (the old rows would cascade away)."""
+    rows = await session.scalars(select(DigestSchedule).where(DigestSchedule.chat_id == old_id))
+    for row in list(rows):
+        target = await session.get(DigestSchedule, (new_id, row.kind))
+        if target is None:
+            session.add(DigestSchedule(chat_id=new_id, kind=row.kind, due_at=row.due_at))
+        else:
+            target.due_at = row.due_at
+        await session.delete(row)
+    await session.flush()

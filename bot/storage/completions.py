@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ async def record(
     source: str,
     delivery_id: int | None = None,
     exercise_id: str | None = None,
+    user_name: str | None = None,
 ) -> bool:
     """Record a completion; False when this person already completed this reminder."""
     if delivery_id is not None:
@@ -40,8 +41,53 @@ async def record(
                     exercise_id=exercise_id,
                     source=source,
                     completed_at=now,
+                    user_name=user_name[:64] if user_name else None,
                 )
             )
     except IntegrityError:  # a concurrent press of the same button won the race
         return False
     return True
+
+
+async def for_delivery(session: AsyncSession, delivery_id: int) -> list[tuple[int, str | None]]:
+    """(user id, name) of everyone who completed this reminder, first presser first."""
+    rows = await session.execute(
+        select(Completion.user_id, Completion.user_name)
+        .where(Completion.delivery_id == delivery_id)
+        .order_by(Completion.completed_at, Completion.id)
+    )
+    return [(int(user_id), name) for user_id, name in rows]
+
+
+async def in_period(
+    session: AsyncSession, chat_id: int, start: datetime, end: datetime
+) -> list[tuple[int, str | None, datetime]]:
+    """(user id, name, when) of the chat's completions in [start, end), oldest first (uses
+    ix_completions_chat_completed)."""
+    rows = await session.execute(
+        select(Completion.user_id, Completion.user_name, Completion.completed_at)
+        .where(
+            Completion.chat_id == chat_id,
+            Completion.completed_at >= start,
+            Completion.completed_at < end,
+        )
+        .order_by(Completion.completed_at, Completion.id)
+    )
+    return [(int(uid), name, at if at.tzinfo else at.replace(tzinfo=UTC)) for uid, name, at in rows]
+
+
+async def known_names(session: AsyncSession, chat_id: int, user_ids: list[int]) -> dict[int, str]:
+    """The latest name each of these people pressed Done with in this chat (a break done
+    from /exercise in an older version carries none)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(Completion.user_id, Completion.user_name)
+        .where(
+            Completion.chat_id == chat_id,
+            Completion.user_id.in_(user_ids),
+            Completion.user_name.is_not(None),
+        )
+        .order_by(Completion.completed_at, Completion.id)
+    )
+    return {int(uid): name for uid, name in rows if name}

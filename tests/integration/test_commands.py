@@ -197,6 +197,25 @@ async def test_settings_screen_and_its_buttons(
     assert (await _chat(db, 3501)).language == "en"
 
 
+async def test_settings_switch_the_weekly_summary_and_evening_nudge(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    person = await subscriber(app, fake_request, 3503, "nl")
+    calls = await person.send("/instellingen")
+    [screen] = texts(calls)
+    assert "Weekoverzicht: uit" in screen and "Avondduwtje: uit" in screen
+    assert {"st:ws:1", "st:en:1"} <= {d for _, d in all_buttons(calls)}
+
+    calls = await person.press("st:ws:1")
+    assert "Weekoverzicht: aan" in texts(calls)[0]
+    await person.press("st:en:1")
+    chat = await _chat(db, 3503)
+    assert chat.weekly_summary and chat.evening_nudge
+    calls = await person.press("st:ws:0")
+    assert not (await _chat(db, 3503)).weekly_summary
+    assert "st:ws:1" in {d for _, d in all_buttons(calls)}
+
+
 async def test_the_last_day_cannot_be_switched_off(
     app: Any, db: Database, fake_request: RecordingRequest
 ) -> None:
@@ -208,6 +227,7 @@ async def test_the_last_day_cannot_be_switched_off(
 
 
 FORGED = [
+    *("st:ws:2", "st:en:x", "st:ws"),
     *("st:l:fr", "st:p:garden", "st:z:mars", "st:d:7", "st:d:-1", "st:ds:x", "st", "st:"),
     *("st:zz", "st:d:1:2", "zz:top", "💥", "x" * 64, "ex:s:nope", "gd:n:nope:1", "gd:s"),
     *("br:a:nose:0", "br:a:lower_back:9999", "dl:y:abc", "dl:y:1", "ob:l:nl", "ex:d:"),

@@ -360,7 +360,7 @@ async def test_a_refused_nudge_is_retried_and_a_blocked_chat_left_alone(db: Data
         assert chat is not None and chat.blocked
 
 
-async def test_stats_in_a_group_shows_the_asking_members_own_breaks(
+async def test_stats_in_a_group_shows_the_teams_week_and_each_member(
     app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
 ) -> None:
     group = {"id": -100888, "type": "group", "title": "Team"}
@@ -374,10 +374,12 @@ async def test_stats_in_a_group_shows_the_asking_members_own_breaks(
                     user_id=user_id,
                     now=clock.now - timedelta(minutes=k),
                     source="exercise",
+                    user_name="<Anke>" if user_id == 4001 else "Bo",
                 )
     await _send(app, "/stats", user=user_dict(4001, "<Anke>", "nl"), chat=group)
-    [(png, caption)] = fake_request.photos(-100888)
-    _check_png(png)
-    assert caption is not None
-    assert caption.startswith("<b>Rekpauzes van &lt;Anke&gt;</b>")
-    assert "Vandaag: <b>2</b> van 3" in caption
+    # The team's week as text (see tests/integration/test_groups.py for more).
+    assert fake_request.photos(-100888) == []
+    text = fake_request.texts(-100888)[-1]
+    assert text.startswith("<b>De week van het team")
+    assert "<b>5</b> rekpauzes in totaal" in text
+    assert text.endswith("Bo: 3\n&lt;Anke&gt;: 2")

@@ -130,3 +130,13 @@ async def test_rate_zero_paces_nothing() -> None:
         await _call(rl, 42)
         await _call(rl, -100)
     assert rl._overall_interval == 0 and not rl._chat_tat and not rl._groups
+
+
+async def test_member_lookups_do_not_use_a_groups_send_budget() -> None:
+    rl, _, clock = _setup()
+    start = clock.now
+    for _ in range(30):
+        await _call(rl, -100, "getChatMember")
+    for _ in range(20):
+        await _call(rl, -100)
+    assert (clock.now - start).total_seconds() < 5
