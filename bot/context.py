@@ -31,4 +31,5 @@ class Services:
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
-    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+    found: Services = context.application.bot_data["services"]
+    return found

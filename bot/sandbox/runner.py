@@ -51,10 +51,12 @@ class LiveBot:
             )
         while True:
             seen = self.non_polling_calls()
+
+            def moved(seen: int = seen) -> bool:
+                return self.non_polling_calls() != seen
+
             try:
-                await self.server.wait_until(
-                    lambda seen=seen: self.non_polling_calls() != seen, timeout=quiet
-                )
+                await self.server.wait_until(moved, timeout=quiet)
             except TimeoutError:
                 if not self.server.pending_updates:
                     return
