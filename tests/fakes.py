@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from bot import telegram_html
+from bot.sandbox.state import User, member_json
 
 BOT_USER = {
     "id": 777000111,
@@ -216,33 +217,8 @@ class RecordingRequest(BaseRequest):
 
 
 def member(user_id: int, status: str) -> dict[str, Any]:
-    """A ChatMember object as getChatMember returns it, with the fields PTB requires."""
-    data: dict[str, Any] = {
-        "status": status,
-        "user": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
-    }
-    if status == "creator":
-        data["is_anonymous"] = False
-    elif status == "administrator":
-        data.update(
-            {
-                "can_be_edited": False,
-                "is_anonymous": False,
-                "can_manage_chat": True,
-                "can_delete_messages": True,
-                "can_manage_video_chats": True,
-                "can_restrict_members": True,
-                "can_promote_members": False,
-                "can_change_info": True,
-                "can_invite_users": True,
-                "can_post_stories": False,
-                "can_edit_stories": False,
-                "can_delete_stories": False,
-            }
-        )
-    elif status == "kicked":
-        data["until_date"] = 0
-    return data
+    """A ChatMember object as getChatMember returns it (the stand-in's own builder)."""
+    return member_json(User(id=user_id, first_name=f"User {user_id}"), status)
 
 
 _update_ids = itertools.count(1)
