@@ -159,3 +159,17 @@ async def test_after_a_429_the_queued_sends_leave_one_by_one_not_in_a_burst() ->
     assert len(starts) == 31
     busiest = max(sum(1 for t in starts if s <= t < s + 0.1) for s in starts)
     assert busiest <= 10  # 50/s paces ~5 per 100 ms; the old burst put ~30 there
+
+
+async def test_a_send_waits_while_the_limit_is_in_flight_or_answered_within_a_second() -> None:
+    """Telegram counts arrivals, which come before the answers: 30 requests answered late
+    (held up on the way) keep the 31st back until a second after those answers."""
+    rl, _, clock = _setup(overall_max_rate=30)
+    for _ in range(30):
+        await rl._overall_turn()  # departed, not answered yet
+    clock.advance(seconds=0.5)  # held up on the way
+    answered_at = clock.now
+    for _ in range(30):
+        rl._answered_now()
+    await rl._overall_turn()
+    assert (clock.now - answered_at).total_seconds() >= 1.0
