@@ -8,8 +8,8 @@ beyond them. The database is a fresh SQLite file (or --database-url).
 
 Method:
 - all N chats get next_due_at = D (one instant); the shared clock (stand-in and bot) starts
-  ten minutes before D and, after a random real delay, jumps to D, so the first tick that
-  sees them comes at a random phase of the tick interval, as in production;
+  at D, so the bot's first tick takes them (punctuality.py instead starts it ten minutes
+  before D and jumps to D after a random real delay: a random phase of the tick interval);
 - the stand-in reports every stored message to a listener, which records the chat and the
   instant (time.monotonic); the stand-in's own flood counters give the 429s;
 - achieved rate = (sends - 1) / (last send - first send): the sending window, first to last
@@ -201,7 +201,8 @@ async def run_burst(
     random_phase: wait a random part of a tick interval before the chats fall due (for
     lateness; the throughput window, first to last send, does not depend on it)."""
     rng = random.Random(seed_value)
-    clock = JumpClock(DUE - 600)
+    # Without a random phase the chats are due when the bot starts: its first tick takes them.
+    clock = JumpClock(DUE - 600 if random_phase else DUE)
     due = {FIRST_ID + i: DUE for i in range(chats)}
     times = {chat_id: [hhmm(DUE)] for chat_id in due}
     async with bench_bot(
