@@ -8,11 +8,18 @@ keeps its structure (the shared retry-after pause, the paid-broadcast lane) and 
 pacing with reservations that never cross a sliding window:
 
 - overall: requests with a chat id evenly spaced at 98% of `overall_max_rate` a second, and
-  never more than `overall_max_rate` departures in any 1.02 seconds;
+  never more than `overall_max_rate` departures in any 1.02 seconds; and a request leaves only
+  while fewer than `overall_max_rate` are in flight or were answered within the last second.
+  Telegram counts arrivals, and a request arrives before it is answered, so the server never
+  sees more than the limit in a second however long the event loop or the network held some
+  requests up between leaving the limiter and arriving (departure spacing alone cannot
+  promise that: a 30 ms hold-up compresses the 20 ms margin into a 429);
 - groups: at most 20 sends and edits per group in any 60.5 seconds (member look-ups are not
   paced);
 - private chats: about one send (and separately one edit) a second, after a burst of 3;
 - retries: a 429 waits `retry_after` (holding back every request, as PTB does) and retries;
+  no request takes an overall turn before the pause ends, so the requests queued behind it
+  leave one by one afterwards instead of all at once (a burst that would earn the next 429);
   5xx and network errors retry with exponential backoff; both only while the call's
   `SendPolicy` budget lasts (for a reminder: until its grace window ends).
 
@@ -124,6 +131,10 @@ class RateLimiter(AIORateLimiter):
         self._overall_next = 0.0
         self._overall_lock = asyncio.Lock()
         self._departures: deque[float] = deque(maxlen=max(1, int(overall_max_rate)))
+        self._resume_at = 0.0  # no overall turn before this (the end of a 429's pause)
+        self._overall_limit = max(1, int(overall_max_rate))
+        self._in_flight = 0  # requests that took an overall turn and are not answered yet
+        self._answered: deque[float] = deque()  # when they were answered, last second only
         self.group_max_rate = group_max_rate
         self._groups: dict[int | str, SlidingWindow] = {}
         self.chat_interval = chat_interval
@@ -165,12 +176,13 @@ class RateLimiter(AIORateLimiter):
         if delay > 0:
             await self._sleep(delay)
 
-    async def _pace(self, endpoint: str, data: dict[str, Any]) -> None:
+    async def _pace(self, endpoint: str, data: dict[str, Any]) -> bool:
         """Wait for the chat's, then the group's, then the bot's turn (each reservation is
-        taken after the previous wait, so every window sees its reservations in order)."""
+        taken after the previous wait, so every window sees its reservations in order).
+        True when an overall turn was taken (the caller must then call `_answered_now`)."""
         chat_id = data.get("chat_id")
         if chat_id is None:
-            return
+            return False
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id)
         edit = endpoint.startswith("editMessage")
@@ -182,6 +194,21 @@ class RateLimiter(AIORateLimiter):
             await self._wait(self._group_window(chat_id).reserve(self._monotonic()))
         if self._overall_interval:
             await self._overall_turn()
+            return True
+        return False
+
+    def _answered_now(self) -> None:
+        self._in_flight -= 1
+        self._answered.append(self._monotonic())
+
+    def _unanswered_wait(self, now: float) -> float:
+        """Seconds until fewer than the limit are in flight or answered within a second."""
+        answered = self._answered
+        while answered and answered[0] <= now - 1.0:
+            answered.popleft()
+        if self._in_flight + len(answered) < self._overall_limit:
+            return 0.0
+        return answered[0] + 1.0 - now if answered else 0.01  # else: wait for an answer
 
     async def _overall_turn(self) -> None:
         """One request at a time takes its turn (FIFO): evenly spaced, and never more than the
@@ -192,11 +219,17 @@ class RateLimiter(AIORateLimiter):
                 recent = self._departures
                 full = len(recent) == recent.maxlen
                 window = recent[0] + OVERALL_WINDOW - now if full else 0.0
-                wait = max(self._overall_next - now, window)
+                wait = max(
+                    self._overall_next - now,
+                    window,
+                    self._resume_at - now,
+                    self._unanswered_wait(now),
+                )
                 if wait <= 1e-4:  # a tenth of a millisecond: not worth a sleep
                     break
                 await self._sleep(wait)
             recent.append(now)
+            self._in_flight += 1
             # Keep to the schedule after a slightly late wake-up (no drift below the rate),
             # but do not bank unused turns after an idle spell (no burst).
             late = now - self._overall_next
@@ -233,8 +266,7 @@ class RateLimiter(AIORateLimiter):
         while True:
             policy.attempts += 1
             try:
-                if not paid:
-                    await self._pace(endpoint, data)
+                paced = not paid and await self._pace(endpoint, data)
                 policy.on_wire = True
                 try:
                     return await self._run_request(
@@ -247,11 +279,14 @@ class RateLimiter(AIORateLimiter):
                     )
                 finally:
                     policy.on_wire = False
+                    if paced:
+                        self._answered_now()
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc) + 0.1
                 if self._monotonic() + wait > deadline:
                     raise
                 log.info("429 on %s: retrying after %.1f s", endpoint, wait)
+                self._resume_at = max(self._resume_at, self._monotonic() + wait)
                 self._retry_after_event.clear()
                 try:
                     await self._sleep(wait)

@@ -28,7 +28,7 @@ import random
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Bot
@@ -469,7 +469,11 @@ async def tick_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
 
 
 def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Start ticking every TICK_SECONDS once the application runs."""
+    """Start ticking every TICK_SECONDS once the application runs, the first tick at once.
+
+    `first=0` alone would not do that: APScheduler computes a pending job's first run when the
+    scheduler starts, and a start date already past rounds up to one whole interval later;
+    an explicit next_run_time is kept as it is."""
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
     svc = services_of(app)
     interval = svc.settings.tick_seconds
@@ -482,7 +486,12 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         interval=interval,
         first=0,
         name="dispatcher",
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        job_kwargs={
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": None,
+            "next_run_time": datetime.now(UTC),
+        },
     )
 
 
