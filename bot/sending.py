@@ -18,8 +18,6 @@ pacing with reservations that never cross a sliding window:
   paced);
 - private chats: about one send (and separately one edit) a second, after a burst of 3;
 - retries: a 429 waits `retry_after` (holding back every request, as PTB does) and retries;
-  no request takes an overall turn before the pause ends, so the requests queued behind it
-  leave one by one afterwards instead of all at once (a burst that would earn the next 429);
   5xx and network errors retry with exponential backoff; both only while the call's
   `SendPolicy` budget lasts (for a reminder: until its grace window ends).
 
@@ -131,7 +129,6 @@ class RateLimiter(AIORateLimiter):
         self._overall_next = 0.0
         self._overall_lock = asyncio.Lock()
         self._departures: deque[float] = deque(maxlen=max(1, int(overall_max_rate)))
-        self._resume_at = 0.0  # no overall turn before this (the end of a 429's pause)
         self._overall_limit = max(1, int(overall_max_rate))
         self._in_flight = 0  # requests that took an overall turn and are not answered yet
         self._answered: deque[float] = deque()  # when they were answered, last second only
@@ -222,7 +219,6 @@ class RateLimiter(AIORateLimiter):
                 wait = max(
                     self._overall_next - now,
                     window,
-                    self._resume_at - now,
                     self._unanswered_wait(now),
                 )
                 if wait <= 1e-4:  # a tenth of a millisecond: not worth a sleep
@@ -286,7 +282,6 @@ class RateLimiter(AIORateLimiter):
                 if self._monotonic() + wait > deadline:
                     raise
                 log.info("429 on %s: retrying after %.1f s", endpoint, wait)
-                self._resume_at = max(self._resume_at, self._monotonic() + wait)
                 self._retry_after_event.clear()
                 try:
                     await self._sleep(wait)
