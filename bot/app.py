@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable
@@ -103,6 +104,16 @@ async def startup(app: AnyApplication) -> None:
     """Everything the bot does once it is connected, before it takes updates."""
     await set_command_menu(app)
     dispatcher.schedule(app)
+    freeze_heap()
+
+
+def freeze_heap() -> None:
+    """Move what start-up left alive (modules, the catalogue, the Application) out of the
+    cyclic garbage collector's reach. Its full collections traverse every tracked object and
+    held the event loop for ~50 ms at a time (the p99 of a tick's claim query); the objects
+    created afterwards are few, so they stay short."""
+    gc.collect()
+    gc.freeze()
 
 
 SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this worktree's 
 
 from sqlalchemy import insert
 
-from bot.app import build_application
+from bot.app import build_application, freeze_heap
 from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import Chat
@@ -84,6 +84,7 @@ async def run(updates: int, users: int, kind: str, server: str) -> dict[str, Any
         result: dict[str, Any] = {"benchmark": "handler_latency", "db": kind, "users": users}
         try:
             async with app:
+                freeze_heap()  # as bot.app.startup does in a running bot
                 for command in COMMANDS:
                     timings: list[float] = []
                     for i in range(-100, updates):  # the first 100 warm up, not counted

@@ -69,13 +69,13 @@ def draw(results: Path, out: Path) -> Path:
 
     ax = axes[1]
     if punctuality:
-        pct = [i for i in range(101)]
+        pct = list(range(101))
         spread = punctuality.get("series_spread_lateness_quantiles")
         burst = punctuality.get("series_burst_lateness_quantiles")
         if spread:
             info = punctuality["spread"]
             ax.plot(
-                spread,
+                [max(v, 0.01) for v in spread],
                 pct,
                 color="tab:green",
                 lw=1.5,
@@ -91,14 +91,15 @@ def draw(results: Path, out: Path) -> Path:
         if burst:
             info = punctuality["burst"]
             ax.plot(
-                burst,
+                [max(v, 0.01) for v in burst],
                 pct,
                 color="tab:purple",
                 lw=1.5,
                 label=f"{info['chats']:,} at once: last {info['completion_s']:.0f} s "
                 f"(bound {info['bound_s']:.0f} s)",
             )
-        ax.set_xscale("symlog", linthresh=10)
+        ax.set_xscale("log")
+        ax.set_xlim(0.2, 1000)
         ax.set_xlabel("lateness: arrival - due (s)")
         ax.set_ylabel("percent of reminders arrived")
         ax.set_title("Punctuality")

@@ -1,8 +1,11 @@
-"""The dispatcher's first tick runs when the application starts, not one interval later."""
+"""Start-up: the dispatcher's first tick runs when the application starts, not one interval
+later, and the heap left by start-up is frozen."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
+from typing import Any
 
 from bot.app import build_application, startup
 from bot.config import Settings
@@ -38,3 +41,10 @@ async def test_the_first_tick_does_not_wait_a_whole_interval(
                     await asyncio.sleep(0.01)
         finally:
             await app.stop()
+
+
+async def test_start_up_freezes_the_heap_it_leaves(app: Any) -> None:
+    """What start-up leaves alive is out of the garbage collector's full collections."""
+    gc.unfreeze()
+    await startup(app)
+    assert gc.get_freeze_count() > 0
