@@ -233,6 +233,12 @@ def user_dict(user_id: int = 1001, first_name: str = "Anke", language_code: str 
     }
 
 
+def _sender(user: dict | None, chat: dict | None) -> tuple[dict, dict]:
+    """The user (a default one) and their chat (their private chat unless given)."""
+    user = user or user_dict()
+    return user, chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+
+
 def message_update(
     bot: Any,
     text: str,
@@ -242,8 +248,7 @@ def message_update(
     now: int = 1_700_000_000,
 ) -> Update:
     """A text message update; a leading /command gets its bot_command entity like Telegram's."""
-    user = user or user_dict()
-    chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    user, chat = _sender(user, chat)
     message: dict[str, Any] = {
         "message_id": next(_update_ids),
         "date": now,
@@ -268,8 +273,7 @@ def callback_update(
     now: int = 1_700_000_000,
 ) -> Update:
     """A button press on one of the bot's messages, as Telegram sends it."""
-    user = user or user_dict()
-    chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    user, chat = _sender(user, chat)
     message = {
         "message_id": message_id,
         "date": now,
@@ -297,8 +301,7 @@ def location_update(
     now: int = 1_700_000_000,
 ) -> Update:
     """A shared location message."""
-    user = user or user_dict()
-    chat = chat or {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    user, chat = _sender(user, chat)
     message = {
         "message_id": next(_update_ids),
         "date": now,

@@ -214,16 +214,20 @@ class Dispatcher:
                 )
                 jobs += await self._jobs(session, rows)
                 report.snoozes = len(rows)
+            drained = False  # a short batch means no due chat is left unclaimed
             while (limit := min(self.batch_size, self._capacity(jobs))) > 0:
                 claimed, new_jobs = await self._claim_chats(now, limit, report)
                 jobs += new_jobs
                 if claimed < limit:
+                    drained = True
                     break
             report.reminders = len(jobs) - report.recovered - report.snoozes
             for job in jobs:
                 self._spawn(job)
-            async with self.db.session() as session:
-                backlog = await deliveries.count_due_chats(session, now)
+            backlog = 0
+            if not drained:  # stopped by the send queue's capacity: count what still waits
+                async with self.db.session() as session:
+                    backlog = await deliveries.count_due_chats(session, now)
             metrics.DUE_BACKLOG.set(backlog + len(self._tasks))
         if report.sends or report.skipped or report.expired:
             log.info(
