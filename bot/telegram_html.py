@@ -71,6 +71,12 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def utf16_slice(text: str, offset: int, length: int) -> str:
+    """The part of `text` an entity covers (its offset and length count UTF-16 units)."""
+    units = text.encode("utf-16-le")
+    return units[2 * offset : 2 * (offset + length)].decode("utf-16-le", errors="replace")
+
+
 def _attributes(raw: str) -> dict[str, str]:
     attrs: dict[str, str] = {}
     for match in _ATTR_RE.finditer(raw):

@@ -11,7 +11,9 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from bot import telegram_html
+from bot.sandbox.server import user_entities
 from bot.sandbox.state import User, member_json
+from bot.sandbox.validation import entities_json
 
 BOT_USER = {
     "id": 777000111,
@@ -247,7 +249,8 @@ def message_update(
     chat: dict | None = None,
     now: int = 1_700_000_000,
 ) -> Update:
-    """A text message update; a leading /command gets its bot_command entity like Telegram's."""
+    """A text message update, with the bot_command and mention entities Telegram's clients
+    attach (a command entity ends at the first character that cannot be part of it)."""
     user, chat = _sender(user, chat)
     message: dict[str, Any] = {
         "message_id": next(_update_ids),
@@ -256,9 +259,8 @@ def message_update(
         "from": user,
         "text": text,
     }
-    if text.startswith("/"):
-        length = len(text.split()[0])
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    if entities := user_entities(text):
+        message["entities"] = entities_json(entities)
     return Update.de_json({"update_id": next(_update_ids), "message": message}, bot)
 
 

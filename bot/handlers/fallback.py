@@ -25,9 +25,9 @@ async def unknown_command(update: Update, context: CallbackContext[Any, Any, Any
     assert message
     chat = update.effective_chat
     if chat is not None and chat.type != "private":
-        command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+        head = message.parse_entity(message.entities[0]) if message.entities else ""
         username = context.bot.username or ""
-        if not username or not command.lower().endswith("@" + username.lower()):
+        if not username or not head.lower().endswith("@" + username.lower()):
             return
     lang = await chat_language(update, context)
     await message.reply_text(t(lang, "fallback.unknown_command"))

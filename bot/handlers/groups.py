@@ -22,6 +22,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.commands import message_command
 from bot.context import services
 from bot.handlers.common import chat_language
 from bot.handlers.ui import Context, answer, now, reply
@@ -46,7 +47,7 @@ async def is_admin(update: Update, context: Context) -> bool:
     """Creator or administrator per getChatMember (cached for seconds), or an anonymous admin
     writing as the group itself."""
     chat, user = update.effective_chat, update.effective_user
-    message = update.message or update.edited_message
+    message = update.effective_message
     if chat is None:
         return False
     if message is not None and message.sender_chat is not None:
@@ -70,10 +71,8 @@ async def is_admin(update: Update, context: Context) -> bool:
 def _needs_admin(update: Update, context: Context) -> bool:
     if update.callback_query is not None:
         return groups.button_needs_admin(update.callback_query.data)
-    message = update.message or update.edited_message
-    if message is None:
-        return False
-    return groups.command_needs_admin(groups.command_of(message.text, context.bot.username))
+    command = message_command(update.effective_message, context.bot.username)
+    return groups.command_needs_admin(command)
 
 
 async def admin_gate(update: Update, context: Context) -> None:

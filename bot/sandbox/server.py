@@ -32,7 +32,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.telegram_html import Entity, utf16_len
+from bot.telegram_html import Entity, utf16_len, utf16_slice
 
 from .clock import Clock, ManualClock, ScaledClock, system_clock
 from .faults import Fault, FaultPlan, ScriptedFault
@@ -511,7 +511,7 @@ class BotAPIServer:
         in `chat`; returns the user's message. Delivered as a `message` update."""
         target = self._player_chat(user, chat)
         message = self._user_message(
-            user, target, text=text, entities=_user_entities(text), reply_to=reply_to
+            user, target, text=text, entities=user_entities(text), reply_to=reply_to
         )
         self._deliver_user_message(message)
         await asyncio.sleep(0)
@@ -715,8 +715,11 @@ class BotAPIServer:
         text = message.text or ""
         if message.chat.bot_status == "administrator":
             return True
-        if text.startswith("/"):  # unless addressed to another bot: /start@other_bot
-            command = text.split(maxsplit=1)[0]
+        first = message.entities[0] if message.entities else None
+        if first is not None and first.type == "bot_command" and first.offset == 0:
+            # A command, unless addressed to another bot (/start@other_bot); Telegram ends
+            # the command entity at the first character that cannot be part of it.
+            command = utf16_slice(text, first.offset, first.length)
             return "@" not in command or command.lower().endswith(f"@{self.bot.username}".lower())
         if message.reply_to is not None and message.reply_to.from_bot:
             return True
@@ -1661,7 +1664,7 @@ def _json(status: int, body: dict[str, Any]) -> web.Response:
     )
 
 
-def _user_entities(text: str) -> list[Entity]:
+def user_entities(text: str) -> list[Entity]:
     """bot_command and mention entities, as Telegram's clients attach them."""
     found: list[tuple[int, int, str]] = []
     for regex, kind in ((_COMMAND_RE, "bot_command"), (_MENTION_RE, "mention")):

@@ -85,18 +85,6 @@ def is_admin_status(status: str | None) -> bool:
     return status in ADMIN_STATUSES
 
 
-def command_of(text: str | None, bot_username: str | None) -> str | None:
-    """The command a message gives this bot ("/Tijden@rekpauze_bot 10:00" -> "tijden"), or
-    None for plain text and commands addressed to another bot."""
-    if not text or not text.startswith("/"):
-        return None
-    head = text.split(maxsplit=1)[0][1:]
-    name, _, target = head.partition("@")
-    if target and (not bot_username or target.lower() != bot_username.lower()):
-        return None
-    return name.lower() or None
-
-
 def command_needs_admin(name: str | None) -> bool:
     return name in ADMIN_COMMANDS
 

@@ -244,6 +244,65 @@ async def test_a_non_admin_cannot_change_the_times_and_is_told_why(
     assert (await get_chat(db, GROUP)).times == ["09:00", "12:00"]  # type: ignore[union-attr]
 
 
+BYPASS_FORMS = (
+    "/stop!",
+    "/stoppen.",
+    "/times, 06:30",
+    "/times\u200b 07:45",
+    "/tijden@rekpauze_bot, 06:30",
+    "/pause.",
+    "/pauze!",
+    "/language, en",
+    "/days, sat",
+    "/export.",
+    "/delete!",
+    "/settings.",
+)
+
+
+@pytest.mark.parametrize("chat_type", ["group", "supergroup"])
+async def test_punctuation_after_a_command_does_not_get_a_member_past_the_gate(
+    app: Any, db: Database, fake_request: RecordingRequest, chat_type: str
+) -> None:
+    """Telegram ends the command entity at the first character that cannot be part of it,
+    and CommandHandler runs that command: "/stop!" is /stop. The gate reads the same entity."""
+    group_chat = {**GROUP_CHAT, "type": chat_type}
+    members(fake_request, anke="creator", bo="member")
+    await app.process_update(
+        message_update(app.bot, "/start@rekpauze_bot", user=ANKE, chat=group_chat)
+    )
+    before = await get_chat(db, GROUP)
+    assert before is not None and before.active
+    for text in BYPASS_FORMS:
+        sent = len(fake_request.calls)
+        await app.process_update(message_update(app.bot, text, user=BO, chat=group_chat))
+        assert fake_request.texts(GROUP)[-1] == t("nl", "groups.admins_only"), text
+        assert [c.method for c in fake_request.calls[sent:]] in (
+            ["getChatMember", "sendMessage"],
+            ["sendMessage"],  # the admin answer came from the cache
+        ), text
+    after = await get_chat(db, GROUP)
+    assert after is not None
+    assert (after.active, after.times, after.days, after.language, after.paused_until) == (
+        before.active,
+        before.times,
+        before.days,
+        before.language,
+        before.paused_until,
+    )
+    assert fake_request.sent("sendDocument") == []  # no export with the members' names
+
+
+async def test_a_member_cannot_register_a_group_with_start_and_a_full_stop(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    members(fake_request, bo="member")
+    for text in ("/start.", "/start!", "/start@rekpauze_bot."):
+        await say(app, text, BO)
+        assert fake_request.texts(GROUP)[-1] == t("nl", "groups.admins_only"), text
+    assert await get_chat(db, GROUP) is None
+
+
 async def test_admin_answers_are_cached_for_seconds_not_minutes(
     app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
 ) -> None:

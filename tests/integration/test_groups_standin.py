@@ -113,6 +113,15 @@ async def test_a_team_gets_reminders_moves_together_and_can_remove_the_bot(
     await team.deliver()
     assert bot_messages(server, group)[-1].source == t("nl", "groups.admins_only")
     assert (await get_chat(db, group.id)).times == times  # type: ignore[union-attr]
+    # Nor with punctuation after the command, which Telegram's entity leaves out of it.
+    for text in ("/stop!", "/tijden, 06:30", f"/pauze@{bot_name}.", "/export."):
+        await server.send_text(bo, text, group)
+        await team.deliver()
+        assert bot_messages(server, group)[-1].source == t("nl", "groups.admins_only"), text
+    chat = await get_chat(db, group.id)
+    assert chat is not None and chat.active and chat.paused_until is None
+    assert chat.times == times
+    assert not server.calls_to("sendDocument")
 
     # The group receives its reminder, with one Done button for everyone.
     dispatcher = make_dispatcher(team.app, db, clock)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from telegram import Bot, Message
 
 from bot import telegram_html
+from bot.commands import message_command
 from bot.services import groups
 from bot.services.groups import (
     AdminCache,
@@ -15,10 +17,10 @@ from bot.services.groups import (
     build_team_week,
     button_needs_admin,
     command_needs_admin,
-    command_of,
     moved_line,
     render_group_reminder,
 )
+from tests.fakes import TOKEN, message_update
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
 
@@ -32,11 +34,42 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
         ("/tijden@other_bot 10:00", None),
         ("tijden 10:00", None),
         ("/", None),
-        (None, None),
+        ("", None),
+        # Telegram ends the command entity at the first character that cannot be part of
+        # it, and CommandHandler runs the command it names: so must every permission check.
+        ("/stop!", "stop"),
+        ("/times, 06:30", "times"),
+        ("/times\u200b 07:45", "times"),
+        ("/pause.", "pause"),
+        ("/language, nl", "language"),
+        ("/days, sat", "days"),
+        ("/export.", "export"),
+        ("/start.", "start"),
+        ("/stoppen@rekpauze_bot!", "stoppen"),
+        ("/tijden@rekpauze_bot, 06:30", "tijden"),
+        ("hallo /stop", None),  # a command later in the text is not the message's command
     ],
 )
-def test_command_of(text: str | None, command: str | None) -> None:
-    assert command_of(text, "rekpauze_bot") == command
+def test_message_command_follows_the_bot_command_entity(text: str, command: str | None) -> None:
+    """The same messages as Telegram builds them (entities from the stand-in's rule)."""
+    message = message_update(Bot(TOKEN), text).message
+    assert message_command(message, "rekpauze_bot") == command
+
+
+def test_message_command_counts_entity_offsets_in_utf16_units() -> None:
+    text = "/tijden 🧘 10:00"
+    message = Message.de_json(
+        {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 1, "type": "private"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+        },
+        None,
+    )
+    assert message_command(message, "rekpauze_bot") == "tijden"
+    assert message_command(None, "rekpauze_bot") is None
 
 
 def test_settings_commands_need_an_admin_and_looking_does_not() -> None:
