@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -39,6 +39,7 @@ from bot.handlers.ui import (
 from bot.i18n import t
 from bot.services import exercises, guided, preferences
 from bot.services.parsing import shown
+from bot.services.safety import SAFETY_DATA
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,15 @@ MAX_QUERY = 100
 
 
 def exercise_keyboard(lang: str, exercise: Exercise, done: bool = True) -> InlineKeyboardMarkup:
+    # An exercise the article only names has no traceable steps to guide.
+    guided_button = [button(t(lang, "exercises.button_guided"), f"gd:s:{exercise.id}")]
     row = [
-        button(t(lang, "exercises.button_guided"), f"gd:s:{exercise.id}"),
+        *(guided_button if exercise.offered else []),
         button(t(lang, "exercises.button_another"), f"ex:r:{exercise.id}"),
     ]
     done_row = [button(t(lang, "exercises.button_done"), f"ex:d:{exercise.id}")] if done else []
-    return keyboard(row, done_row)
+    safety_row = [button(t(lang, "privacy.button_safety"), SAFETY_DATA)]
+    return keyboard(row, done_row, safety_row)
 
 
 async def _place(update: Update, context: Context) -> str:
@@ -223,10 +227,21 @@ class GuidedRun:
     lang: str
     started: datetime
     last_text: str = ""
+    start: int = 0  # the step the timeline started at ("Next" starts a new one)
 
 
 def job_name(chat_id: int) -> str:
     return f"guided:{chat_id}"
+
+
+#: The line under the step for each guided phase ("read" has none).
+_PHASE_LINES = {
+    "prepare": "guided.prepare",
+    "hold": "guided.hold",
+    "prepare_move": "guided.prepare_move",
+    "move": "guided.move",
+    "reps": "guided.reps",
+}
 
 
 def guided_screen(
@@ -246,10 +261,8 @@ def guided_screen(
     step = steps[frame.index]
     header = t(lang, "guided.header", name=name, n=frame.index + 1, total=len(steps))
     lines = [header, "", step.text]
-    if frame.phase == "prepare":
-        lines += ["", t(lang, "guided.prepare", seconds=frame.remaining or 0)]
-    elif frame.phase == "hold":
-        lines += ["", t(lang, "guided.hold", seconds=frame.remaining or 0)]
+    if frame.phase in _PHASE_LINES:
+        lines += ["", t(lang, _PHASE_LINES[frame.phase], seconds=frame.remaining or 0)]
     markup = keyboard(
         [
             button(t(lang, "guided.button_next"), f"gd:n:{exercise.id}:{frame.index + 1}"),
@@ -282,8 +295,8 @@ async def guided_tick(context: Context) -> None:
         return
     steps = guided_steps(exercise, run.lang)
     elapsed = (services(context).clock() - run.started).total_seconds()
-    frame = guided.frame_at(steps, elapsed)
-    if frame.phase == "done":
+    frame = guided.frame_at(steps, elapsed, run.start)
+    if frame.phase in ("done", "reps"):  # nothing changes until "Next"
         _remove(context.job)
     text, markup = guided_screen(exercise, run.lang, frame)
     if text == run.last_text:
@@ -322,7 +335,7 @@ async def on_guided_button(update: Update, context: Context) -> None:
     exercise = (
         exercises.find_exercise(get_catalogue(), parts[1]) if parts and len(parts) >= 2 else None
     )
-    if parts is None or exercise is None:
+    if parts is None or exercise is None or not exercise.offered:
         await stale(update, context)
         return
     lang = await chat_language(update, context)
@@ -337,14 +350,14 @@ async def on_guided_button(update: Update, context: Context) -> None:
             _schedule(context, GuidedRun(chat_id, message.message_id, exercise.id, lang, at, text))
         case ["n", _, index] if index.isdigit() and 0 < int(index) <= len(steps):
             await answer(query)
-            started = at - timedelta(seconds=guided.step_start(steps, int(index)))
-            frame = guided.frame_at(steps, (at - started).total_seconds())
+            frame = guided.frame_at(steps, 0, int(index))
             text, markup = guided_screen(exercise, lang, frame)
             await edit(query, text, markup)
-            if frame.phase == "done":
+            if frame.phase in ("done", "reps"):
                 cancel_guided(context, chat_id)
             elif query.message is not None:
-                run = GuidedRun(chat_id, query.message.message_id, exercise.id, lang, started, text)
+                message_id = query.message.message_id
+                run = GuidedRun(chat_id, message_id, exercise.id, lang, at, text, int(index))
                 _schedule(context, run)
         case ["x", _]:
             cancel_guided(context, chat_id)

@@ -15,6 +15,7 @@ from bot.handlers.exercises import cancel_guided
 from bot.handlers.ui import Context, answer, button, edit, keyboard, now, reply, split_data, stale
 from bot.i18n import t
 from bot.services.privacy import erase_chat, export_document
+from bot.services.safety import SAFETY_DATA, SAFETY_PREFIX
 
 #: A delete confirmation older than this is stale: an old "Yes" must not erase anything.
 CONFIRM_WINDOW = timedelta(minutes=10)
@@ -23,6 +24,19 @@ CONFIRM_WINDOW = timedelta(minutes=10)
 async def safety_command(update: Update, context: Context) -> None:
     lang = await chat_language(update, context)
     await reply(update, render_safety(lang))
+
+
+async def on_safety_button(update: Update, context: Context) -> None:
+    """The safety button under a reminder or an exercise: the note as a new message, so the
+    routine or exercise it was pressed under stays in view."""
+    query = update.callback_query
+    assert query and update.effective_chat
+    if split_data(query, SAFETY_PREFIX) != SAFETY_DATA.split(":")[1:]:
+        await stale(update, context)
+        return
+    lang = await chat_language(update, context)
+    await answer(query)
+    await update.effective_chat.send_message(render_safety(lang))
 
 
 async def privacy_command(update: Update, context: Context) -> None:
@@ -87,3 +101,4 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("export", export_command))
     app.add_handler(CommandHandler(["delete", "verwijder"], delete_command))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^dl:"))
+    app.add_handler(CallbackQueryHandler(on_safety_button, pattern=rf"^{SAFETY_PREFIX}:"))

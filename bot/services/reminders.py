@@ -22,6 +22,7 @@ from bot.content.render import render_routine
 from bot.content.routines import pick_routine
 from bot.i18n import LANGUAGES, t
 from bot.scheduling.timemath import as_utc, local_date, local_day_bounds, next_due, zone
+from bot.services.safety import SAFETY_DATA
 from bot.storage import chats, completions, deliveries
 from bot.storage.db import Database
 from bot.storage.models import Chat, Delivery
@@ -50,7 +51,8 @@ def parse_callback(data: object) -> tuple[str, int] | None:
 def keyboard(
     delivery_id: int, lang: str, *, snoozable: bool = True, group: bool = False
 ) -> InlineKeyboardMarkup:
-    """Done / 10 minutes later / Another exercise / Skip today ("later" only once).
+    """Done / 10 minutes later / Another exercise / Skip today ("later" only once), and the
+    safety note one tap away.
 
     A group gets Done only: the others would change the break for everyone because one
     member pressed (see bot.services.groups)."""
@@ -59,12 +61,13 @@ def keyboard(
         return InlineKeyboardButton(t(lang, key), callback_data=callback_data(action, delivery_id))
 
     first = [button(DONE, "reminder.button.done")]
+    safety = [InlineKeyboardButton(t(lang, "privacy.button_safety"), callback_data=SAFETY_DATA)]
     if group:
-        return InlineKeyboardMarkup([first])
+        return InlineKeyboardMarkup([first, safety])
     if snoozable:
         first.append(button(LATER, "reminder.button.later"))
     second = [button(ANOTHER, "reminder.button.another"), button(SKIP, "reminder.button.skip")]
-    return InlineKeyboardMarkup([first, second])
+    return InlineKeyboardMarkup([first, second, safety])
 
 
 def reminder_text(
