@@ -92,6 +92,10 @@ def _exercise_checks(catalogue: Catalogue) -> list[str]:
             problems.append(f"{where}: more than one step marked timed")
         if ex.name_only and any(s.timed for s in ex.steps):
             problems.append(f"{where}: described by name only, so no step can be timed")
+    for name, source in catalogue.sources.items():
+        quote = source.frequency.quote if source.frequency else None
+        if quote is not None and quote.source != name:
+            problems.append(f"source {name!r}: its frequency quotes another article")
     for safety_item in catalogue.safety.items():
         for name in safety_item.sources:
             if name not in known_sources:
@@ -222,9 +226,10 @@ def get_catalogue() -> Catalogue:
 
 
 def summary(catalogue: Catalogue) -> str:
-    """One line for `rekpauze check`, e.g. '15 exercises, 9 routines (4 for the office)'."""
+    """One line for `rekpauze check`, e.g. '16 exercises, 9 routines (4 for the office), ...'."""
     office = len(catalogue.routines_for("office"))
     return (
         f"{len(catalogue.exercises)} exercises, {len(catalogue.routines)} routines "
-        f"({office} for the office), safety note with {len(catalogue.safety.red_flags)} red flags"
+        f"({office} for the office), safety note with {len(catalogue.safety.urgent)} urgent "
+        f"signs and {len(catalogue.safety.red_flags)} red flags"
     )

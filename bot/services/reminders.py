@@ -54,8 +54,8 @@ def keyboard(
     """Done / 10 minutes later / Another exercise / Skip today ("later" only once), and the
     safety note one tap away.
 
-    A group gets Done only: the others would change the break for everyone because one
-    member pressed (see bot.services.groups)."""
+    A group gets Done (and the safety note) only: the others would change the break for
+    everyone because one member pressed (see bot.services.groups)."""
 
     def button(action: str, key: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(t(lang, key), callback_data=callback_data(action, delivery_id))
