@@ -7,22 +7,22 @@ kept here as negative tests, with a few more ways to sneak a number or a promise
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.content import audit
-from bot.content.loader import default_path, load_catalogue
+from bot.content.loader import load_catalogue
 from bot.content.models import Catalogue, Exercise
 from bot.content.render import guided_steps, render_exercise, render_routine, render_safety
 from bot.handlers.exercises import guided_screen
 from bot.i18n import t
 from bot.services.guided import frame_at
 from bot.telegram_html import check_message
+from tests.catalogue_kit import exercise as exercise_entry
+from tests.catalogue_kit import raw_catalogue, write_variant
 
 LANGS = ("nl", "en")
 CATALOGUE = load_catalogue()
@@ -36,22 +36,17 @@ FAKE_STEP_NL = (
 
 @pytest.fixture(scope="module")
 def raw() -> dict[str, Any]:
-    return yaml.safe_load(default_path().read_text(encoding="utf-8"))
+    return raw_catalogue()
 
 
 def _variant(
     tmp_path: Path, raw: dict[str, Any], change: Callable[[dict[str, Any]], None]
 ) -> Catalogue:
     """A copy of the real catalogue file with one edit, loaded like the real one."""
-    data = copy.deepcopy(raw)
-    change(data)
-    path = tmp_path / "exercises.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return load_catalogue(path)
+    return load_catalogue(write_variant(tmp_path, raw, change))
 
 
-def _exercise(data: dict[str, Any], exercise_id: str) -> dict[str, Any]:
-    return next(e for e in data["exercises"] if e["id"] == exercise_id)
+_exercise = exercise_entry
 
 
 # ------------------------------------------------------------------ the real content passes

@@ -35,16 +35,30 @@ def catalogue() -> Catalogue:
     return load_catalogue()
 
 
-@pytest.fixture(scope="module")
-def seeds() -> Path:
-    if not SEEDS.is_dir():
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI: the source articles must be beside the checkout at {SEEDS}")
+def locate_seeds(path: Path, ci: bool) -> Path:
+    """The articles' folder; without it, fail in CI and skip with the reason elsewhere."""
+    if not path.is_dir():
+        if ci:
+            pytest.fail(f"CI: the source articles must be beside the checkout at {path}")
         pytest.skip(
-            f"source articles not found at {SEEDS} (expected ../shared/seeds); the quotes are "
+            f"source articles not found at {path} (expected ../shared/seeds); the quotes are "
             "still checked against data/source_quotes.yaml"
         )
-    return SEEDS
+    return path
+
+
+@pytest.fixture(scope="module")
+def seeds() -> Path:
+    return locate_seeds(SEEDS, os.environ.get("CI", "").lower() in ("1", "true", "yes"))
+
+
+def test_missing_articles_fail_in_ci_and_skip_elsewhere(tmp_path: Path) -> None:
+    missing = tmp_path / "seeds"
+    with pytest.raises(pytest.fail.Exception, match="CI: the source articles must be"):
+        locate_seeds(missing, ci=True)
+    with pytest.raises(pytest.skip.Exception, match="source articles not found"):
+        locate_seeds(missing, ci=False)
+    assert locate_seeds(tmp_path, ci=True) == tmp_path
 
 
 def _dose(catalogue: Catalogue, exercise_id: str, source: str) -> Dosage:

@@ -8,31 +8,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.content import CatalogueError, get_catalogue, load_catalogue, summary
-from bot.content.loader import default_path
+from tests.catalogue_kit import exercise as exercise_entry
+from tests.catalogue_kit import raw_catalogue, write_variant
 
 
 @pytest.fixture(scope="module")
 def raw() -> dict[str, Any]:
-    return yaml.safe_load(default_path().read_text(encoding="utf-8"))
+    return raw_catalogue()
 
 
 def _load_variant(
     tmp_path: Path, raw: dict[str, Any], change: Callable[[dict[str, Any]], None]
 ) -> CatalogueError:
-    data = copy.deepcopy(raw)
-    change(data)
-    path = tmp_path / "exercises.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CatalogueError) as info:
-        load_catalogue(path)
+        load_catalogue(write_variant(tmp_path, raw, change))
     return info.value
 
 
-def _exercise(data: dict[str, Any], exercise_id: str) -> dict[str, Any]:
-    return next(e for e in data["exercises"] if e["id"] == exercise_id)
+_exercise = exercise_entry
 
 
 def test_real_catalogue_loads_and_summarises() -> None:
