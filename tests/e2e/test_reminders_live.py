@@ -127,6 +127,7 @@ async def test_new_subscriber_gets_the_reminder_on_time_once_and_its_buttons_wor
         "⏰ 10 minutes later",
         "🔄 Another exercise",
         "⏭ Skip today",
+        "🩺 Exercising safely",
     ]
     await ticks(bot, 4)
     assert reminders(bot, bo) == [reminder] and reminder_sends(bot, bo) == 1  # only once

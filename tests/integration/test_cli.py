@@ -71,7 +71,7 @@ def test_db_upgrade_then_check(tmp_path: Path) -> None:
     )
     assert checked.returncode == 0, checked.stdout
     assert "database: reachable" in checked.stdout
-    assert "ok   content: 15 exercises, 9 routines" in checked.stdout
+    assert "ok   content: 16 exercises, 9 routines" in checked.stdout
 
 
 def test_check_reports_an_unreachable_database(tmp_path: Path) -> None:
