@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from bot import telegram_html
-from bot.sandbox.server import user_entities
+from bot.sandbox.driver import user_entities
 from bot.sandbox.state import User, member_json
 from bot.sandbox.validation import entities_json
 
