@@ -3,8 +3,9 @@ the real Application wired to an in-process fake Bot API."""
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,14 @@ async def app(
     )
     async with application:
         yield application
+
+
+@pytest.fixture(autouse=True)
+def _heap_not_frozen() -> Iterator[None]:
+    """No test may freeze the test process's heap (bot.app.freeze_heap, run by start-up):
+    it would keep every later test's garbage alive. Start-up runs with freeze=False
+    in-process; a `rekpauze run` subprocess test checks the freeze."""
+    yield
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
+    assert not frozen, f"the test froze {frozen} objects of the test process's heap"
