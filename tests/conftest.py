@@ -68,8 +68,11 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def fake_request() -> RecordingRequest:
-    return RecordingRequest()
+def fake_request() -> Iterator[RecordingRequest]:
+    """The in-process Bot API; the test fails if the bot sent something Telegram refuses."""
+    request = RecordingRequest()
+    yield request
+    assert request.refused == [], [(call.method, why) for call, why in request.refused]
 
 
 @pytest.fixture

@@ -173,6 +173,14 @@ class Params:
 # --- text -----------------------------------------------------------------------------------
 
 
+def callback_answer_text(params: Params) -> str | None:
+    """answerCallbackQuery's notification text, at most 200 characters."""
+    text = params.get_str("text")
+    if text is not None and len(text) > 200:
+        raise bad_request("MESSAGE_TOO_LONG")
+    return text
+
+
 def formatted_text(params: Params, text_field: str, *, caption: bool) -> ParsedText | None:
     """Parse `text`/`caption` with its parse_mode or explicit entities; None for no caption."""
     raw = params.get_str(text_field)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..state import BotEvent
 from ..transport import MethodTable
-from ..validation import Params, bad_request
+from ..validation import Params, bad_request, callback_answer_text
 from ..world import World
 
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
@@ -27,9 +27,7 @@ class CallbackMethods:
             or (ttl is not None and world.clock() - record.created > ttl)
         ):
             raise bad_request(QUERY_TOO_OLD)
-        text = params.get_str("text")
-        if text is not None and len(text) > 200:
-            raise bad_request("MESSAGE_TOO_LONG")
+        text = callback_answer_text(params)
         record.answered = True
         record.answer_text = text
         record.show_alert = params.get_bool("show_alert")
