@@ -16,13 +16,20 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.sandbox.driver import user_entities
 from bot.sandbox.files import FileStore
-from bot.sandbox.state import GROUP, PRIVATE, Chat, StoredMessage, User, member_json
+from bot.sandbox.state import (
+    GROUP,
+    PRIVATE,
+    Chat,
+    StoredMessage,
+    User,
+    member_json,
+    message_entities,
+)
 from bot.sandbox.validation import (
     ApiError,
     Params,
     Upload,
     callback_answer_text,
-    entities_json,
     formatted_text,
     reply_markup,
 )
@@ -284,7 +291,7 @@ def message_update(
         "text": text,
     }
     if entities := user_entities(text):
-        message["entities"] = entities_json(entities)
+        message["entities"] = [e.to_dict() for e in message_entities(entities)]
     return Update.de_json({"update_id": next(_update_ids), "message": message}, bot)
 
 

@@ -142,11 +142,11 @@ class StoredMessage:
                 else None
             ),
             text=self.text,
-            entities=_entities(self.entities) if self.text is not None else None,
+            entities=message_entities(self.entities) if self.text is not None else None,
             photo=None if self.photo is None else [_photo_size(size) for size in self.photo],
             document=None if self.document is None else _document(self.document),
             caption=self.caption,
-            caption_entities=_entities(self.caption_entities) if self.caption else None,
+            caption_entities=message_entities(self.caption_entities) if self.caption else None,
             location=(
                 None
                 if self.location is None
@@ -178,7 +178,7 @@ def timestamp(unix: float) -> datetime:
     return datetime.fromtimestamp(unix, UTC)
 
 
-def _entities(entities: list[Entity]) -> list[telegram.MessageEntity]:
+def message_entities(entities: list[Entity]) -> list[telegram.MessageEntity]:
     return [telegram.MessageEntity(e.type, e.offset, e.length, url=e.url) for e in entities]
 
 

@@ -255,20 +255,6 @@ def _strip(parsed: ParsedText) -> ParsedText:
     return ParsedText(stripped, entities)
 
 
-def entities_json(entities: list[Entity]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for entity in entities:
-        item: dict[str, Any] = {
-            "type": entity.type,
-            "offset": entity.offset,
-            "length": entity.length,
-        }
-        if entity.url is not None:
-            item["url"] = entity.url
-        out.append(item)
-    return out
-
-
 # --- reply markup ---------------------------------------------------------------------------
 
 _INLINE_ACTIONS = (
