@@ -34,7 +34,7 @@ async def test_the_first_tick_does_not_wait_a_whole_interval(
     loop = asyncio.get_running_loop()
     async with app:
         await startup(app, freeze=False)
-        heartbeat = app.bot_data["services"].heartbeat
+        heartbeat = app.bot_data.heartbeat
         assert heartbeat.last is None  # scheduled, not yet run
         started = loop.time()
         await app.start()
