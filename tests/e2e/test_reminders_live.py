@@ -22,8 +22,6 @@ from bot.storage.models import Completion, KeyValue
 from tests.e2e.conftest import assert_nothing_refused
 from tests.reminder_kit import add_chat, all_deliveries, get_chat
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
 # A Monday, 10:00:20 in Amsterdam.
 T0 = datetime(2026, 11, 23, 9, 0, 20, tzinfo=UTC)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

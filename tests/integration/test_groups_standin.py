@@ -28,8 +28,6 @@ from bot.storage.db import Database
 from tests.conftest import FakeClock
 from tests.reminder_kit import FakeSleep, get_chat, limiter, make_dispatcher, run
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
 
 
