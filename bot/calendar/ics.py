@@ -86,11 +86,15 @@ def _parse(data: bytes) -> icalendar.Calendar:
         raise IcsError(f"not valid iCalendar: {type(exc).__name__}") from None
     if not isinstance(calendar, icalendar.Calendar) or calendar.name != "VCALENDAR":
         raise IcsError("not a VCALENDAR")
-    for event in list(calendar.walk("VEVENT")):
-        rule = event.get("RRULE")
-        frequencies = rule.get("FREQ", []) if rule is not None else []
-        if any(str(freq).upper() in _IGNORED_FREQUENCIES for freq in frequencies):
-            calendar.subcomponents.remove(event)
+    try:
+        for event in list(calendar.walk("VEVENT")):
+            rules: Any = event.get("RRULE", [])
+            rules = rules if isinstance(rules, list) else [rules]
+            frequencies = [str(freq).upper() for rule in rules for freq in rule.get("FREQ", [])]
+            if _IGNORED_FREQUENCIES.intersection(frequencies):
+                calendar.subcomponents.remove(event)
+    except Exception as exc:  # icalendar keeps unparsable values and raises on their use
+        raise IcsError(f"unreadable recurrence rule: {type(exc).__name__}") from None
     return calendar
 
 
