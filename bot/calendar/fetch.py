@@ -196,7 +196,7 @@ class CalendarFetcher:
     resolver: AbstractResolver | None = None
     open_socket: SocketFactory | None = None
     ssl_context: ssl.SSLContext | None = None
-    user_agent: str = "Rekpauze calendar (+https://github.com/rekpauze)"
+    user_agent: str = "Rekpauze-calendar/1"
 
     async def fetch(self, url: str) -> bytes:
         """The calendar's bytes, or CalendarFetchError. Never logs or raises the URL."""

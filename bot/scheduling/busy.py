@@ -29,6 +29,17 @@ def busy_at(instant: datetime, busy: Sequence[Interval]) -> Interval | None:
     return None
 
 
+def first_free(instant: datetime, busy: Sequence[Interval]) -> datetime:
+    """The instant itself when it is free, else two minutes after the busy block around it
+    ends (past back-to-back meetings too): also where "In a meeting" sends a reminder."""
+    candidate = instant
+    # Each step jumps past one interval for good (the candidate only grows), so this ends
+    # within len(busy) steps for unsorted, overlapping or back-to-back intervals alike.
+    while (covering := busy_at(candidate, busy)) is not None:
+        candidate = covering[1] + AFTER_MEETING
+    return candidate
+
+
 def place_slot(
     slot: datetime,
     busy: Sequence[Interval],
@@ -39,16 +50,7 @@ def place_slot(
 ) -> datetime | None:
     """When to send the slot's reminder: the slot itself when it is free, the moved instant,
     or None when it must be skipped."""
-    candidate = slot
-    # Each step jumps past one interval, so this ends after at most len(busy) steps even for
-    # unsorted, overlapping or back-to-back intervals.
-    for _ in range(len(busy) + 1):
-        covering = busy_at(candidate, busy)
-        if covering is None:
-            break
-        candidate = covering[1] + AFTER_MEETING
-    else:  # pragma: no cover - every step leaves one interval behind
-        return None
+    candidate = first_free(slot, busy)
     if candidate == slot:
         return slot
     if candidate - slot > window:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.scheduling.busy import busy_at, day_end, place_slot
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.scheduling.busy import busy_at, day_end, first_free, place_slot
 
 AMS = "Europe/Amsterdam"
 
@@ -111,3 +114,52 @@ def test_busy_at_is_start_inclusive_end_exclusive() -> None:
     meeting = (utc(2026, 11, 30, 9), utc(2026, 11, 30, 10))
     assert busy_at(utc(2026, 11, 30, 9), [meeting]) == meeting
     assert busy_at(utc(2026, 11, 30, 10), [meeting]) is None
+
+
+def test_first_free_is_where_in_a_meeting_sends_the_reminder() -> None:
+    now = utc(2026, 11, 30, 10, 15)
+    busy = [
+        (utc(2026, 11, 30, 11, 0), utc(2026, 11, 30, 12, 0)),
+        (utc(2026, 11, 30, 10, 0), utc(2026, 11, 30, 11, 0)),
+    ]
+    assert first_free(now, busy) == utc(2026, 11, 30, 12, 2)
+    assert first_free(utc(2026, 11, 30, 12, 2), busy) == utc(2026, 11, 30, 12, 2)
+    assert first_free(now, []) == now
+
+
+@given(
+    spans=st.lists(st.tuples(st.integers(-200, 300), st.integers(1, 120)), max_size=8),
+    next_in=st.one_of(st.none(), st.integers(1, 400)),
+    end_in=st.integers(1, 400),
+    window=st.integers(0, 180),
+)
+def test_placement_properties(
+    spans: list[tuple[int, int]], next_in: int | None, end_in: int, window: int
+) -> None:
+    minute = timedelta(minutes=1)
+    busy = [(SLOT + start * minute, SLOT + (start + length) * minute) for start, length in spans]
+    next_slot = None if next_in is None else SLOT + next_in * minute
+    end = SLOT + end_in * minute
+    placed = place_slot(SLOT, busy, next_slot=next_slot, day_end=end, window=window * minute)
+    if busy_at(SLOT, busy) is None:
+        assert placed == SLOT
+        return
+    if placed is None:
+        free = first_free(SLOT, busy)
+        assert (
+            free - SLOT > window * minute
+            or (next_slot is not None and free >= next_slot)
+            or free >= end
+        )
+        return
+    assert busy_at(placed, busy) is None
+    assert SLOT < placed <= SLOT + window * minute
+    assert next_slot is None or placed < next_slot
+    assert placed < end
+    # Two minutes after a meeting's end, and the first such moment after the slot that is
+    # neither in a meeting nor within two minutes of one ending.
+    assert any(placed == stop + 2 * minute for _, stop in busy)
+    earlier = [stop + 2 * minute for _, stop in busy if SLOT < stop + 2 * minute < placed]
+    for moment in earlier:
+        too_soon = any(stop <= moment < stop + 2 * minute for _, stop in busy)
+        assert busy_at(moment, busy) is not None or too_soon
