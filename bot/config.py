@@ -14,6 +14,9 @@ OFFICIAL_API_BASE_URL = "https://api.telegram.org/bot"
 RESERVED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,60}$")
+FERNET_KEY_HOWTO = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
 
 
 class ConfigError(Exception):
@@ -92,13 +95,17 @@ class Settings(BaseSettings):
     def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        from bot.calendar.secrets import SecretKeyError, UrlCipher
+        from cryptography.fernet import Fernet
 
+        key = value.get_secret_value().strip()
         try:
-            UrlCipher(value.get_secret_value().strip())
-        except SecretKeyError as exc:
-            raise ValueError(str(exc)) from None
-        return SecretStr(value.get_secret_value().strip())
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ValueError(
+                "not a key (32 url-safe base64-encoded bytes); "
+                f"generate one with: {FERNET_KEY_HOWTO}"
+            ) from None
+        return SecretStr(key)
 
     @model_validator(mode="after")
     def _webhook_secret(self) -> Settings:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from bot.config import FERNET_KEY_HOWTO as GENERATE
+
 
 class SecretKeyError(Exception):
     """SECRET_KEY is missing or not a Fernet key; the message says how to make one."""
@@ -17,11 +19,6 @@ class SecretKeyError(Exception):
 
 class SecretDecryptError(Exception):
     """A stored address cannot be read with this key (the key changed, or the row is damaged)."""
-
-
-GENERATE = (
-    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
-)
 
 
 class UrlCipher:
