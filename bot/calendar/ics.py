@@ -6,10 +6,16 @@ exceptions (RRULE, RDATE, EXDATE, RECURRENCE-ID) are expanded by `recurring-ical
 times with a TZID or in UTC are absolute, floating times are read in the user's zone.
 All-day events (holidays, "working from home") do not block a one-minute break; events marked
 free (TRANSP:TRANSPARENT, or Outlook's busy status FREE) and cancelled events are not busy.
+
+A published calendar carries years of history (a 4 MB file of 12,000 events took icalendar
+4.4 s to parse). Before parsing, a text pass keeps only the properties that say when and
+whether someone is busy, and drops single events that lie days away from the window; only
+what remains is parsed and expanded. It is still CPU work: call it in a worker thread.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +36,32 @@ _IGNORED_FREQUENCIES = frozenset({"SECONDLY", "MINUTELY"})
 
 Interval = tuple[datetime, datetime]
 
+# The event properties busy time is computed from; everything else (SUMMARY, DESCRIPTION,
+# LOCATION, ATTENDEE, alarms, ...) is dropped before parsing.
+_KEPT = frozenset(
+    {
+        "UID",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "RRULE",
+        "RDATE",
+        "EXDATE",
+        "EXRULE",
+        "RECURRENCE-ID",
+        "STATUS",
+        "TRANSP",
+        "X-MICROSOFT-CDO-BUSYSTATUS",
+    }
+)
+_REPEATING = frozenset({"RRULE", "RDATE", "EXRULE", "RECURRENCE-ID"})
+# Single events this many days from the window cannot touch it, whatever their time zone.
+_SLIM_DAYS = timedelta(days=3)
+_FOLD = re.compile(r"\r?\n[ \t]")
+_NAME = re.compile(r"^([A-Za-z0-9-]+)")
+# The value after the parameters; a quoted parameter may itself contain ':'.
+_VALUE = re.compile(r'^(?:[^:"]|"[^"]*")*:(.*)$')
+
 
 class IcsError(ValueError):
     """The file is not a calendar we can read; the message says why, without its content."""
@@ -41,18 +73,23 @@ def busy_intervals(
     """Merged busy intervals (UTC start, UTC end) clipped to [now, now + horizon], in order."""
     if now.tzinfo is None:
         raise ValueError("now must be aware")
-    calendar = _parse(data)
     start, end = now.astimezone(UTC), now.astimezone(UTC) + horizon
-    tz = zone(tz_name)
+    calendar = _parse(_slim(data, start - _SLIM_DAYS, end + _SLIM_DAYS))
+    return _expand(calendar, start, end, zone(tz_name))
+
+
+def _expand(
+    calendar: icalendar.Calendar, start: datetime, end: datetime, tz: Any
+) -> list[Interval]:
+    """The merged busy intervals of a parsed calendar within [start, end)."""
     found: list[Interval] = []
     try:
-        occurrences = recurring_ical_events.of(calendar).after(start - _MARGIN)
-        for count, event in enumerate(occurrences):
-            if count >= MAX_OCCURRENCES:
-                raise IcsError(f"more than {MAX_OCCURRENCES} events in {horizon}")
-            first = _instant(event.get("DTSTART"), tz)
-            if first is not None and first >= end + _MARGIN:
-                break  # occurrences come in order of their start
+        # One query over the whole window: `after()` pages through growing windows and
+        # re-expands every series for each page, several times slower on long histories.
+        occurrences = recurring_ical_events.of(calendar).between(start - _MARGIN, end + _MARGIN)
+        if len(occurrences) > MAX_OCCURRENCES:
+            raise IcsError(f"more than {MAX_OCCURRENCES} events in {end - start}")
+        for event in occurrences:
             interval = _busy(event, tz)
             if interval is None:
                 continue
@@ -79,7 +116,64 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def _parse(data: bytes) -> icalendar.Calendar:
+def _slim(data: bytes, low: datetime, high: datetime) -> str:
+    """The calendar as text with only busy-time properties, and without single events that
+    end before `low` or start after `high` (compared by date, which is all a margin of days
+    needs). Structure is left alone, so a malformed file stays malformed for the parser."""
+    text = _FOLD.sub("", data.decode("utf-8", errors="replace"))
+    low_day, high_day = low.strftime("%Y%m%d"), high.strftime("%Y%m%d")
+    out: list[str] = []
+    event: list[str] | None = None
+    nested = 0  # depth inside an event's subcomponents (alarms)
+    for line in text.splitlines():
+        match = _NAME.match(line)
+        name = match.group(1).upper() if match else ""
+        upper = line.strip().upper()
+        if event is None:
+            if upper == "BEGIN:VEVENT":
+                event = [line]
+            else:
+                out.append(line)
+            continue
+        if upper.startswith("BEGIN:"):
+            nested += 1
+        elif upper.startswith("END:") and nested:
+            nested -= 1
+        elif upper == "END:VEVENT":
+            event.append(line)
+            if _near(event, low_day, high_day):
+                out.extend(event)
+            event = None
+        elif not nested and name in _KEPT:
+            event.append(line)
+    if event is not None:  # unterminated: let the parser judge it as it is
+        out.extend(event)
+    return "\r\n".join(out) + "\r\n"
+
+
+def _near(event: list[str], low_day: str, high_day: str) -> bool:
+    """Can this event touch the window? Repeating ones always may."""
+    dates: dict[str, str] = {}
+    for line in event:
+        match = _NAME.match(line)
+        name = match.group(1).upper() if match else ""
+        if name in _REPEATING:
+            return True
+        value = _VALUE.match(line)
+        if name in ("DTSTART", "DTEND", "DURATION") and value:
+            dates[name] = value.group(1).strip()[:8]
+    start = dates.get("DTSTART", "")
+    if not start.isdigit():
+        return True
+    if start > high_day:
+        return False
+    if "DURATION" in dates:
+        return True
+    end = dates.get("DTEND", start)
+    return not (end.isdigit() and end < low_day)
+
+
+def _parse(data: str) -> icalendar.Calendar:
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except Exception as exc:

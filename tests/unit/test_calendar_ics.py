@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 
-from bot.calendar.ics import MAX_OCCURRENCES, IcsError, busy_intervals, merge
+from bot.calendar.ics import MAX_OCCURRENCES, IcsError, _expand, busy_intervals, merge
 
 AMS = "Europe/Amsterdam"
 NOW = datetime(2026, 10, 24, 6, 0, tzinfo=UTC)  # Saturday; summer time ends Sunday 03:00
@@ -203,3 +205,32 @@ def test_too_many_occurrences_is_an_error() -> None:
 def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError):
         busy(ics(), now=datetime(2026, 10, 24, 6))
+
+
+def test_slimming_a_long_history_changes_nothing_but_the_time_it_takes() -> None:
+    """Against parsing the whole file: same busy time for windows all through a year of
+    single events, moved and cancelled occurrences, long events and weekly series."""
+    singles = [
+        f"UID:s{n}\nDTSTART:{day:%Y%m%d}T{9 + n % 8:02d}0000Z\nDTEND:{day:%Y%m%d}T{9 + n % 8:02d}45"
+        f"00Z\nSUMMARY:one-off {n}\nBEGIN:VALARM\nTRIGGER:-PT5M\nACTION:DISPLAY\nEND:VALARM"
+        for n, day in enumerate(utc(2026, 1, 1) + timedelta(days=d) for d in range(0, 365, 2))
+    ]
+    data = ics(
+        *singles,
+        # A long timed event (a trip) starting well before the windows that touch it.
+        "UID:trip\nDTSTART:20260301T080000Z\nDTEND:20260312T180000Z",
+        "UID:dur\nDTSTART:20260301T080000Z\nDURATION:P10D",
+        "UID:w\nDTSTART;TZID=Europe/Amsterdam:20250106T100000\n"
+        "DTEND;TZID=Europe/Amsterdam:20250106T110000\nRRULE:FREQ=WEEKLY;BYDAY=MO,TH",
+        "UID:w\nRECURRENCE-ID;TZID=Europe/Amsterdam:20260309T100000\n"
+        "DTSTART;TZID=Europe/Amsterdam:20260311T150000\nDTEND;TZID=Europe/Amsterdam:20260311T160000",
+        "UID:w\nRECURRENCE-ID;TZID=Europe/Amsterdam:20261029T100000\nDTSTART;TZID=Europe/Amsterdam"
+        ":20261029T100000\nDTEND;TZID=Europe/Amsterdam:20261029T110000\nSTATUS:CANCELLED",
+        "UID:f\nDTSTART:20261027T230000\nDTEND:20261028T010000",  # floating, around midnight
+    )
+    whole = icalendar.Calendar.from_ical(data)
+    for day in [*range(55, 75, 3), *range(296, 306, 2)]:
+        now = utc(2026, 1, 1, 7) + timedelta(days=day)
+        expected = _expand(whole, now, now + timedelta(days=2), ZoneInfo(AMS))
+        assert busy(data, now=now) == expected, now
+    assert busy(data, now=utc(2026, 3, 8, 7))[0] == (utc(2026, 3, 8, 7), utc(2026, 3, 10, 7))
