@@ -234,3 +234,19 @@ def test_slimming_a_long_history_changes_nothing_but_the_time_it_takes() -> None
         expected = _expand(whole, now, now + timedelta(days=2), ZoneInfo(AMS))
         assert busy(data, now=now) == expected, now
     assert busy(data, now=utc(2026, 3, 8, 7))[0] == (utc(2026, 3, 8, 7), utc(2026, 3, 10, 7))
+
+
+def test_a_daily_meeting_across_the_spring_change() -> None:
+    # 29 March 2026: 02:00 CET becomes 03:00 CEST. 09:00 local is 08:00 UTC before, 07:00 after;
+    # an 02:30 meeting falls in the gap on the change day and takes the offset from before it.
+    data = ics(
+        "UID:d\nDTSTART;TZID=Europe/Amsterdam:20260323T090000\n"
+        "DTEND;TZID=Europe/Amsterdam:20260323T093000\nRRULE:FREQ=DAILY;UNTIL=20260331T000000Z",
+        "UID:n\nDTSTART;TZID=Europe/Amsterdam:20260329T023000\n"
+        "DTEND;TZID=Europe/Amsterdam:20260329T040000",
+    )
+    assert busy(data, now=utc(2026, 3, 28, 0)) == [
+        (utc(2026, 3, 28, 8), utc(2026, 3, 28, 8, 30)),
+        (utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 2, 0)),  # 02:30 "CET" to 04:00 CEST
+        (utc(2026, 3, 29, 7), utc(2026, 3, 29, 7, 30)),
+    ]
