@@ -193,9 +193,7 @@ async def serve(
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     try:
-        server = site._server
-        assert server is not None
-        yield server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        yield int(runner.addresses[0][1])
     finally:
         await runner.cleanup()
 
