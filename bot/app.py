@@ -123,11 +123,15 @@ async def set_command_menu(app: AnyApplication) -> None:
     await app.bot.set_my_commands(menu("nl"), language_code="nl")
 
 
-async def startup(app: AnyApplication) -> None:
-    """Everything the bot does once it is connected, before it takes updates."""
+async def startup(app: AnyApplication, *, freeze: bool = True) -> None:
+    """Everything the bot does once it is connected, before it takes updates.
+
+    freeze=False when the bot shares its process (tests, the in-process sandbox runner):
+    freezing the heap would freeze the host's heap too."""
     await set_command_menu(app)
     jobs.schedule_all(app)
-    freeze_heap()
+    if freeze:
+        freeze_heap()
 
 
 def freeze_heap() -> None:
@@ -137,6 +141,7 @@ def freeze_heap() -> None:
     created afterwards are few, so they stay short."""
     gc.collect()
     gc.freeze()
+    log.debug("start-up heap frozen: %d objects", gc.get_freeze_count())
 
 
 SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20

@@ -14,6 +14,9 @@ OFFICIAL_API_BASE_URL = "https://api.telegram.org/bot"
 RESERVED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,60}$")
+FERNET_KEY_HOWTO = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
 
 
 class ConfigError(Exception):
@@ -49,6 +52,10 @@ class Settings(BaseSettings):
     webapp_max_age_seconds: int = Field(
         default=86400, ge=60, le=30 * 86400, alias="WEBAPP_MAX_AGE_SECONDS"
     )
+    # Calendars (issue 19): the key that encrypts stored iCal addresses, needed only once a
+    # calendar is connected; and the switch that lets them point at intranet hosts over http.
+    secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
+    calendar_allow_private_hosts: bool = Field(default=False, alias="CALENDAR_ALLOW_PRIVATE_HOSTS")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -104,6 +111,23 @@ class Settings(BaseSettings):
         url = value.strip()
         return url if url.endswith("/") else url + "/"
 
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from cryptography.fernet import Fernet
+
+        key = value.get_secret_value().strip()
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ValueError(
+                "not a key (32 url-safe base64-encoded bytes); "
+                f"generate one with: {FERNET_KEY_HOWTO}"
+            ) from None
+        return SecretStr(key)
+
     @model_validator(mode="after")
     def _webhook_secret(self) -> Settings:
         if self.webhook_url is None:
@@ -127,7 +151,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> tuple[str, ...]:
         """Values the log redactor must never print."""
-        values = (self.telegram_bot_token, self.webhook_secret)
+        values = (self.telegram_bot_token, self.webhook_secret, self.secret_key)
         return tuple(v.get_secret_value() for v in values if v and v.get_secret_value())
 
     def token(self) -> str:

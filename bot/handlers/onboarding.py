@@ -124,7 +124,9 @@ async def _show_safety_once(update: Update, context: Context, chat: Subscriber) 
     if await preferences.mark_safety_shown(context.bot_data.db, chat.id):
         assert update.effective_chat
         await update.effective_chat.send_message(
-            t(chat.language, "onboarding.safety_intro") + "\n\n" + render_safety(chat.language)
+            t(chat.language, "onboarding.safety_intro")
+            + "\n\n"
+            + render_safety(chat.language, context.bot_data.catalogue)
         )
 
 

@@ -70,8 +70,12 @@ async def live_bot(
     limits: FloodLimits | None = None,
     settings_overrides: dict[str, Any] | None = None,
     prepare: Callable[[BotAPIServer], None] | None = None,
+    freeze_heap: bool = False,
 ) -> AsyncIterator[LiveBot]:
-    """Start the stand-in and the bot (polling it) on a temporary or given database."""
+    """Start the stand-in and the bot (polling it) on a temporary or given database.
+
+    freeze_heap: as `rekpauze run` does after start-up; only for a process of its own (a
+    benchmark), never under pytest, whose heap it would freeze."""
     from bot.app import build_application, startup, stop_gracefully
 
     with tempfile.TemporaryDirectory(prefix="rekpauze-") as tmp:
@@ -94,7 +98,7 @@ async def live_bot(
                 settings, db, token=SANDBOX_TOKEN, clock=datetime_clock(unix_clock)
             )
             async with app:
-                await startup(app)
+                await startup(app, freeze=freeze_heap)
                 await app.start()
                 assert app.updater is not None
                 await app.updater.start_polling(poll_interval=0.0, timeout=1)

@@ -173,6 +173,14 @@ class Params:
 # --- text -----------------------------------------------------------------------------------
 
 
+def callback_answer_text(params: Params) -> str | None:
+    """answerCallbackQuery's notification text, at most 200 characters."""
+    text = params.get_str("text")
+    if text is not None and len(text) > 200:
+        raise bad_request("MESSAGE_TOO_LONG")
+    return text
+
+
 def formatted_text(params: Params, text_field: str, *, caption: bool) -> ParsedText | None:
     """Parse `text`/`caption` with its parse_mode or explicit entities; None for no caption."""
     raw = params.get_str(text_field)
@@ -245,20 +253,6 @@ def _strip(parsed: ParsedText) -> ParsedText:
         if stop > start:
             entities.append(Entity(entity.type, start, stop - start, entity.url))
     return ParsedText(stripped, entities)
-
-
-def entities_json(entities: list[Entity]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for entity in entities:
-        item: dict[str, Any] = {
-            "type": entity.type,
-            "offset": entity.offset,
-            "length": entity.length,
-        }
-        if entity.url is not None:
-            item["url"] = entity.url
-        out.append(item)
-    return out
 
 
 # --- reply markup ---------------------------------------------------------------------------

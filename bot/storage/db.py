@@ -67,7 +67,15 @@ class Database:
         else:
             engine_kwargs.setdefault("pool_pre_ping", True)
             engine_kwargs.setdefault("pool_size", 10)
-        self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
+        try:
+            self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
+        except ModuleNotFoundError as exc:  # the driver is an extra: say which one
+            if exc.name != "asyncpg":
+                raise
+            raise ModuleNotFoundError(
+                "PostgreSQL needs the asyncpg driver: pip install 'rekpauze[postgres]'",
+                name=exc.name,
+            ) from exc
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
