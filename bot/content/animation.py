@@ -1,0 +1,451 @@
+"""Render an exercise's pose file into a short looping animation (MP4, GIF fallback), cached.
+
+Drawn with Pillow rather than matplotlib: a frame is a dozen rounded capsules, which Pillow draws
+in about a millisecond at twice the size and box-downsamples for anti-aliasing, so the whole
+catalogue renders in seconds and the tests can afford full-size renders; the output is
+byte-for-byte deterministic. MP4 (H.264, yuv420p, no audio) is encoded by the ffmpeg binary that
+imageio-ffmpeg ships; `-bitexact` and one thread keep the bytes stable between runs.
+
+Files are built once per (pose file, renderer version) and cached on disk: `animation_path`
+returns the cached file, rendering it only when it is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from bot.content.models import Catalogue
+from bot.content.poses import (
+    CHAIR_SEAT_HEIGHT,
+    KNOWN_EXCLUSIONS,
+    MAT_THICKNESS,
+    ROLLER_RADIUS,
+    Capsule,
+    Figure,
+    Frame,
+    PoseFile,
+    load_pose_file,
+    pose_path,
+    timeline,
+)
+
+#: Bump when the drawing or encoding changes: cached files are keyed by it.
+RENDERER_VERSION = 1
+SIZE = 480
+FPS = 15
+MAX_BYTES = 300_000
+_SS = 3  # supersampling factor for anti-aliasing
+_MAX_SCALE = 230.0  # pixels per metre at most, so a kneeling figure is not drawn as a giant
+_FLOOR_Y = SIZE - 64  # pixel row of the floor
+_MARGIN = 36  # pixels kept free left and right
+_HEADROOM = 84  # pixels kept free above the highest point (step badge, hold timer)
+
+# One palette for the whole catalogue; light background that still reads in a dark chat theme.
+BACKGROUND = (246, 243, 236)
+FLOOR = (226, 218, 203)
+FLOOR_LINE = (196, 184, 164)
+NEAR = (46, 106, 142)
+NEAR_EDGE = (30, 74, 101)
+FAR = (143, 181, 204)
+FAR_EDGE = (110, 150, 175)
+HEAD = (60, 126, 166)
+ACCENT = (224, 122, 95)
+ACCENT_LIGHT = (242, 206, 193)
+INK = (52, 58, 64)
+PROP = (214, 160, 90)
+PROP_EDGE = (170, 120, 62)
+BOOKLET = (232, 190, 80)
+
+Point = tuple[float, float]
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size * _SS)
+
+
+class _Canvas:
+    """World (metres, y up) to supersampled pixels; one scale and offset per exercise."""
+
+    def __init__(self, layout: tuple[float, float]) -> None:
+        self.image = Image.new("RGB", (SIZE * _SS, SIZE * _SS), BACKGROUND)
+        self.draw = ImageDraw.Draw(self.image)
+        self.scale, self.x_offset = layout
+
+    def px(self, p: Point) -> Point:
+        return ((p[0] * self.scale + self.x_offset) * _SS, (_FLOOR_Y - p[1] * self.scale) * _SS)
+
+    def length(self, metres: float) -> float:
+        return metres * self.scale * _SS
+
+    def circle(self, centre: Point, radius_px: float, fill: tuple[int, int, int]) -> None:
+        x, y = centre
+        r = radius_px
+        self.draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
+
+    def capsule(self, a: Point, b: Point, radius: float, fill: tuple[int, int, int]) -> None:
+        """A rounded limb between two world points; radius in metres."""
+        pa, pb = self.px(a), self.px(b)
+        r = self.length(radius)
+        self.circle(pa, r, fill)
+        self.circle(pb, r, fill)
+        dx, dy = pb[0] - pa[0], pb[1] - pa[1]
+        length = math.hypot(dx, dy)
+        if length > 1e-6:
+            nx, ny = -dy / length * r, dx / length * r
+            self.draw.polygon(
+                [(pa[0] + nx, pa[1] + ny), (pb[0] + nx, pb[1] + ny),
+                 (pb[0] - nx, pb[1] - ny), (pa[0] - nx, pa[1] - ny)],
+                fill=fill,
+            )  # fmt: skip
+
+
+def _layout(pose: PoseFile, frames: Sequence[Frame]) -> tuple[float, float]:
+    """Scale and horizontal offset that fit the whole loop (figure and props), fixed per loop."""
+    xs: list[float] = []
+    top = 0.0
+    for frame in frames:
+        for _, (x, y), r in frame.figure.circles(step=0.2):
+            xs += [x - r, x + r]
+            top = max(top, y + r)
+    for prop in pose.props:
+        xs += [prop.x - prop.length, prop.x]
+    low, high = min(xs), max(xs)
+    scale = min(
+        _MAX_SCALE, (SIZE - 2 * _MARGIN) / (high - low), (_FLOOR_Y - _HEADROOM) / max(top, 0.5)
+    )
+    return scale, SIZE / 2 - (low + high) / 2 * scale
+
+
+def _draw_props(canvas: _Canvas, pose: PoseFile, roll: float) -> None:
+    draw = canvas.draw
+    floor_px = _FLOOR_Y * _SS
+    draw.rectangle((0, floor_px, SIZE * _SS, SIZE * _SS), fill=FLOOR)
+    draw.rectangle((0, floor_px - _SS, SIZE * _SS, floor_px + _SS), fill=FLOOR_LINE)
+    for prop in pose.props:
+        if prop.kind == "mat":
+            a = canvas.px((prop.x - prop.length, MAT_THICKNESS))
+            b = canvas.px((prop.x, 0))
+            draw.rounded_rectangle((*a, *b), radius=2 * _SS, fill=ACCENT_LIGHT)
+        elif prop.kind == "wall":
+            a = canvas.px((prop.x, 2.6))
+            draw.rectangle((a[0], 0, a[0] + 14 * _SS, floor_px), fill=FLOOR_LINE)
+        elif prop.kind == "chair":
+            seat_a = canvas.px((prop.x - prop.length, CHAIR_SEAT_HEIGHT))
+            seat_b = canvas.px((prop.x, CHAIR_SEAT_HEIGHT - 0.04))
+            draw.rounded_rectangle((*seat_a, *seat_b), radius=3 * _SS, fill=PROP)
+            for x in (prop.x - prop.length + 0.03, prop.x - 0.03):
+                top, bottom = canvas.px((x, CHAIR_SEAT_HEIGHT - 0.04)), canvas.px((x, 0))
+                draw.line((top, bottom), fill=PROP_EDGE, width=4 * _SS)
+        elif prop.kind == "foam_roller":
+            centre = canvas.px((prop.x, ROLLER_RADIUS))
+            r = canvas.length(ROLLER_RADIUS)
+            canvas.circle(centre, r, PROP_EDGE)
+            canvas.circle(centre, r - 2 * _SS, PROP)
+            for k in range(3):  # stripes that turn as the body rolls over the roller
+                angle = roll + k * 2 * math.pi / 3
+                end = (centre[0] + math.cos(angle) * r * 0.8, centre[1] + math.sin(angle) * r * 0.8)
+                draw.line((centre, end), fill=PROP_EDGE, width=2 * _SS)
+
+
+_LIMB_SEGMENTS = ("upper_arm", "forearm", "hand")
+_LEG_SEGMENTS = ("thigh", "shank", "foot")
+_TRUNK_SEGMENTS = ("lower_trunk", "upper_trunk", "neck")
+
+
+def _chain(
+    canvas: _Canvas, caps: Iterable[Capsule], fill: tuple[int, int, int], edge: tuple[int, int, int]
+) -> None:
+    """A limb drawn as one shape: every outline first, then every fill, so joints look smooth."""
+    caps = list(caps)
+    for c in caps:
+        canvas.capsule(c.a, c.b, c.radius + 1.6 / canvas.scale, edge)
+    for c in caps:
+        canvas.capsule(c.a, c.b, c.radius, fill)
+
+
+def _draw_figure(canvas: _Canvas, fig: Figure, booklet: bool) -> None:
+    caps = fig.capsules
+    front = fig.view == "front"
+    # Side view: the right side faces the viewer, so the left limbs are behind the trunk.
+    far, near = ("right", "left") if front else ("left", "right")
+    far_fill, far_edge = (NEAR, NEAR_EDGE) if front else (FAR, FAR_EDGE)
+    if not front:
+        _chain(canvas, (caps[f"{far}_{s}"] for s in _LEG_SEGMENTS), far_fill, far_edge)
+        _chain(canvas, (caps[f"{far}_{s}"] for s in _LIMB_SEGMENTS), far_fill, far_edge)
+    else:
+        for side in (far, near):
+            _chain(canvas, (caps[f"{side}_{s}"] for s in _LEG_SEGMENTS), NEAR, NEAR_EDGE)
+    _chain(canvas, (caps[s] for s in _TRUNK_SEGMENTS), NEAR, NEAR_EDGE)
+    if not front:  # the belly: drawn in when the navel is pulled in
+        lower = caps["lower_trunk"]
+        mid = lower.at(0.55)
+        bulge = lower.radius * (0.15 + 0.35 * fig.belly)
+        centre = (mid[0] + fig.anterior[0] * bulge, mid[1] + fig.anterior[1] * bulge)
+        canvas.capsule(centre, centre, lower.radius * 0.82 + 1.6 / canvas.scale, NEAR_EDGE)
+        canvas.capsule(lower.a, lower.b, lower.radius, NEAR)
+        canvas.capsule(centre, centre, lower.radius * 0.82, NEAR)
+        upper = caps["upper_trunk"]
+        canvas.capsule(upper.a, upper.b, upper.radius, NEAR)
+    if booklet:
+        _draw_booklet(canvas, fig)
+    head = caps["head"]
+    canvas.capsule(head.a, head.a, head.radius + 1.6 / canvas.scale, NEAR_EDGE)
+    canvas.capsule(head.a, head.a, head.radius, HEAD)
+    _draw_face(canvas, fig)
+    if front:
+        for side in (far, near):
+            _chain(canvas, (caps[f"{side}_{s}"] for s in _LIMB_SEGMENTS), NEAR, NEAR_EDGE)
+    else:
+        _chain(canvas, (caps[f"{near}_{s}"] for s in _LEG_SEGMENTS), NEAR, NEAR_EDGE)
+        _chain(canvas, (caps[f"{near}_{s}"] for s in _LIMB_SEGMENTS), NEAR, NEAR_EDGE)
+
+
+def _draw_face(canvas: _Canvas, fig: Figure) -> None:
+    head = fig.capsules["head"].a
+    up = (math.sin(math.radians(fig.head_dir)), math.cos(math.radians(fig.head_dir)))
+    if fig.view == "front":
+        across = (up[1], -up[0])
+        eyes = [
+            (head[0] + up[0] * 0.02 + across[0] * k, head[1] + up[1] * 0.02 + across[1] * k)
+            for k in (-0.035, 0.035)
+        ]
+    else:
+        fwd = (math.sin(math.radians(fig.head_dir + 90)), math.cos(math.radians(fig.head_dir + 90)))
+        eyes = [(head[0] + fwd[0] * 0.06 + up[0] * 0.02, head[1] + fwd[1] * 0.06 + up[1] * 0.02)]
+    for eye in eyes:
+        canvas.circle(canvas.px(eye), canvas.length(0.018), (255, 255, 255))
+        canvas.circle(canvas.px(eye), canvas.length(0.009), INK)
+
+
+def _draw_booklet(canvas: _Canvas, fig: Figure) -> None:
+    """The small object on the lower back (bird dog): a flat book lying on the back's surface."""
+    lower = fig.capsules["lower_trunk"]
+    up = (-fig.anterior[0], -fig.anterior[1])
+    axis = ((lower.b[0] - lower.a[0]) / lower.length, (lower.b[1] - lower.a[1]) / lower.length)
+    base = lower.at(0.6)
+    corners = []
+    for along, out in ((-0.09, 0.0), (0.09, 0.0), (0.09, 0.035), (-0.09, 0.035)):
+        d = lower.radius + out
+        x = base[0] + axis[0] * along + up[0] * d
+        y = base[1] + axis[1] * along + up[1] * d
+        corners.append(canvas.px((x, y)))
+    canvas.draw.polygon(corners, fill=BOOKLET, outline=PROP_EDGE, width=_SS)
+
+
+def _draw_badges(canvas: _Canvas, frame: Frame) -> None:
+    draw = canvas.draw
+    # The step this part of the loop shows, matching the numbered steps in the caption.
+    c = (40 * _SS, 40 * _SS)
+    canvas.circle(c, 22 * _SS, NEAR)
+    draw.text(c, str(frame.step), fill=(255, 255, 255), font=_font(24), anchor="mm")
+    if frame.arrow is not None:
+        _draw_arrow(canvas, frame.figure, frame.arrow)
+    if frame.hold_progress is None:
+        return
+    # The hold timer, above the head: a ring that fills while the figure holds still.
+    head = frame.figure.capsules["head"].a
+    top = max(y + r for _, (_x, y), r in frame.figure.circles(step=0.2))
+    cx = min(max(canvas.px(head)[0], 70 * _SS), (SIZE - 70) * _SS)
+    cy = max(canvas.px((0.0, top))[1] - 44 * _SS, 36 * _SS)
+    r = 26 * _SS
+    box = (cx - r, cy - r, cx + r, cy + r)
+    draw.ellipse(box, fill=(255, 255, 255), outline=ACCENT_LIGHT, width=5 * _SS)
+    draw.arc(box, -90, -90 + 360 * frame.hold_progress, fill=ACCENT, width=5 * _SS)
+    if frame.hold_label:
+        number = frame.hold_label.removesuffix(" s").replace("–", "-")
+        size = 18 if len(number) <= 2 else 13
+        draw.text((cx, cy - 4 * _SS), number, fill=INK, font=_font(size), anchor="mm")
+        draw.text((cx, cy + 11 * _SS), "s", fill=INK, font=_font(11), anchor="mm")
+    else:  # no time in the article: a pause sign in the ring says "hold"
+        for dx in (-5, 5):
+            x = cx + dx * _SS
+            draw.rounded_rectangle(
+                (x - 2.5 * _SS, cy - 9 * _SS, x + 2.5 * _SS, cy + 9 * _SS), radius=_SS, fill=INK
+            )
+
+
+def _draw_arrow(canvas: _Canvas, fig: Figure, part: str) -> None:
+    """A short arrow from in front of the body towards a part: "press here", "draw in here"."""
+    (x, y), radius = fig.part(part)
+    ax, ay = fig.anterior
+    tip = canvas.px((x + ax * (radius + 0.03), y + ay * (radius + 0.03)))
+    tail = canvas.px((x + ax * (radius + 0.2), y + ay * (radius + 0.2)))
+    dx, dy = tip[0] - tail[0], tip[1] - tail[1]
+    length = math.hypot(dx, dy)
+    ux, uy = dx / length, dy / length
+    head = 12 * _SS
+    base = (tip[0] - ux * head, tip[1] - uy * head)
+    canvas.draw.line((tail, base), fill=ACCENT, width=5 * _SS)
+    canvas.draw.polygon(
+        [tip, (base[0] - uy * head * 0.7, base[1] + ux * head * 0.7),
+         (base[0] + uy * head * 0.7, base[1] - ux * head * 0.7)],
+        fill=ACCENT,
+    )  # fmt: skip
+
+
+def _roll(pose: PoseFile, frame: Frame) -> float:
+    if not any(p.kind == "foam_roller" for p in pose.props):
+        return 0.0
+    start = pose.keyframes[0].root[0]
+    return (frame.figure.joints["root"][0] - start) / ROLLER_RADIUS
+
+
+def render_frames(pose: PoseFile, fps: int = FPS) -> list[np.ndarray]:
+    """Every frame of the loop as an RGB array (SIZE x SIZE x 3, uint8)."""
+    frames = timeline(pose, fps)
+    layout = _layout(pose, frames)
+    images: list[np.ndarray] = []
+    for frame in frames:
+        canvas = _Canvas(layout)
+        _draw_props(canvas, pose, _roll(pose, frame))
+        _draw_figure(canvas, frame.figure, pose.booklet)
+        _draw_badges(canvas, frame)
+        image = canvas.image.reduce(_SS)
+        images.append(np.asarray(image, dtype=np.uint8))
+    return images
+
+
+def write_mp4(frames: Sequence[np.ndarray], path: Path, fps: int = FPS) -> None:
+    """H.264 in yuv420p, no audio track, deterministic bytes (one thread, bitexact)."""
+    import imageio_ffmpeg
+
+    writer = imageio_ffmpeg.write_frames(
+        str(path),
+        (SIZE, SIZE),
+        fps=fps,
+        codec="libx264",
+        pix_fmt_out="yuv420p",
+        quality=None,
+        macro_block_size=16,
+        output_params=[
+            "-an",
+            "-crf", "24",
+            "-preset", "slow",
+            "-tune", "animation",
+            "-threads", "1",
+            "-x264-params", "threads=1",
+            "-movflags", "+faststart",
+            "-map_metadata", "-1",
+            "-fflags", "+bitexact",
+            "-flags:v", "+bitexact",
+            "-f", "mp4",
+        ],
+    )  # fmt: skip
+    writer.send(None)
+    for frame in frames:
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+
+
+def write_gif(frames: Sequence[np.ndarray], path: Path, fps: int = FPS) -> None:
+    """The fallback: every second frame, one shared palette, so it stays small and stable."""
+    images = [Image.fromarray(f) for f in frames[::2]]
+    palette = images[len(images) // 2].quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    converted = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    converted[0].save(
+        path,
+        format="GIF",
+        save_all=True,
+        append_images=converted[1:],
+        duration=round(2000 / fps),
+        loop=0,
+        optimize=False,
+        disposal=1,
+    )
+
+
+# ---------------------------------------------------------------- cache
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rekpauze" / "animations"
+
+
+def cache_key(pose_file: Path) -> str:
+    digest = hashlib.sha256(pose_file.read_bytes())
+    digest.update(f"renderer-{RENDERER_VERSION}-{SIZE}-{FPS}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _atomic_write(target: Path, write: object) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=target.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))  # type: ignore[operator]
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def animation_path(
+    exercise_id: str, cache_dir: Path | None = None, fmt: str = "mp4", poses: Path | None = None
+) -> Path | None:
+    """The exercise's animation file, rendered on first use; None when it has no pose file."""
+    if exercise_id in KNOWN_EXCLUSIONS:
+        return None
+    source = pose_path(exercise_id, poses)
+    if not source.exists():
+        return None
+    cache_dir = cache_dir or default_cache_dir()
+    target = cache_dir / f"{exercise_id}-{cache_key(source)}.{fmt}"
+    if target.exists():
+        return target
+    frames = render_frames(load_pose_file(source))
+    writer = write_mp4 if fmt == "mp4" else write_gif
+    _atomic_write(target, lambda tmp: writer(frames, tmp))
+    return target
+
+
+def ensure_all(
+    exercise_ids: Iterable[str], cache_dir: Path | None = None, fmt: str = "mp4"
+) -> dict[str, Path]:
+    """Build every missing animation once (at start-up or in `rekpauze check`)."""
+    built: dict[str, Path] = {}
+    for exercise_id in exercise_ids:
+        path = animation_path(exercise_id, cache_dir, fmt)
+        if path is not None:
+            built[exercise_id] = path
+    return built
+
+
+def animations_check(catalogue: Catalogue, cache_dir: Path | None = None) -> tuple[bool, str]:
+    """`rekpauze check`'s line: every pose valid, exclusions named, encoder present, cache state.
+
+    It does not render (that happens once, on first use or in `ensure_all`), so the check stays
+    quick; the pose validation is what decides whether an animation may be shown at all.
+    """
+    from bot.content.pose_check import check_catalogue_poses
+
+    report = check_catalogue_poses(catalogue)
+    problems = [f"{eid}: {p}" for eid, lines in report.items() for p in lines]
+    animated = [eid for eid, lines in report.items() if not lines and eid not in KNOWN_EXCLUSIONS]
+    excluded = [eid for eid in report if eid in KNOWN_EXCLUSIONS]
+    try:
+        import imageio_ffmpeg
+
+        encoder = Path(imageio_ffmpeg.get_ffmpeg_exe()).exists()
+    except (ImportError, RuntimeError):
+        encoder = False
+    if not encoder:
+        problems.append("no ffmpeg binary: install imageio-ffmpeg")
+    cache_dir = cache_dir or default_cache_dir()
+    built = sum(
+        1 for eid in animated if (cache_dir / f"{eid}-{cache_key(pose_path(eid))}.mp4").exists()
+    )
+    lines = [
+        f"{len(animated)} valid, {built} built in {cache_dir}",
+        *(f"excluded {eid}: {KNOWN_EXCLUSIONS[eid]}" for eid in excluded),
+        *problems,
+    ]
+    return not problems, "\n  ".join(lines)
