@@ -32,6 +32,7 @@ from bot.content.poses import (
     Figure,
     Frame,
     PoseFile,
+    exclusion_reason,
     load_pose_file,
     pose_path,
     timeline,
@@ -429,8 +430,9 @@ def animations_check(catalogue: Catalogue, cache_dir: Path | None = None) -> tup
 
     report = check_catalogue_poses(catalogue)
     problems = [f"{eid}: {p}" for eid, lines in report.items() for p in lines]
-    animated = [eid for eid, lines in report.items() if not lines and eid not in KNOWN_EXCLUSIONS]
-    excluded = [eid for eid in report if eid in KNOWN_EXCLUSIONS]
+    reasons = {e.id: exclusion_reason(e) for e in catalogue.exercises}
+    animated = [eid for eid, lines in report.items() if not lines and reasons[eid] is None]
+    excluded = {eid: reason for eid, reason in reasons.items() if reason is not None}
     try:
         import imageio_ffmpeg
 
@@ -445,7 +447,7 @@ def animations_check(catalogue: Catalogue, cache_dir: Path | None = None) -> tup
     )
     lines = [
         f"{len(animated)} valid, {built} built in {cache_dir}",
-        *(f"excluded {eid}: {KNOWN_EXCLUSIONS[eid]}" for eid in excluded),
+        *(f"excluded {eid}: {reason}" for eid, reason in excluded.items()),
         *problems,
     ]
     return not problems, "\n  ".join(lines)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from bot.content.models import Catalogue, Exercise
 from bot.content.poses import (
     CHAIR_SEAT_HEIGHT,
-    KNOWN_EXCLUSIONS,
     MAT_THICKNESS,
     PARTS,
     ROLLER_RADIUS,
@@ -25,9 +24,11 @@ from bot.content.poses import (
     PoseError,
     PoseFile,
     PropSpec,
+    exclusion_reason,
     keyframe_figure,
     load_pose_file,
     pose_path,
+    step_is_timed,
     timeline,
 )
 
@@ -278,10 +279,10 @@ def _orientation(pose: PoseFile) -> list[str]:
 def _holds(exercise: Exercise, step: int) -> bool:
     """A hold step, or a step that repeats an earlier hold ("repeat on the other side")."""
     text = exercise.steps[step - 1]
-    if text.hold:
+    if step_is_timed(text):
         return True
     repeats = re.search(r"\brepeat\b", text.en, re.I) and re.search(r"\bherhaal", text.nl, re.I)
-    return bool(repeats) and any(s.hold for s in exercise.steps[: step - 1])
+    return bool(repeats) and any(step_is_timed(s) for s in exercise.steps[: step - 1])
 
 
 _HOLD = re.compile(r"^(\d+)(?:\s*[-–]\s*(\d+))?\s*s$")
@@ -332,18 +333,16 @@ def check_pose(pose: PoseFile, exercise: Exercise, fps: int = 15) -> list[str]:
     return problems
 
 
-def check_catalogue_poses(
-    catalogue: Catalogue, exclusions: Mapping[str, str] = KNOWN_EXCLUSIONS
-) -> dict[str, list[str]]:
-    """Problems per exercise id: a missing pose file is a problem unless known to be excluded."""
+def check_catalogue_poses(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Problems per exercise id: a missing pose file is a problem unless the exercise is excluded
+    (see `exclusion_reason`); an excluded exercise must not have one either."""
     report: dict[str, list[str]] = {}
     for exercise in catalogue.exercises:
         path = pose_path(exercise.id)
-        if exercise.id in exclusions:
+        reason = exclusion_reason(exercise)
+        if reason is not None:
             report[exercise.id] = (
-                [f"has a pose file but is listed as excluded: {exclusions[exercise.id]}"]
-                if path.exists()
-                else []
+                [f"has a pose file but is excluded: {reason}"] if path.exists() else []
             )
             continue
         if not path.exists():

@@ -26,6 +26,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from bot.content.models import Exercise, Step
 from bot.paths import data_dir
 
 View = Literal["side", "front"]
@@ -51,6 +52,21 @@ KNOWN_EXCLUSIONS: dict[str, str] = {
         "figure would add a position the article does not give"
     ),
 }
+
+
+def exclusion_reason(exercise: Exercise) -> str | None:
+    """Why an exercise has no animation, or None when it must have one."""
+    if exercise.id in KNOWN_EXCLUSIONS:
+        return KNOWN_EXCLUSIONS[exercise.id]
+    if getattr(exercise, "name_only", False):  # the catalogue's "described by name only"
+        return "the article names this exercise without describing it"
+    return None
+
+
+def step_is_timed(step: Step) -> bool:
+    """The step where the dosage's time is counted (`timed`, formerly `hold`)."""
+    return bool(getattr(step, "timed", getattr(step, "hold", False)))
+
 
 # Segment lengths and capsule radii of the mannequin, in metres (a person of about 1.77 m).
 LOWER_TRUNK = 0.24
