@@ -28,6 +28,7 @@ from bot.content.poses import (
     KNOWN_EXCLUSIONS,
     MAT_THICKNESS,
     ROLLER_RADIUS,
+    SIDES,
     Capsule,
     Figure,
     Frame,
@@ -75,13 +76,14 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 class _Canvas:
     """World (metres, y up) to supersampled pixels; one scale and offset per exercise."""
 
-    def __init__(self, layout: tuple[float, float]) -> None:
+    def __init__(self, layout: tuple[float, float, float]) -> None:
         self.image = Image.new("RGB", (SIZE * _SS, SIZE * _SS), BACKGROUND)
         self.draw = ImageDraw.Draw(self.image)
-        self.scale, self.x_offset = layout
+        self.scale, self.x_offset, self.y_shift = layout
 
     def px(self, p: Point) -> Point:
-        return ((p[0] * self.scale + self.x_offset) * _SS, (_FLOOR_Y - p[1] * self.scale) * _SS)
+        x = (p[0] * self.scale + self.x_offset) * _SS
+        return (x, (_FLOOR_Y - (p[1] - self.y_shift) * self.scale) * _SS)
 
     def length(self, metres: float) -> float:
         return metres * self.scale * _SS
@@ -108,25 +110,33 @@ class _Canvas:
             )  # fmt: skip
 
 
-def _layout(pose: PoseFile, frames: Sequence[Frame]) -> tuple[float, float]:
-    """Scale and horizontal offset that fit the whole loop (figure and props), fixed per loop."""
+def _layout(pose: PoseFile, frames: Sequence[Frame]) -> tuple[float, float, float]:
+    """Scale, horizontal offset and vertical shift (metres) that fit the whole loop."""
     xs: list[float] = []
-    top = 0.0
+    ys: list[float] = []
     for frame in frames:
         for _, (x, y), r in frame.figure.circles(step=0.2):
             xs += [x - r, x + r]
-            top = max(top, y + r)
+            ys += [y - r, y + r]
     for prop in pose.props:
         xs += [prop.x - prop.length, prop.x]
     low, high = min(xs), max(xs)
+    top = max(ys)
+    if pose.view == "top":  # no floor line: centre the figure between badge row and bottom
+        scale = min(_MAX_SCALE, (SIZE - 2 * _MARGIN) / (high - low))
+        scale = min(scale, (SIZE - _HEADROOM - _MARGIN) / (top - min(ys)))
+        bottom_px = (SIZE + _HEADROOM) / 2 + (top - min(ys)) * scale / 2
+        return scale, SIZE / 2 - (low + high) / 2 * scale, min(ys) - (_FLOOR_Y - bottom_px) / scale
     scale = min(
         _MAX_SCALE, (SIZE - 2 * _MARGIN) / (high - low), (_FLOOR_Y - _HEADROOM) / max(top, 0.5)
     )
-    return scale, SIZE / 2 - (low + high) / 2 * scale
+    return scale, SIZE / 2 - (low + high) / 2 * scale, 0.0
 
 
 def _draw_props(canvas: _Canvas, pose: PoseFile, roll: float) -> None:
     draw = canvas.draw
+    if pose.view == "top":  # seen from above, the whole background is the floor
+        return
     floor_px = _FLOOR_Y * _SS
     draw.rectangle((0, floor_px, SIZE * _SS, SIZE * _SS), fill=FLOOR)
     draw.rectangle((0, floor_px - _SS, SIZE * _SS, floor_px + _SS), fill=FLOOR_LINE)
@@ -172,7 +182,37 @@ def _chain(
         canvas.capsule(c.a, c.b, c.radius, fill)
 
 
+def _draw_from_above(canvas: _Canvas, fig: Figure) -> None:
+    """Top view: arms and trunk flat on the floor; raised legs drawn thicker and on top."""
+    caps = fig.capsules
+    for side in SIDES:
+        _chain(canvas, (caps[f"{side}_{s}"] for s in _LIMB_SEGMENTS), NEAR, NEAR_EDGE)
+    _chain(canvas, (caps[s] for s in _TRUNK_SEGMENTS), NEAR, NEAR_EDGE)
+    head = caps["head"]
+    canvas.capsule(head.a, head.a, head.radius + 1.6 / canvas.scale, NEAR_EDGE)
+    canvas.capsule(head.a, head.a, head.radius, HEAD)
+    _draw_face(canvas, fig)
+
+    def nearer(c: Capsule) -> Capsule:  # a little perspective: higher is closer, so larger
+        return Capsule(c.name, c.a, c.b, c.radius * (1 + 1.0 * (c.za + c.zb) / 2))
+
+    # Fallen to one side, the leg on that side is underneath: draw it first.
+    hips, knees = fig.joints, fig.joints
+    left = (hips["left_hip"][0] - hips["right_hip"][0], hips["left_hip"][1] - hips["right_hip"][1])
+    shift = (knees["left_knee"][0] - hips["left_hip"][0]) * left[0] + (
+        knees["left_knee"][1] - hips["left_hip"][1]
+    ) * left[1]
+    for side in ("left", "right") if shift >= 0 else ("right", "left"):
+        _chain(canvas, (nearer(caps[f"{side}_{s}"]) for s in _LEG_SEGMENTS), NEAR, NEAR_EDGE)
+        thigh = caps[f"{side}_thigh"]
+        lift = max(0.0, thigh.zb - thigh.za)  # a raised knee catches the light: a kneecap
+        canvas.circle(canvas.px(thigh.b), canvas.length(thigh.radius * min(1.0, lift * 2.5)), HEAD)
+
+
 def _draw_figure(canvas: _Canvas, fig: Figure, booklet: bool) -> None:
+    if fig.view == "top":
+        _draw_from_above(canvas, fig)
+        return
     caps = fig.capsules
     front = fig.view == "front"
     # Side view: the right side faces the viewer, so the left limbs are behind the trunk.
@@ -212,7 +252,7 @@ def _draw_figure(canvas: _Canvas, fig: Figure, booklet: bool) -> None:
 def _draw_face(canvas: _Canvas, fig: Figure) -> None:
     head = fig.capsules["head"].a
     up = (math.sin(math.radians(fig.head_dir)), math.cos(math.radians(fig.head_dir)))
-    if fig.view == "front":
+    if fig.view in ("front", "top"):
         across = (up[1], -up[0])
         eyes = [
             (head[0] + up[0] * 0.02 + across[0] * k, head[1] + up[1] * 0.02 + across[1] * k)

@@ -50,6 +50,15 @@ RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "knee": (0, 155),
         "ankle": (-70, 30),  # passive plantarflexion when kneeling on the feet
     },
+    "top": {
+        "spine": (-10, 10),
+        "neck": (-30, 30),
+        "shoulder": (-10, 180),
+        "elbow": (0, 150),
+        "hip": (0, 140),
+        "knee": (0, 155),
+        "ankle": (-70, 30),
+    },
     "front": {
         "spine": (-40, 40),
         "neck": (-40, 40),
@@ -60,6 +69,9 @@ RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "ankle": (-20, 20),
     },
 }
+
+#: Top view: how far bent knees can fall to one side while the shoulders stay flat.
+ROLL_RANGE = (-70.0, 70.0)
 
 #: Which way the trunk lies for a catalogue position (side view): (trunk range, belly faces).
 POSITION_TRUNK: dict[str, tuple[tuple[float, float], str | None]] = {
@@ -86,6 +98,8 @@ def surface_gap(fig: Figure, part: str, surface: str, props: Iterable[PropSpec])
     """Signed distance from a part to the surface (+ above/away, - inside); None if no such prop."""
     centre, radius = fig.part(part)
     x, y = centre
+    if fig.view == "top":  # seen from above: heights are kept apart from the picture
+        return fig.height(part) - radius if surface == "floor" else None
     if surface == "floor":
         return y - radius
     for prop in props:
@@ -107,6 +121,12 @@ def sinking(fig: Figure, props: Iterable[PropSpec], tolerance: float) -> list[st
     props = list(props)
     problems: list[str] = []
     seen: set[str] = set()
+    if fig.view == "top":
+        for capsule in fig.capsules.values():
+            depth = max(capsule.radius - capsule.za, capsule.radius - capsule.zb)
+            if depth > tolerance:
+                problems.append(f"{capsule.name} is {depth * 100:.0f} cm below the floor")
+        return problems
     for name, (x, y), radius in fig.circles():
         if name in seen:
             continue
@@ -142,6 +162,11 @@ def check_keyframe(pose: PoseFile, key: Keyframe) -> list[str]:
         value = getattr(key.angles, joint)
         if not low <= value <= high:
             problems.append(f"{joint} {value:g}° is outside {low:g}..{high:g}°")
+    low, high = ROLL_RANGE if pose.view == "top" else (0, 0)
+    if not low <= key.angles.roll <= high:
+        problems.append(
+            f"roll {key.angles.roll:g}° is outside {low:g}..{high:g}° ({pose.view} view)"
+        )
     for side in SIDES:
         limb = key.angles.side(side)
         for joint in LimbAngles.model_fields:

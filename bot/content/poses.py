@@ -12,6 +12,10 @@ parent segment: positive `spine`, `neck`, `shoulder`, `hip` are flexion (towards
 `elbow` and `knee` flexion, `ankle` dorsiflexion (toes up). Front view (for movements in the
 frontal plane): the figure faces the viewer, +x is its left, and the angles are lateral
 bending (`trunk`, `spine`, `neck`: towards the figure's left) and abduction (`shoulder`, `hip`).
+Top view (a figure lying on its back seen from above, for rotations about the body's long axis):
+`trunk` is the body's direction on the floor (-90 = head to the left), `shoulder` is abduction
+along the floor, `hip` and `knee` are flexion out of the floor plane, and `roll` lets the bent
+legs fall to the figure's left (+) or right (-); heights above the floor are kept per capsule.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from bot.content.models import Exercise, Step
 from bot.paths import data_dir
 
-View = Literal["side", "front"]
+View = Literal["side", "front", "top"]
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 Limb = Literal["left_arm", "right_arm", "left_leg", "right_leg"]
@@ -39,10 +43,6 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", m
 
 #: Exercises deliberately left without an animation, with the reason (shown by `rekpauze check`).
 KNOWN_EXCLUSIONS: dict[str, str] = {
-    "lumbale-rotatie": (
-        "the knees fall to the left and to the right: a rotation about the body's long axis, "
-        "which the side-view and front-view mannequin cannot show without looking wrong"
-    ),
     "buikplank": (
         "the article shows the plank only in a photo and does not describe it (forearms or "
         "hands?), so any figure would add a position the article does not give"
@@ -145,6 +145,7 @@ class Angles(_Strict):
     trunk: float
     spine: float = 0.0
     neck: float = 0.0
+    roll: float = 0.0  # top view only: the bent legs fall to the left (+) or right (-)
     left: LimbAngles = LimbAngles()
     right: LimbAngles = LimbAngles()
 
@@ -233,13 +234,19 @@ class Capsule:
     a: tuple[float, float]
     b: tuple[float, float]
     radius: float
+    za: float = 0.0  # top view: height of each end above the floor
+    zb: float = 0.0
 
     def at(self, t: float) -> tuple[float, float]:
         return (self.a[0] + (self.b[0] - self.a[0]) * t, self.a[1] + (self.b[1] - self.a[1]) * t)
 
+    def z_at(self, t: float) -> float:
+        return self.za + (self.zb - self.za) * t
+
     @property
     def length(self) -> float:
-        return math.dist(self.a, self.b)
+        """The true length, out of the picture's plane too (top view)."""
+        return math.dist((*self.a, self.za), (*self.b, self.zb))
 
 
 @dataclass(frozen=True)
@@ -254,16 +261,24 @@ class Figure:
     belly: float = 0.6
     extra: dict[str, float] = field(default_factory=dict)
 
-    def part(self, name: str) -> tuple[tuple[float, float], float]:
-        """Centre and radius of a named contact part (see PARTS)."""
+    def _locate(self, name: str) -> tuple[Capsule, float]:
         if name in TRUNK_PARTS:
             segment, t = TRUNK_PARTS[name]
         else:
             side, _, rest = name.partition("_")
             segment, t = LIMB_PARTS[rest]
             segment = f"{side}_{segment}"
-        capsule = self.capsules[segment]
+        return self.capsules[segment], t
+
+    def part(self, name: str) -> tuple[tuple[float, float], float]:
+        """Centre and radius of a named contact part (see PARTS)."""
+        capsule, t = self._locate(name)
         return capsule.at(t), capsule.radius
+
+    def height(self, name: str) -> float:
+        """Top view: the part's centre height above the floor."""
+        capsule, t = self._locate(name)
+        return capsule.z_at(t)
 
     def circles(self, step: float = 0.06) -> Iterator[tuple[str, tuple[float, float], float]]:
         """Circles covering every capsule, for the no-sinking check."""
@@ -275,6 +290,8 @@ class Figure:
 
 def figure(angles: Angles, root: tuple[float, float], view: View, belly: float = 0.6) -> Figure:
     """Forward kinematics: joint angles and the hip position to the body's capsules."""
+    if view == "top":
+        return _figure_from_above(angles, root, belly)
     caps: dict[str, Capsule] = {}
     joints: dict[str, tuple[float, float]] = {"root": root}
 
@@ -338,6 +355,88 @@ def figure(angles: Angles, root: tuple[float, float], view: View, belly: float =
     return Figure(view, caps, joints, anterior, t_head, belly)
 
 
+def _figure_from_above(angles: Angles, root: tuple[float, float], belly: float) -> Figure:
+    """Lying on the back, seen from above: trunk and arms flat, bent legs that can roll over."""
+    caps: dict[str, Capsule] = {}
+    joints: dict[str, tuple[float, float]] = {"root": root}
+    axis = _dir(angles.trunk)  # towards the head
+    left = (axis[1], -axis[0])  # the figure's left on the floor (face up)
+    feet = (-axis[0], -axis[1])
+    z_hip, z_chest = RADII["lower_trunk"], RADII["upper_trunk"]
+    waist = _add(root, axis, LOWER_TRUNK)
+    shoulders = _add(waist, axis, UPPER_TRUNK)
+    neck_end = _add(shoulders, axis, NECK)
+    head = _add(shoulders, axis, NECK + HEAD_R)
+    caps["lower_trunk"] = Capsule("lower_trunk", root, waist, z_hip, z_hip, z_hip)
+    caps["upper_trunk"] = Capsule("upper_trunk", waist, shoulders, z_chest, z_hip, z_chest)
+    caps["neck"] = Capsule("neck", shoulders, neck_end, RADII["neck"], z_chest, HEAD_R)
+    caps["head"] = Capsule("head", head, head, HEAD_R, HEAD_R, HEAD_R)
+    joints.update(waist=waist, shoulders=shoulders, head=head)
+    roll = math.radians(angles.roll)
+    for side in SIDES:
+        limb = angles.side(side)
+        out = 1.0 if side == "left" else -1.0
+        lateral = (left[0] * out, left[1] * out)
+
+        def along(angle: float, _lateral: tuple[float, float] = lateral) -> tuple[float, float]:
+            rad = math.radians(angle)
+            return (
+                feet[0] * math.cos(rad) + _lateral[0] * math.sin(rad),
+                feet[1] * math.cos(rad) + _lateral[1] * math.sin(rad),
+            )
+
+        shoulder = _add(shoulders, lateral, SHOULDER_HALF_WIDTH)
+        elbow = _add(shoulder, along(limb.shoulder), UPPER_ARM)
+        wrist = _add(elbow, along(limb.shoulder + limb.elbow), FOREARM)
+        hand = _add(wrist, along(limb.shoulder + limb.elbow), HAND_OFFSET)
+        z_arm, z_hand = RADII["upper_arm"], RADII["hand"]
+        caps[f"{side}_upper_arm"] = Capsule(
+            f"{side}_upper_arm", shoulder, elbow, RADII["upper_arm"], z_chest, z_arm
+        )
+        caps[f"{side}_forearm"] = Capsule(
+            f"{side}_forearm", elbow, wrist, RADII["forearm"], z_arm, RADII["forearm"]
+        )
+        caps[f"{side}_hand"] = Capsule(f"{side}_hand", hand, hand, z_hand, z_hand, z_hand)
+
+        hip_base = _add(root, lateral, HIP_HALF_WIDTH)
+
+        def leg_point(
+            forward: float, up: float, _base: tuple[float, float] = hip_base
+        ) -> tuple[tuple[float, float], float]:
+            """A point of the leg given in the body's sagittal plane, after the roll."""
+            p = _add(_add(_base, feet, forward), left, up * math.sin(roll))
+            return p, z_hip + up * math.cos(roll)
+
+        hip_flex, knee_flex = math.radians(limb.hip), math.radians(limb.hip - limb.knee)
+        kx, kz = THIGH * math.cos(hip_flex), THIGH * math.sin(hip_flex)
+        ax, az = kx + SHANK * math.cos(knee_flex), kz + SHANK * math.sin(knee_flex)
+        hx = ax + HEEL_OFFSET * math.cos(knee_flex)
+        hz = az + HEEL_OFFSET * math.sin(knee_flex)
+        hip_p, hip_z = leg_point(0.0, 0.0)
+        knee_p, knee_z = leg_point(kx, kz)
+        ankle_p, ankle_z = leg_point(ax, az)
+        heel_p, heel_z = leg_point(hx, hz)
+        toe_p, toe_z = leg_point(hx + FOOT, hz)
+        caps[f"{side}_thigh"] = Capsule(
+            f"{side}_thigh", hip_p, knee_p, RADII["thigh"], hip_z, knee_z
+        )
+        caps[f"{side}_shank"] = Capsule(
+            f"{side}_shank", knee_p, ankle_p, RADII["shank"], knee_z, ankle_z
+        )
+        caps[f"{side}_foot"] = Capsule(f"{side}_foot", heel_p, toe_p, RADII["foot"], heel_z, toe_z)
+        joints.update(
+            {
+                f"{side}_shoulder": shoulder,
+                f"{side}_elbow": elbow,
+                f"{side}_wrist": wrist,
+                f"{side}_hip": hip_p,
+                f"{side}_knee": knee_p,
+                f"{side}_ankle": ankle_p,
+            }
+        )
+    return Figure("top", caps, joints, (0.0, 0.0), angles.trunk, belly)
+
+
 # ---------------------------------------------------------------- timeline
 
 
@@ -361,6 +460,7 @@ def mix_angles(a: Angles, b: Angles, t: float) -> Angles:
         trunk=_mix(a.trunk, b.trunk, t),
         spine=_mix(a.spine, b.spine, t),
         neck=_mix(a.neck, b.neck, t),
+        roll=_mix(a.roll, b.roll, t),
         left=limb(a.left, b.left),
         right=limb(a.right, b.right),
     )

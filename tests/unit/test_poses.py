@@ -199,3 +199,30 @@ def test_holds_show_the_dosage_time() -> None:
     labels = {f.hold_label for f in timeline(p, 15) if f.hold_progress is not None}
     assert labels == {"30-60 s"}
     assert CATALOGUE.exercise("childs-pose").dosage[0].hold_seconds is not None
+
+
+def test_seen_from_above_a_positive_roll_drops_the_knees_to_the_figures_left() -> None:
+    p = pose("lumbale-rotatie")
+    assert p.view == "top"
+    falls = {}
+    for key in p.keyframes:
+        fig = keyframe_figure(p, key)
+        left = 1 if fig.joints["left_hip"][1] > fig.joints["right_hip"][1] else -1
+        # How far (metres) the knee moved sideways from above its hip, + = the figure's left.
+        falls[key.angles.roll] = (fig.joints["left_knee"][1] - fig.joints["left_hip"][1]) * left
+        # Shoulders flat whatever the knees do: the upper back keeps touching the floor.
+        assert abs(fig.height("upper_back") - fig.part("upper_back")[1]) < 0.005
+    assert falls[50] > 0.15 and falls[-50] < -0.15 and abs(falls[0]) < 1e-9
+    # The legs keep their true length although, seen from above, they look shorter.
+    assert check_lengths(f.figure for f in timeline(p, 15)) == []
+
+
+def test_a_roll_outside_the_top_view_or_too_far_is_caught() -> None:
+    side = pose("bekkenkanteling")
+    key = side.keyframes[0]
+    rolled = key.model_copy(update={"angles": key.angles.model_copy(update={"roll": 30.0})})
+    assert "roll 30° is outside 0..0° (side view)" in check_keyframe(side, rolled)
+    top = pose("lumbale-rotatie")
+    key = top.keyframes[1]
+    over = key.model_copy(update={"angles": key.angles.model_copy(update={"roll": 95.0})})
+    assert "roll 95° is outside -70..70° (top view)" in check_keyframe(top, over)
