@@ -40,7 +40,7 @@ from bot.content.poses import (
 )
 
 #: Bump when the drawing or encoding changes: cached files are keyed by it.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 SIZE = 480
 FPS = 15
 MAX_BYTES = 300_000
@@ -73,17 +73,32 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size * _SS)
 
 
-class _Canvas:
-    """World (metres, y up) to supersampled pixels; one scale and offset per exercise."""
+Layout = tuple[float, float, float]  # pixels per metre, x offset (px), y shift (metres)
+Box = tuple[int, int, int, int]  # left, top, right, bottom in output pixels
 
-    def __init__(self, layout: tuple[float, float, float]) -> None:
-        self.image = Image.new("RGB", (SIZE * _SS, SIZE * _SS), BACKGROUND)
-        self.draw = ImageDraw.Draw(self.image)
-        self.scale, self.x_offset, self.y_shift = layout
+
+def frame_px(layout: Layout, p: Point) -> Point:
+    """A world point (metres, y up) in output pixels (y down)."""
+    scale, x_offset, y_shift = layout
+    return (p[0] * scale + x_offset, _FLOOR_Y - (p[1] - y_shift) * scale)
+
+
+class _Canvas:
+    """A supersampled drawing of one rectangle of the frame (the part that moves)."""
+
+    def __init__(self, layout: Layout, image: Image.Image, origin: tuple[int, int]) -> None:
+        self.image = image
+        self.draw = ImageDraw.Draw(image)
+        self.layout = layout
+        self.scale = layout[0]
+        self.origin = origin
+
+    def at(self, x: float, y: float) -> Point:
+        """Output pixel coordinates to this canvas's supersampled ones."""
+        return ((x - self.origin[0]) * _SS, (y - self.origin[1]) * _SS)
 
     def px(self, p: Point) -> Point:
-        x = (p[0] * self.scale + self.x_offset) * _SS
-        return (x, (_FLOOR_Y - (p[1] - self.y_shift) * self.scale) * _SS)
+        return self.at(*frame_px(self.layout, p))
 
     def length(self, metres: float) -> float:
         return metres * self.scale * _SS
@@ -110,7 +125,7 @@ class _Canvas:
             )  # fmt: skip
 
 
-def _layout(pose: PoseFile, frames: Sequence[Frame]) -> tuple[float, float, float]:
+def _layout(pose: PoseFile, frames: Sequence[Frame]) -> Layout:
     """Scale, horizontal offset and vertical shift (metres) that fit the whole loop."""
     xs: list[float] = []
     ys: list[float] = []
@@ -133,21 +148,27 @@ def _layout(pose: PoseFile, frames: Sequence[Frame]) -> tuple[float, float, floa
     return scale, SIZE / 2 - (low + high) / 2 * scale, 0.0
 
 
+def _background(view: str) -> Image.Image:
+    """What never moves: the light background and, in side and front views, the floor."""
+    image = Image.new("RGB", (SIZE * _SS, SIZE * _SS), BACKGROUND)
+    if view != "top":  # seen from above, the whole background is the floor
+        draw = ImageDraw.Draw(image)
+        floor_px = _FLOOR_Y * _SS
+        draw.rectangle((0, floor_px, SIZE * _SS, SIZE * _SS), fill=FLOOR)
+        draw.rectangle((0, floor_px - _SS, SIZE * _SS, floor_px + _SS), fill=FLOOR_LINE)
+    return image
+
+
 def _draw_props(canvas: _Canvas, pose: PoseFile, roll: float) -> None:
     draw = canvas.draw
-    if pose.view == "top":  # seen from above, the whole background is the floor
-        return
-    floor_px = _FLOOR_Y * _SS
-    draw.rectangle((0, floor_px, SIZE * _SS, SIZE * _SS), fill=FLOOR)
-    draw.rectangle((0, floor_px - _SS, SIZE * _SS, floor_px + _SS), fill=FLOOR_LINE)
     for prop in pose.props:
         if prop.kind == "mat":
             a = canvas.px((prop.x - prop.length, MAT_THICKNESS))
             b = canvas.px((prop.x, 0))
             draw.rounded_rectangle((*a, *b), radius=2 * _SS, fill=ACCENT_LIGHT)
         elif prop.kind == "wall":
-            a = canvas.px((prop.x, 2.6))
-            draw.rectangle((a[0], 0, a[0] + 14 * _SS, floor_px), fill=FLOOR_LINE)
+            a, b = canvas.px((prop.x, 0)), canvas.at(0, 0)
+            draw.rectangle((a[0], b[1], a[0] + 14 * _SS, a[1]), fill=FLOOR_LINE)
         elif prop.kind == "chair":
             seat_a = canvas.px((prop.x - prop.length, CHAIR_SEAT_HEIGHT))
             seat_b = canvas.px((prop.x, CHAIR_SEAT_HEIGHT - 0.04))
@@ -281,22 +302,39 @@ def _draw_booklet(canvas: _Canvas, fig: Figure) -> None:
     canvas.draw.polygon(corners, fill=BOOKLET, outline=PROP_EDGE, width=_SS)
 
 
-def _draw_badges(canvas: _Canvas, frame: Frame) -> None:
+def _step_badge(step: int) -> tuple[Image.Image, Image.Image]:
+    """The step this part of the loop shows (as in the caption's numbered steps), and its mask."""
+    size = _BADGE_BOX[2] * _SS
+    image = Image.new("RGB", (size, size), NEAR)
+    mask = Image.new("L", (size, size), 0)
+    centre, radius = (40 * _SS, 40 * _SS), 22 * _SS
+    ImageDraw.Draw(mask).ellipse(
+        (centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius), fill=255
+    )
+    ImageDraw.Draw(image).text(centre, str(step), fill=(255, 255, 255), font=_font(24), anchor="mm")
+    return image.reduce(_SS), mask.reduce(_SS)
+
+
+_BADGE_BOX: Box = (0, 0, 72, 72)
+_TIMER_R = 26
+
+
+def _timer_centre(layout: Layout, fig: Figure) -> Point:
+    """Where the hold timer goes: above the figure's highest point, near the head."""
+    top = max(y + r for _, (_x, y), r in fig.circles(step=0.2))
+    head_x = frame_px(layout, fig.capsules["head"].a)[0]
+    return (
+        min(max(head_x, 70), SIZE - 70),
+        max(frame_px(layout, (0.0, top))[1] - 44, _TIMER_R + 10),
+    )
+
+
+def _draw_timer(canvas: _Canvas, frame: Frame) -> None:
+    """The hold timer: a ring that fills while the figure holds still, with the hold time."""
+    assert frame.hold_progress is not None
     draw = canvas.draw
-    # The step this part of the loop shows, matching the numbered steps in the caption.
-    c = (40 * _SS, 40 * _SS)
-    canvas.circle(c, 22 * _SS, NEAR)
-    draw.text(c, str(frame.step), fill=(255, 255, 255), font=_font(24), anchor="mm")
-    if frame.arrow is not None:
-        _draw_arrow(canvas, frame.figure, frame.arrow)
-    if frame.hold_progress is None:
-        return
-    # The hold timer, above the head: a ring that fills while the figure holds still.
-    head = frame.figure.capsules["head"].a
-    top = max(y + r for _, (_x, y), r in frame.figure.circles(step=0.2))
-    cx = min(max(canvas.px(head)[0], 70 * _SS), (SIZE - 70) * _SS)
-    cy = max(canvas.px((0.0, top))[1] - 44 * _SS, 36 * _SS)
-    r = 26 * _SS
+    cx, cy = canvas.at(*_timer_centre(canvas.layout, frame.figure))
+    r = _TIMER_R * _SS
     box = (cx - r, cy - r, cx + r, cy + r)
     draw.ellipse(box, fill=(255, 255, 255), outline=ACCENT_LIGHT, width=5 * _SS)
     draw.arc(box, -90, -90 + 360 * frame.hold_progress, fill=ACCENT, width=5 * _SS)
@@ -313,12 +351,18 @@ def _draw_badges(canvas: _Canvas, frame: Frame) -> None:
             )
 
 
-def _draw_arrow(canvas: _Canvas, fig: Figure, part: str) -> None:
-    """A short arrow from in front of the body towards a part: "press here", "draw in here"."""
+def _arrow_ends(fig: Figure, part: str) -> tuple[Point, Point]:
+    """Tail and tip (world) of an arrow from in front of the body towards a part."""
     (x, y), radius = fig.part(part)
     ax, ay = fig.anterior
-    tip = canvas.px((x + ax * (radius + 0.03), y + ay * (radius + 0.03)))
-    tail = canvas.px((x + ax * (radius + 0.2), y + ay * (radius + 0.2)))
+    tip = (x + ax * (radius + 0.03), y + ay * (radius + 0.03))
+    return (x + ax * (radius + 0.2), y + ay * (radius + 0.2)), tip
+
+
+def _draw_arrow(canvas: _Canvas, fig: Figure, part: str) -> None:
+    """A short arrow towards a part of the body: "press here", "draw in here"."""
+    tail_w, tip_w = _arrow_ends(fig, part)
+    tip, tail = canvas.px(tip_w), canvas.px(tail_w)
     dx, dy = tip[0] - tail[0], tip[1] - tail[1]
     length = math.hypot(dx, dy)
     ux, uy = dx / length, dy / length
@@ -339,17 +383,66 @@ def _roll(pose: PoseFile, frame: Frame) -> float:
     return (frame.figure.joints["root"][0] - start) / ROLLER_RADIUS
 
 
+def _moving_box(pose: PoseFile, frames: Sequence[Frame], layout: Layout) -> Box:
+    """The rectangle (output pixels) outside of which no frame differs: only it is redrawn."""
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def add(point: Point, pad: float) -> None:
+        xs.extend((point[0] - pad, point[0] + pad))
+        ys.extend((point[1] - pad, point[1] + pad))
+
+    for frame in frames:
+        fig = frame.figure
+        for _, centre, r in fig.circles(step=0.03):
+            add(frame_px(layout, centre), r * 1.6 * layout[0] + 4)
+        if frame.hold_progress is not None:
+            add(_timer_centre(layout, fig), _TIMER_R + 6)
+        if frame.arrow is not None:
+            for end in _arrow_ends(fig, frame.arrow):
+                add(frame_px(layout, end), 16)
+    for prop in pose.props:
+        add(frame_px(layout, (prop.x, ROLLER_RADIUS)), ROLLER_RADIUS * layout[0] + 6)
+        add(frame_px(layout, (prop.x - prop.length, 0)), 8)
+        if prop.kind in ("wall", "chair"):
+            ys.extend((0, _FLOOR_Y))
+            xs.extend((frame_px(layout, (prop.x, 0))[0] + 20,))
+    return (
+        max(0, math.floor(min(xs))),
+        max(0, math.floor(min(ys))),
+        min(SIZE, math.ceil(max(xs))),
+        min(SIZE, math.ceil(max(ys))),
+    )
+
+
 def render_frames(pose: PoseFile, fps: int = FPS) -> list[np.ndarray]:
-    """Every frame of the loop as an RGB array (SIZE x SIZE x 3, uint8)."""
+    """Every frame of the loop as an RGB array (SIZE x SIZE x 3, uint8).
+
+    Only the rectangle in which something moves is drawn supersampled, then pasted onto the
+    still background; that keeps a whole loop at well under a second to render.
+    """
     frames = timeline(pose, fps)
     layout = _layout(pose, frames)
+    background = _background(pose.view)
+    still = background.reduce(_SS)
+    left, top, right, bottom = _moving_box(pose, frames, layout)
+    blank = background.crop((left * _SS, top * _SS, right * _SS, bottom * _SS))
+    badges: dict[int, tuple[Image.Image, Image.Image]] = {}
     images: list[np.ndarray] = []
     for frame in frames:
-        canvas = _Canvas(layout)
+        canvas = _Canvas(layout, blank.copy(), (left, top))
         _draw_props(canvas, pose, _roll(pose, frame))
         _draw_figure(canvas, frame.figure, pose.booklet)
-        _draw_badges(canvas, frame)
-        image = canvas.image.reduce(_SS)
+        if frame.arrow is not None:
+            _draw_arrow(canvas, frame.figure, frame.arrow)
+        if frame.hold_progress is not None:
+            _draw_timer(canvas, frame)
+        image = still.copy()
+        image.paste(canvas.image.reduce(_SS), (left, top))
+        if frame.step not in badges:
+            badges[frame.step] = _step_badge(frame.step)
+        badge, mask = badges[frame.step]
+        image.paste(badge, _BADGE_BOX[:2], mask)
         images.append(np.asarray(image, dtype=np.uint8))
     return images
 
@@ -369,7 +462,7 @@ def write_mp4(frames: Sequence[np.ndarray], path: Path, fps: int = FPS) -> None:
         output_params=[
             "-an",
             "-crf", "24",
-            "-preset", "slow",
+            "-preset", "medium",
             "-tune", "animation",
             "-threads", "1",
             "-x264-params", "threads=1",
