@@ -306,7 +306,9 @@ def _holds(exercise: Exercise, step: int) -> bool:
     text = exercise.steps[step - 1]
     if step_is_timed(text):
         return True
-    repeats = re.search(r"\brepeat\b", text.en, re.I) and re.search(r"\bherhaal", text.nl, re.I)
+    repeats = re.search(r"\b(repeat|do the same)\b", text.en, re.I) and re.search(
+        r"\b(herhaal|doe hetzelfde)", text.nl, re.I
+    )
     return bool(repeats) and any(step_is_timed(s) for s in exercise.steps[: step - 1])
 
 

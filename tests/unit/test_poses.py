@@ -10,7 +10,7 @@ import math
 import pytest
 
 from bot.content import load_catalogue
-from bot.content.models import Catalogue
+from bot.content.models import Catalogue, Exercise
 from bot.content.pose_check import (
     MOTION_SINK_TOLERANCE,
     check_catalogue_poses,
@@ -226,3 +226,24 @@ def test_a_roll_outside_the_top_view_or_too_far_is_caught() -> None:
     key = top.keyframes[1]
     over = key.model_copy(update={"angles": key.angles.model_copy(update={"roll": 95.0})})
     assert "roll 95° is outside -70..70° (top view)" in check_keyframe(top, over)
+
+
+def _with_step_text(exercise_id: str, number: int, nl: str, en: str) -> Exercise:
+    exercise = CATALOGUE.exercise(exercise_id)
+    steps = list(exercise.steps)
+    steps[number - 1] = steps[number - 1].model_copy(update={"nl": nl, "en": en})
+    return exercise.model_copy(update={"steps": steps})
+
+
+def test_a_hold_on_the_other_side_belongs_to_a_step_that_repeats_the_hold() -> None:
+    p = pose("knieen-naar-borst")
+    assert p.keyframes[3].hold and p.keyframes[3].step == 4
+    same = _with_step_text(
+        "knieen-naar-borst",
+        4,
+        "Doe hetzelfde met de andere knie.",
+        "Do the same with the other knee.",
+    )
+    assert check_pose(p, same) == []
+    other = _with_step_text("knieen-naar-borst", 4, "Blijf liggen.", "Stay lying down.")
+    assert "keyframe 4 (step 4): holds, but the step is not a hold step" in check_pose(p, other)
