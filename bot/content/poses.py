@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, ValidationError
 
-from bot.content.models import Exercise, Step
+from bot.content.models import Exercise, Slug, Step, _Strict
 from bot.paths import data_dir
 
 View = Literal["side", "front", "top"]
@@ -39,7 +39,6 @@ SIDES: tuple[Side, Side] = ("left", "right")
 Limb = Literal["left_arm", "right_arm", "left_leg", "right_leg"]
 Surface = Literal["floor", "mat", "chair", "wall", "foam_roller"]
 Prop = Literal["mat", "chair", "wall", "foam_roller"]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=40)]
 
 #: Exercises deliberately left without an animation, with the reason (shown by `rekpauze check`).
 KNOWN_EXCLUSIONS: dict[str, str] = {
@@ -127,10 +126,6 @@ PARTS: frozenset[str] = frozenset(
 MAT_THICKNESS = 0.012
 CHAIR_SEAT_HEIGHT = 0.46
 ROLLER_RADIUS = 0.075
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class LimbAngles(_Strict):
