@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from bot.content import animation
-from bot.content.animation import (
-    ACCENT,
-    BACKGROUND,
-    MAX_BYTES,
-    SIZE,
-    animation_path,
-    animations_check,
-    render_frames,
-    write_gif,
-    write_mp4,
-)
+from bot.content import mannequin
+from bot.content.animation import MAX_BYTES, SIZE, animation_path, animations_check
 from bot.content.loader import load_catalogue
+from bot.content.mannequin import ACCENT, BACKGROUND, render_frames, write_gif, write_mp4
 from bot.content.poses import exclusion_reason, load_pose_file, pose_path, timeline
 
 # The longest loop, and the one front-view exercise.
@@ -118,7 +110,7 @@ def test_animation_is_built_once_and_cached(
     def no_render(*_: object) -> None:
         raise AssertionError("rendered again although the file is cached")
 
-    monkeypatch.setattr(animation, "render_frames", no_render)
+    monkeypatch.setattr(mannequin, "render_frames", no_render)
     assert animation_path("bekkenkanteling", cache, poses=poses) == built
     # Another pose file means another animation: the cache key follows the file's content.
     source = poses / "bekkenkanteling.yaml"
@@ -142,3 +134,21 @@ def test_check_line_reports_validity_and_exclusions(tmp_path: Path) -> None:
     animated = [e.id for e in catalogue.exercises if exclusion_reason(e) is None]
     assert detail.startswith(f"{len(animated)} valid, 0 built in")
     assert "excluded buikplank:" in detail
+
+
+def test_the_cache_api_loads_no_renderer_until_it_builds() -> None:
+    """A bot that only sends cached animations carries neither numpy nor Pillow nor ffmpeg."""
+    probe = (
+        "import sys, bot.content.animation\n"
+        "heavy = {'numpy', 'PIL', 'imageio_ffmpeg', 'bot.content.mannequin'}\n"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert out.strip() == "[]"
