@@ -54,6 +54,7 @@ INK = (52, 58, 64)
 PROP = (214, 160, 90)
 PROP_EDGE = (170, 120, 62)
 BOOKLET = (232, 190, 80)
+MAT = (120, 170, 160)
 
 Point = tuple[float, float]
 
@@ -151,10 +152,11 @@ def _background(view: str) -> Image.Image:
 def _draw_props(canvas: _Canvas, pose: PoseFile, roll: float) -> None:
     draw = canvas.draw
     for prop in pose.props:
-        if prop.kind == "mat":
-            a = canvas.px((prop.x - prop.length, MAT_THICKNESS))
+        if prop.kind == "mat":  # drawn a little thicker than it is, or it would not show
+            a = canvas.px((prop.x - prop.length, 0))
             b = canvas.px((prop.x, 0))
-            draw.rounded_rectangle((*a, *b), radius=2 * _SS, fill=ACCENT_LIGHT)
+            box = (a[0], a[1] - max(5 * _SS, canvas.length(MAT_THICKNESS)), b[0], b[1] + _SS)
+            draw.rounded_rectangle(box, radius=2 * _SS, fill=MAT)
         elif prop.kind == "wall":
             a, b = canvas.px((prop.x, 0)), canvas.at(0, 0)
             draw.rectangle((a[0], b[1], a[0] + 14 * _SS, a[1]), fill=FLOOR_LINE)

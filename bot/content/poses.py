@@ -494,7 +494,10 @@ def _between(pose: PoseFile, a: Keyframe, b: Keyframe, t: float) -> Figure:
 
 
 def timeline(pose: PoseFile, fps: int) -> list[Frame]:
-    """Every frame of one loop: move into each keyframe, pause (or hold) there, then return."""
+    """Every frame of one loop: the first pose, each move and pause (or hold), then the return.
+
+    The loop starts on the first pose, so a chat's still preview shows step 1.
+    """
     frames: list[Frame] = []
     keys = pose.keyframes
     for index, key in enumerate(keys):
@@ -517,4 +520,5 @@ def timeline(pose: PoseFile, fps: int) -> list[Frame]:
         for i in range(n_pause):
             progress = (i + 1) / n_pause if key.hold else None
             frames.append(Frame(still, key.step, progress, label, key.arrow))
-    return frames
+    n_return = max(1, round(pose.return_move * fps))  # built first, played last
+    return frames[n_return:] + frames[:n_return]
