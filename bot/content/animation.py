@@ -3,6 +3,8 @@
 `animation_path(exercise_id)` is what a handler or service calls: the MP4 (or GIF) of the
 exercise's loop, rendered by bot.content.mannequin on first use and reused after, keyed by the
 pose file's content and the renderer version; None when the exercise has no animation.
+A miss renders for a second or two of CPU: call it off the event loop (asyncio.to_thread), or
+build everything once at start-up with `ensure_all`.
 """
 
 from __future__ import annotations
