@@ -177,7 +177,10 @@ def test_ease_starts_and_ends_gently() -> None:
 @pytest.mark.parametrize("exercise_id", ANIMATED)
 def test_loop_moves_continuously(exercise_id: str) -> None:
     """No jumps: between any two frames (the loop's end to its start too) joints move a little."""
-    frames = timeline(pose(exercise_id), 15)
+    p = pose(exercise_id)
+    frames = timeline(p, 15)
+    assert frames[0].figure == keyframe_figure(p, p.keyframes[0])  # a still preview shows step 1
+    assert frames[0].step == p.keyframes[0].step
     for before, after in zip(frames, frames[1:] + frames[:1], strict=True):
         for name, point in after.figure.joints.items():
             assert math.dist(point, before.figure.joints[name]) < 0.12, (exercise_id, name)
