@@ -174,9 +174,14 @@ def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     from bot.content import CatalogueError, load_catalogue, summary
 
     try:
-        results.append(("content", True, summary(load_catalogue())))
+        catalogue = load_catalogue()
+        results.append(("content", True, summary(catalogue)))
     except (CatalogueError, OSError) as exc:
         results.append(("content", False, f"catalogue invalid:\n{exc}"))
+    else:
+        from bot.content.animation import animations_check
+
+        results.append(("animations", *animations_check(catalogue)))
     return results
 
 
