@@ -28,7 +28,7 @@ from tests.conftest import FakeClock
 from tests.fakes import TOKEN, RecordingRequest
 from tests.reminder_kit import add_chat, get_chat
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "webapp"
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
 ANKE = 6101
@@ -51,7 +51,7 @@ DARK = {
     "secondary_bg_color": "#181818",
 }
 
-if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
         raise RuntimeError(f"Chromium is required in CI for the browser tests ({CHROMIUM})")
     pytest.skip(
@@ -66,7 +66,7 @@ playwright_api = pytest.importorskip("playwright.async_api")
 async def browser() -> AsyncIterator[Any]:
     async with playwright_api.async_playwright() as p:
         chromium = await p.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            executable_path=CHROMIUM,
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
@@ -93,7 +93,9 @@ async def site(app: Any, db: Database, clock: FakeClock) -> AsyncIterator[str]:
     await server.close()
 
 
-def launch_url(base: str, *, theme: dict[str, str], lang: str = "nl", data: str | None = None, screen: str = "") -> str:
+def launch_url(
+    base: str, *, theme: dict[str, str], lang: str = "nl", data: str | None = None, screen: str = ""
+) -> str:
     data = data if data is not None else auth.launch_data(ANKE, "Anke", lang, TOKEN, NOW)
     query = f"?screen={screen}" if screen else ""
     return (
@@ -103,7 +105,9 @@ def launch_url(base: str, *, theme: dict[str, str], lang: str = "nl", data: str 
 
 
 async def open_page(browser: Any, url: str) -> Any:
-    page = await browser.new_page(viewport={"width": 390, "height": 844}, locale="nl-NL", timezone_id="Europe/Amsterdam")
+    page = await browser.new_page(
+        viewport={"width": 390, "height": 844}, locale="nl-NL", timezone_id="Europe/Amsterdam"
+    )
     await page.clock.install(time=NOW.timestamp())
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
