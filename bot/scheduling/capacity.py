@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain, pairwise
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,9 +38,9 @@ from bot.scheduling.timemath import local_instant, parse_hhmm, zone
 
 MINUTES_PER_DAY = 24 * 60
 WEEK_MINUTES = 7 * MINUTES_PER_DAY
-# A slot a day or more before its chat's next one is never "closer to the next slot" within
-# any sensible maximum lateness; larger gaps are stored as this.
-GAP_CAP = MINUTES_PER_DAY
+# Gaps to a chat's next slot are stored up to this many minutes; a longer gap is never
+# "closer to the next slot" within a maximum lateness of up to half of it.
+GAP_CAP = 6 * 60
 DEFAULT_MAX_LATE_MINUTES = 60
 DEFAULT_TARGET_P99_S = 60.0
 
@@ -47,8 +49,7 @@ DEFAULT_TARGET_P99_S = 60.0
 ScheduleRow = tuple[Sequence[str] | str, int, str, datetime | None, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(NamedTuple):
     """Chats with the same schedule; `resume_minute` is the first minute of the horizon their
     reminders may fall in again (0: not paused; `minutes`: paused past the horizon)."""
 
@@ -56,7 +57,7 @@ class Group:
     days: int
     timezone: str
     resume_minute: int
-    count: int
+    chats: int
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Population:
 
     @property
     def subscribers(self) -> int:
-        return sum(group.count for group in self.groups)
+        return sum(group.chats for group in self.groups)
 
 
 def floor_minute(instant: datetime) -> datetime:
@@ -93,27 +94,37 @@ def normalise_times(times: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(sorted({f"{t.hour:02d}:{t.minute:02d}" for t in map(parse_hhmm, times)}))
 
 
+def _clean_times(times: tuple[str, ...] | str) -> tuple[str, ...]:
+    """Stored times are sorted "HH:MM" already; parse only what is not (or is JSON text)."""
+    if (
+        not isinstance(times, str)
+        and all(len(t) == 5 and t[2] == ":" for t in times)
+        and all(a < b for a, b in pairwise(times))
+    ):
+        return times
+    return normalise_times(times)
+
+
 def aggregate(
     rows: Iterable[ScheduleRow], start: datetime, *, minutes: int = WEEK_MINUTES
 ) -> Population:
-    """Group identical schedules: a million subscribers share a few hundred thousand."""
+    """Group identical schedules: a million subscribers share far fewer."""
     start = floor_minute(start)
-    raw: Counter[tuple[tuple[str, ...] | str, int, str, datetime | None]] = Counter()
+    raw: dict[tuple[tuple[str, ...] | str, int, str, datetime | None], int] = {}
+    seen = raw.get
     for times, days, tz_name, paused_until, count in rows:
-        key_times = times if isinstance(times, str) else tuple(times)
-        raw[(key_times, days, tz_name, paused_until)] += count
-    counts: Counter[tuple[tuple[str, ...], int, str, int]] = Counter()
-    normalised: dict[tuple[str, ...] | str, tuple[str, ...]] = {}
-    for (key_times, days, tz_name, paused_until), count in raw.items():
-        clean = normalised.get(key_times)
-        if clean is None:
-            clean = normalised[key_times] = normalise_times(key_times)
-        resume = _resume_minute(paused_until, start, minutes)
-        counts[(clean, days & 0b1111111, tz_name, resume)] += count
-    groups = tuple(
-        Group(times, days, tz_name, resume, count)
-        for (times, days, tz_name, resume), count in counts.items()
-    )
+        key = (times if isinstance(times, str) else tuple(times), days, tz_name, paused_until)
+        raw[key] = seen(key, 0) + count
+    counts: dict[tuple[tuple[str, ...], int, str, int], int] = {}
+    clean: dict[tuple[str, ...] | str, tuple[str, ...]] = {}
+    for (raw_times, days, tz_name, paused_until), count in raw.items():
+        tidy = clean.get(raw_times)
+        if tidy is None:
+            tidy = clean[raw_times] = _clean_times(raw_times)
+        resume = 0 if paused_until is None else _resume_minute(paused_until, start, minutes)
+        group = (tidy, days & 0b1111111, tz_name, resume)
+        counts[group] = counts.get(group, 0) + count
+    groups = tuple(Group(*key, count) for key, count in counts.items())
     return Population(start, minutes, groups)
 
 
@@ -157,38 +168,49 @@ def demand(population: Population) -> Demand:
     start, minutes = population.start, population.minutes
     groups = [g for g in population.groups if g.times and g.days and g.resume_minute < minutes]
     shape_ids: dict[tuple[tuple[str, ...], int, str], int] = {}
-    shape_of = np.empty(len(groups), dtype=np.int64)
-    for index, group in enumerate(groups):
-        key = (group.times, group.days, group.timezone)
-        shape_of[index] = shape_ids.setdefault(key, len(shape_ids))
+    shape_of = np.fromiter(
+        (shape_ids.setdefault(g[:3], len(shape_ids)) for g in groups), np.int64, len(groups)
+    )
     days_by_tz = {tz: _local_days(start, minutes, tz) for tz in {tz for _, _, tz in shape_ids}}
     n_days = math.ceil(minutes / MINUTES_PER_DAY) + 3
-    width = max((len(times) for times, _, _ in shape_ids), default=0)
-    pair_ids: dict[tuple[str, str], int] = {}
-    # per (timezone, time): the UTC minute of each local day; row 0 pads shorter schedules
-    table: list[list[int]] = [[0] * n_days]
-    weekdays: list[list[int]] = [[0] * n_days]
-    cells: list[int] = []  # (shape, time) -> table row, `width` per shape
-    for times, _, tz_name in shape_ids:
-        for at in times:
-            pair = pair_ids.get((tz_name, at))
-            if pair is None:
-                tz, clock = zone(tz_name), parse_hhmm(at)
-                local_days = days_by_tz[tz_name]
-                pair = pair_ids[(tz_name, at)] = len(table)
-                table.append(
-                    [
-                        int((local_instant(day, clock, tz) - start).total_seconds() // 60)
-                        for day in local_days
-                    ]
-                )
-                weekdays.append([day.weekday() for day in local_days])
-            cells.append(pair)
-        cells.extend([0] * (width - len(times)))
     if not shape_ids:
         empty = np.zeros(0, dtype=np.int64)
         return Demand(start, minutes, population.subscribers, empty, empty, np.zeros(0))
-    pairs = np.asarray(cells, dtype=np.int64).reshape(len(shape_ids), width)
+    # Each (timezone, time) in use once: the UTC minute of each of its local days.
+    shapes = list(shape_ids)
+    lengths = np.fromiter((len(times) for times, _, _ in shapes), np.int64, len(shapes))
+    width = int(lengths.max())
+    flat_times = list(chain.from_iterable(times for times, _, _ in shapes))
+    time_names = sorted(set(flat_times))
+    tz_names = sorted(days_by_tz)
+    tz_index = {name: index for index, name in enumerate(tz_names)}
+    time_index = {name: index for index, name in enumerate(time_names)}
+    shape_tz = np.fromiter((tz_index[tz] for _, _, tz in shapes), np.int64, len(shapes))
+    time_of = np.fromiter(map(time_index.__getitem__, flat_times), np.int64, len(flat_times))
+    pair_key = np.repeat(shape_tz, lengths) * len(time_names) + time_of
+    present = np.zeros(len(tz_names) * len(time_names), dtype=bool)
+    present[pair_key] = True
+    used = np.flatnonzero(present)
+    pair_of = (np.cumsum(present) - 1)[pair_key]
+    # row 0 pads schedules with fewer times than the longest
+    table: list[list[int]] = [[0] * n_days]
+    weekdays: list[list[int]] = [[0] * n_days]
+    for key in used.tolist():
+        tz_name, clock = (
+            tz_names[key // len(time_names)],
+            parse_hhmm(time_names[key % len(time_names)]),
+        )
+        tz, local_days = zone(tz_name), days_by_tz[tz_name]
+        table.append(
+            [
+                int((local_instant(day, clock, tz) - start).total_seconds() // 60)
+                for day in local_days
+            ]
+        )
+        weekdays.append([day.weekday() for day in local_days])
+    pairs = np.zeros((len(shapes), width), dtype=np.int64)
+    within = np.arange(len(flat_times)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    pairs.ravel()[np.repeat(np.arange(len(shapes)) * width, lengths) + within] = pair_of + 1
     # (shape, local day, time): in UTC order already, but for the hour around a DST change
     utc = np.asarray(table, dtype=np.int32)[pairs].transpose(0, 2, 1).ravel()
     weekday = np.asarray(weekdays, dtype=np.int8)[pairs].transpose(0, 2, 1).ravel()
@@ -212,7 +234,7 @@ def demand(population: Population) -> Demand:
     slot, gap, owner = slot[inside], gap[inside], owner[inside]
     # Counts: groups never paused in the horizon on every slot of their shape ...
     resume = np.asarray([g.resume_minute for g in groups], dtype=np.int64)
-    counts = np.asarray([g.count for g in groups], dtype=np.float64)
+    counts = np.asarray([g.chats for g in groups], dtype=np.float64)
     free = resume == 0
     per_shape = np.bincount(shape_of[free], weights=counts[free], minlength=len(shape_ids))
     weight = per_shape.astype(np.float64)[owner]
@@ -229,9 +251,9 @@ def demand(population: Population) -> Demand:
         weight += np.bincount(entry[on], weights=counts[member[on]], minlength=len(slot))
     due = weight > 0
     slot, gap, weight = slot[due], gap[due], weight[due]
-    keys, inverse = np.unique((slot * (GAP_CAP + 1) + gap).astype(np.int32), return_inverse=True)
-    keys = keys.astype(np.int64)
-    sends = np.bincount(inverse, weights=weight)
+    totals = np.bincount(slot.astype(np.int64) * (GAP_CAP + 1) + gap, weights=weight)
+    keys = np.flatnonzero(totals)
+    sends = totals[keys]
     return Demand(
         start,
         minutes,
@@ -345,6 +367,8 @@ def simulate(
     """Run the week's demand through the fluid queue (see the module docstring)."""
     if rate_per_s <= 0:
         raise ValueError("the send rate must be positive")
+    if skip_closer_to_next and max_late_minutes > GAP_CAP // 2:
+        raise ValueError(f"max_late_minutes above {GAP_CAP // 2} needs a larger GAP_CAP")
     max_late = max_late_minutes * 60.0
     deadline = np.full(len(demand.gap), max_late)
     cause = np.full(len(demand.gap), TOO_LATE, dtype=np.int64)
