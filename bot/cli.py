@@ -198,6 +198,15 @@ def _positive(value: str) -> float:
     return number
 
 
+def _max_late(value: str) -> int:
+    from bot.scheduling.capacity import GAP_CAP
+
+    minutes = int(value)
+    if not 1 <= minutes <= GAP_CAP // 2:
+        raise argparse.ArgumentTypeError(f"must be whole minutes from 1 to {GAP_CAP // 2}")
+    return minutes
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rekpauze",
@@ -263,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cap.add_argument(
         "--max-late",
-        type=int,
+        type=_max_late,
         default=60,
         metavar="MINUTES",
         help="a reminder later than this is skipped (default 60)",

@@ -28,6 +28,7 @@ bisection, for both schemes.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from collections.abc import Sequence
@@ -289,11 +290,53 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def draw(result: dict[str, Any], out: Path) -> Path:
+    """The busiest day's reminders per minute, both default schemes, against the limit."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    rate = result["scenarios"][0]["limit_per_s"]
+    subscribers = result["scenarios"][0]["subscribers"]
+    fig = Figure(figsize=(11, 6.5), dpi=90, layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, scheme, label in zip(
+        axes,
+        SCHEMES,
+        ("today: ±15 minutes by hash", "load-aware: least-loaded within ±45"),
+        strict=True,
+    ):
+        series = np.asarray(result[f"series_{scheme}_busiest_day_per_minute"], dtype=float)
+        hours = np.arange(len(series)) / 60
+        ax.fill_between(hours, series, step="post", color="tab:blue", alpha=0.6, lw=0)
+        for limit, style in ((rate, "--"), (200.0, ":")):
+            ax.axhline(limit * 60, color="tab:red", ls=style, lw=1.2, label=f"{limit:g} msg/s")
+        found = next(
+            s for s in result["scenarios"] if s["scheme"] == scheme and s["limit_per_s"] == rate
+        )
+        ax.set_title(
+            f"{label}: busiest minute {found['busiest_minute_sends']:,}; at {rate:g} msg/s "
+            f"p99 {found['lateness_p99_s']:.0f} s, {found['skipped']:,} skipped in the week",
+            fontsize=10,
+        )
+        ax.set_ylabel("reminders due per minute")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right", fontsize=8)
+    axes[1].set_xlabel("hour of the busiest day (UTC)")
+    axes[1].set_xlim(0, 24)
+    axes[1].set_xticks(range(0, 25, 2))
+    fig.suptitle(f"{subscribers:,} subscribers of the issue-20 mix, week of {result['week']}")
+    fig.savefig(out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--model", action="store_true", help="the capacity model (fluid queue)")
     mode.add_argument("--live", action="store_true", help="the real bot (not implemented yet)")
+    mode.add_argument("--draw", metavar="JSON", help="only draw --chart from a saved --out")
     parser.add_argument("--subscribers", type=int, default=1_000_000)
     parser.add_argument(
         "--rates",
@@ -306,12 +349,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bisect", dest="bisect", action="store_false")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", help="also write the full result (with series) as JSON")
+    parser.add_argument("--chart", help="draw the busiest day of both schemes to this PNG")
     args = parser.parse_args(argv)
+    if args.draw:
+        print(draw(json.loads(Path(args.draw).read_text()), Path(args.chart or "day_model.png")))
+        return 0
     if args.live:
         print("day.py --live is not implemented yet (see issue 20)", file=sys.stderr)
         return 2
     result = model(args)
     result["machine"] = machine()
+    if args.chart:
+        draw(result, Path(args.chart))
     emit(result, args.out)
     return 0
 
