@@ -6,7 +6,8 @@ for N subscribers of the issue-20 mix, generated in arrival order (seeded):
   United States (four zones), see MIX;
 - when: 80 % default times on working days; 20 % chosen times: 1 to 4 times each, clustered on
   whole and half hours (half :00, 30 % :30, 15 % :15 or :45, 5 % another five minutes) between
-  07:00 and 18:55, on working days (80 %) or every day (20 %);
+  07:00 and 18:55, on working days (80 %) or every day (20 %); --chosen spread puts them on
+  any minute instead (to see what the clustering costs);
 - 10 % paused, until a moment uniform over the two weeks from --week (about half of them for
   the whole week).
 Default times come from one of two schemes: "today" (defaults.default_times: a stable hash
@@ -31,6 +32,7 @@ import argparse
 import json
 import random
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -65,8 +67,10 @@ WEEK = date(2026, 6, 1)  # a Monday away from daylight-saving changes
 SCHEMES = ("today", "load_aware")
 
 
-def _chosen_minute(rng: random.Random) -> int:
+def _chosen_minute(rng: random.Random, clustered: bool = True) -> int:
     hour = rng.randrange(7, 19)
+    if not clustered:
+        return hour * 60 + rng.randrange(60)
     roll = rng.random()
     if roll < 0.5:
         minute = 0
@@ -89,7 +93,9 @@ Row = tuple[list[str], int, str, datetime | None, int]
 class Mix:
     """The population in arrival order; default times filled in per scheme."""
 
-    def __init__(self, count: int, *, seed: int = 1, week: date = WEEK) -> None:
+    def __init__(
+        self, count: int, *, seed: int = 1, week: date = WEEK, clustered: bool = True
+    ) -> None:
         rng = random.Random(seed)
         self.week = week
         self.start = datetime.combine(week, datetime.min.time(), tzinfo=UTC)
@@ -103,7 +109,7 @@ class Mix:
                 n = rng.choices((1, 2, 3, 4), weights=(15, 25, 40, 20))[0]
                 picks: set[int] = set()
                 while len(picks) < n:
-                    picks.add(_chosen_minute(rng))
+                    picks.add(_chosen_minute(rng, clustered))
                 self.chosen.append([_hhmm(m) for m in sorted(picks)])
                 self.days.append(WORKDAYS if rng.random() < 0.8 else ALL_DAYS)
             else:
@@ -159,9 +165,9 @@ def run_model(
     max_late: int,
     per_day: bool = True,
 ) -> tuple[dict[str, Any], capacity.Prediction, capacity.Demand]:
-    watch = Stopwatch()
+    watch, cpu = Stopwatch(), time.process_time()
     population = capacity.aggregate(rows, start)
-    aggregated_s = watch.elapsed
+    aggregated_s, aggregated_cpu_s = watch.elapsed, time.process_time() - cpu
     demand = capacity.demand(population)
     prediction = capacity.simulate(demand, rate, max_late_minutes=max_late, per_day=per_day)
     result = {
@@ -179,7 +185,9 @@ def run_model(
         "busiest_minute_sends": round(float(demand.per_minute().max())),
         "peak_backlog": round(prediction.peak_backlog),
         "model_s": round(watch.elapsed, 2),
+        "model_cpu_s": round(time.process_time() - cpu, 2),
         "aggregate_s": round(aggregated_s, 2),
+        "aggregate_cpu_s": round(aggregated_cpu_s, 2),
     }
     return result, prediction, demand
 
@@ -215,7 +223,7 @@ def largest_fitting(
 
 def model(args: argparse.Namespace) -> dict[str, Any]:
     watch = Stopwatch()
-    mix = Mix(args.subscribers, seed=args.seed)
+    mix = Mix(args.subscribers, seed=args.seed, clustered=args.chosen == "clustered")
     generated: dict[str, list[Row]] = {}
     timings: dict[str, float] = {"generate_mix_s": round(watch.elapsed, 1)}
     for scheme in SCHEMES:
@@ -259,7 +267,11 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
                     ("busiest minute", f"{result['busiest_minute_sends']:,} sends"),
                     ("peak backlog", f"{result['peak_backlog']:,}"),
                     ("schedules after grouping", f"{result['schedules']:,}"),
-                    ("model time", f"{result['model_s']} s (grouping {result['aggregate_s']} s)"),
+                    (
+                        "model time: wall / CPU",
+                        f"{result['model_s']} / {result['model_cpu_s']} s (grouping "
+                        f"{result['aggregate_s']} / {result['aggregate_cpu_s']} s)",
+                    ),
                 ],
             )
             if rate == args.rates[0]:
@@ -269,6 +281,7 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "benchmark": "day_model",
         "week": mix.week.isoformat(),
+        "chosen_times": args.chosen,
         "window_minutes": args.window,
         "max_late_minutes": args.max_late,
         "scenarios": scenarios,
@@ -348,6 +361,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-late", type=int, default=capacity.DEFAULT_MAX_LATE_MINUTES)
     parser.add_argument("--no-bisect", dest="bisect", action="store_false")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--chosen",
+        choices=("clustered", "spread"),
+        default="clustered",
+        help="chosen times on whole and half hours (the issue's mix), or any minute 07-19 h",
+    )
     parser.add_argument("--out", help="also write the full result (with series) as JSON")
     parser.add_argument("--chart", help="draw the busiest day of both schemes to this PNG")
     args = parser.parse_args(argv)
