@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     send_rate_per_second: float = Field(default=30, ge=0, le=1000, alias="SEND_RATE_PER_SECOND")
     # Load-aware default times: each campaign moment within this many minutes either side.
     default_times_window_minutes: int = Field(
-        default=45, ge=0, le=180, alias="DEFAULT_TIMES_WINDOW_MINUTES"
+        default=45, ge=0, le=60, alias="DEFAULT_TIMES_WINDOW_MINUTES"
     )
     send_concurrency: int = Field(default=64, ge=1, le=1024, alias="SEND_CONCURRENCY")
     leader_lease_seconds: float = Field(default=20, ge=5, le=300, alias="LEADER_LEASE_SECONDS")

@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from bot.i18n import Safe, t
 from bot.scheduling.timemath import local_instant, parse_hhmm, zone
 
 MINUTES_PER_DAY = 24 * 60
@@ -562,8 +563,6 @@ def _duration(seconds: float) -> str:
 
 def summary_line(prediction: Prediction, demand: Demand, more: int | None, lang: str) -> str:
     """One line for /admin: the busiest minute, predicted lateness and skips, and the room."""
-    from bot.i18n import Safe, t
-
     busiest = busiest_minutes(demand, 1)
     peak, at = (round(busiest[0][1]), busiest[0][0]) if busiest else (0, demand.start)
     if more is None or more >= 0:

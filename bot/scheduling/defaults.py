@@ -82,20 +82,22 @@ def load_aware_minutes(
     flat = np.asarray(load, dtype=np.float64).ravel()
     if flat.shape != (7 * 24 * 60,):
         raise ValueError("load must hold 7 x 1440 UTC minutes")
-    chosen = []
+    chosen: list[int] = []
     for index, base in enumerate(DEFAULT_TIMES):
         hour, minute = map(int, base.split(":"))
         base_minute = hour * 60 + minute
         slots = candidate_slots(tz_name, days & 0b1111111, base_minute, window_minutes, week_of)
-        if slots.shape[1] == 0:  # no days: any minute is as good; keep the spread
-            offset = _tie_break(chat_id, index) % (2 * window_minutes + 1)
+        candidates = (base_minute + np.arange(-window_minutes, window_minutes + 1)) % (24 * 60)
+        if slots.shape[1] == 0:  # no days: no load to weigh; keep the spread
+            worst = total = np.zeros(len(candidates))
         else:
             loads = flat[slots]
             worst, total = loads.max(axis=1), loads.sum(axis=1)
-            best = np.flatnonzero(worst == worst.min())
-            best = best[total[best] == total[best].min()]
-            offset = int(best[_tie_break(chat_id, index) % len(best)])
-        chosen.append((base_minute - window_minutes + offset) % (24 * 60))
+        # wide windows overlap: never the same minute for two moments
+        worst = np.where(np.isin(candidates, chosen), np.inf, worst)
+        best = np.flatnonzero(worst == worst.min())
+        best = best[total[best] == total[best].min()]
+        chosen.append(int(candidates[best[_tie_break(chat_id, index) % len(best)]]))
     return chosen
 
 
@@ -121,4 +123,4 @@ def load_aware_times(
     minutes = load_aware_minutes(
         chat_id, load, tz_name, days, window_minutes=window_minutes, week_of=week_of
     )
-    return [f"{m // 60:02d}:{m % 60:02d}" for m in minutes]
+    return [f"{m // 60:02d}:{m % 60:02d}" for m in sorted(minutes)]

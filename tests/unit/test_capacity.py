@@ -195,6 +195,17 @@ def test_load_aware_defaults_stay_in_the_window_and_are_stable() -> None:
     assert len(firsts) > 60
 
 
+def test_overlapping_windows_never_give_one_minute_twice() -> None:
+    # ±60: 13:30 and 15:30 share 14:30; load everywhere but there pulls both moments to it
+    load = np.full((7, 1440), 100.0)
+    load[:, 14 * 60 + 30 - 120] = 0  # 14:30 in Amsterdam in June is 12:30 UTC
+    times = load_aware_times(
+        1, load, "Europe/Amsterdam", WORKDAYS, window_minutes=60, week_of=MONDAY.date()
+    )
+    assert len(set(times)) == 3 and times == sorted(times)
+    assert "14:30" in times
+
+
 def test_load_aware_defaults_spread_demand_under_the_limit() -> None:
     # At 1 msg/s (60 a minute; 30 msg/s and 150,000 is the same at scale) 5,000 Amsterdam
     # subscribers on today's defaults overflow the 31-minute windows; placed one by one by
