@@ -17,13 +17,17 @@ from telegram.ext import (
     BaseRateLimiter,
     BaseUpdateProcessor,
     Defaults,
+    TypeHandler,
 )
 from telegram.request import BaseRequest
 
-from bot import operations
+from bot import jobs, metrics
+from bot.clock import Clock, system_clock
 from bot.commands import menu
 from bot.config import Settings
-from bot.context import Clock, Services, system_clock
+from bot.content.loader import get_catalogue
+from bot.content.models import Catalogue
+from bot.context import CONTEXT_TYPES, Context
 from bot.handlers import (
     admin,
     errors,
@@ -32,18 +36,22 @@ from bot.handlers import (
     groups,
     onboarding,
     privacy,
-    progress,
+    registry,
     reminders,
     schedule,
-    start,
 )
+from bot.lifecycle import DRAIN
+from bot.outbox import Outbox
 from bot.scheduling import dispatcher
 from bot.sending import RateLimiter
+from bot.services.broadcast import Broadcaster
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+AnyApplication = Application[Any, Context, Any, Any, Any, Any]
+#: Before every handler group, including the group admin gate (-1) that may stop an update.
+METRICS_GROUP = -10
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -81,17 +89,32 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
+def update_type(update: object) -> str:
+    """The kind of update (message, callback_query, my_chat_member, ...)."""
+    if isinstance(update, Update):
+        for kind in Update.ALL_TYPES:
+            if getattr(update, kind, None) is not None:
+                return str(kind)
+        return "unknown"
+    return type(update).__name__
+
+
+async def count_update(update: object, _context: Context) -> None:
+    """Runs in METRICS_GROUP for every update; later handler groups still run afterwards."""
+    metrics.UPDATES.labels(update_type(update)).inc()
+
+
 def register_handlers(app: AnyApplication) -> None:
+    app.add_handler(TypeHandler(Update, count_update), group=METRICS_GROUP)
     groups.register_handlers(app)  # first: its admin gate runs before every other handler
+    registry.register_commands(app, app.bot_data.settings.admin_user_ids)
     onboarding.register_handlers(app)
-    start.register_handlers(app)
     reminders.register_handlers(app)
     exercises.register_handlers(app)
     schedule.register_handlers(app)
     privacy.register_handlers(app)
-    admin.register_handlers(app, app.bot_data["services"].settings.admin_user_ids)
-    progress.register_handlers(app)
-    fallback.register_handlers(app)
+    admin.register_handlers(app)
+    fallback.register_handlers(app)  # last: only what no other handler took
     app.add_error_handler(errors.on_error)
 
 
@@ -103,7 +126,7 @@ async def set_command_menu(app: AnyApplication) -> None:
 async def startup(app: AnyApplication) -> None:
     """Everything the bot does once it is connected, before it takes updates."""
     await set_command_menu(app)
-    dispatcher.schedule(app)
+    jobs.schedule_all(app)
     freeze_heap()
 
 
@@ -129,7 +152,7 @@ async def stop_gracefully(app: AnyApplication, budget: float = SHUTDOWN_SECONDS)
     deadline = loop.time() + budget
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
-    await app.bot_data["services"].shutdown.run(max(deadline - loop.time(), 0.0))
+    await app.bot_data.shutdown.run(max(deadline - loop.time(), 0.0))
     try:
         # Handles the updates already received, waits for running jobs.
         await asyncio.wait_for(app.stop(), max(deadline - loop.time(), 2.0))
@@ -142,6 +165,7 @@ def build_application(
     db: Database,
     *,
     token: str,
+    catalogue: Catalogue | None = None,
     clock: Clock = system_clock,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
@@ -149,6 +173,7 @@ def build_application(
 ) -> AnyApplication:
     builder = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .defaults(
@@ -164,9 +189,13 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
-    app = builder.build()
-    app.bot_data["services"] = Services(settings=settings, db=db, clock=clock)
-    app.bot_data["dispatcher"] = dispatcher.from_settings(app.bot, settings, db, clock)
+    app: AnyApplication = builder.build()
+    parts = app.bot_data
+    parts.settings, parts.db, parts.clock = settings, db, clock
+    parts.catalogue = catalogue or get_catalogue()
+    parts.outbox = Outbox(app.bot, db)
+    parts.dispatcher = dispatcher.from_settings(parts.outbox, parts.catalogue, settings, db, clock)
+    parts.broadcaster = Broadcaster(db, parts.outbox, clock)
+    parts.shutdown.add("broadcast", parts.broadcaster.stop, order=DRAIN)
     register_handlers(app)
-    operations.install(app)
     return app

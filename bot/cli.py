@@ -1,4 +1,8 @@
-"""`rekpauze` command line: run the bot, check the set-up, upgrade the database."""
+"""`rekpauze` command line: run the bot, check the set-up, upgrade the database.
+
+Each command imports what it needs when it runs, so `rekpauze --help` and the light commands
+answer at once instead of loading the whole application (Telegram, SQLAlchemy, Alembic,
+pydantic) first; tests/bench/footprint.py measures it."""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import setup_logging
-from bot.storage.db import Database
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger("rekpauze")
 
@@ -21,6 +25,8 @@ class StartupError(Exception):
 
 
 def _settings_or_exit() -> Settings:
+    from bot.config import ConfigError, load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
@@ -33,11 +39,13 @@ async def _serve(settings: Settings, token: str) -> None:
 
     from bot.app import build_application, startup, stop_gracefully
     from bot.content import get_catalogue
+    from bot.storage.db import Database
     from bot.web import WebServer
 
     get_catalogue()  # refuse to start on an invalid catalogue, before touching Telegram
     db = Database(settings.database_url)
-    await db.upgrade()
+    if not await db.is_current():
+        await _migrate_in_child()
     app = build_application(settings, db, token=token)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     web = WebServer(
@@ -87,7 +95,23 @@ async def _serve(settings: Settings, token: str) -> None:
         log.info("stopped")
 
 
+async def _migrate_in_child() -> None:
+    """Apply the migrations in a child process (`rekpauze db upgrade`, same environment), so
+    the long-running bot never imports Alembic (~10 MB it would carry for nothing)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "db", "upgrade", stdout=asyncio.subprocess.DEVNULL
+    )
+    if await child.wait() != 0:
+        raise StartupError(
+            f"database migration failed (exit {child.returncode}); "
+            "check DATABASE_URL and run `rekpauze db upgrade` to see why"
+        )
+
+
 def cmd_run(_args: argparse.Namespace) -> int:
+    from bot.config import ConfigError
+    from bot.logs import setup_logging
+
     settings = _settings_or_exit()
     try:
         token = settings.token()
@@ -104,6 +128,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
+    from bot.storage.db import Database
+
     settings = _settings_or_exit()
     setup_logging(settings.log_level, settings.log_format)
 
@@ -120,6 +147,8 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 async def _check_database(url: str) -> None:
+    from bot.storage.db import Database
+
     db = Database(url)
     try:
         await asyncio.wait_for(db.ping(), timeout=10)
@@ -129,6 +158,8 @@ async def _check_database(url: str) -> None:
 
 def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     """Each check as (name, ok, detail), so the report and the exit code come from one list."""
+    from bot.config import ConfigError
+
     results: list[tuple[str, bool, str]] = []
     try:
         settings.token()
@@ -158,6 +189,7 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
     from bot.sandbox.terminal import run_sandbox
 
     setup_logging("WARNING", "text")

@@ -1,5 +1,7 @@
-"""The command list: one source for /help and for the menu set with setMyCommands; and which
-command a message gives, by the same rule python-telegram-bot's CommandHandler applies."""
+"""The one command registry: every command's names, who may use it, and its description key.
+It drives the CommandHandlers (bot.handlers.registry binds each name to its callback), the
+menus set with setMyCommands, /help, and the group admin gate; and `message_command` reads
+which command a message gives by the same rule python-telegram-bot's CommandHandler applies."""
 
 from __future__ import annotations
 
@@ -14,30 +16,49 @@ from bot.i18n import t
 class Command:
     name: str
     aliases: tuple[str, ...] = ()  # Dutch aliases, shown in the Dutch menu
+    #: In a group, only its administrators may use it: it changes what the group gets, or
+    #: hands out or erases the group's data.
+    group_admin: bool = False
+    #: Only for ADMIN_USER_IDS, in private: not in menus or /help, unknown to anyone else.
+    operator: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start"),
+    Command("start", group_admin=True),
     Command("exercise", ("oefening",)),
     Command("exercises", ("oefeningen",)),
-    Command("settings", ("instellingen",)),
-    Command("times", ("tijden",)),
-    Command("days", ("dagen",)),
-    Command("timezone", ("tijdzone",)),
-    Command("place", ("plek",)),
-    Command("language", ("taal",)),
-    Command("pause", ("pauze",)),
-    Command("resume", ("hervat",)),
-    Command("stop", ("stoppen",)),
+    Command("settings", ("instellingen",), group_admin=True),
+    Command("times", ("tijden",), group_admin=True),
+    Command("days", ("dagen",), group_admin=True),
+    Command("timezone", ("tijdzone",), group_admin=True),
+    Command("place", ("plek",), group_admin=True),
+    Command("language", ("taal",), group_admin=True),
+    Command("pause", ("pauze",), group_admin=True),
+    Command("resume", ("hervat",), group_admin=True),
+    Command("stop", ("stoppen",), group_admin=True),
     Command("safety", ("veiligheid",)),
     Command("privacy"),
-    Command("export"),
-    Command("delete", ("verwijder",)),
+    Command("export", group_admin=True),
+    Command("delete", ("verwijder",), group_admin=True),
     Command("stats", ("voortgang", "statistieken")),
     Command("summary", ("samenvatting",)),
     Command("nudge", ("duwtje",)),
     Command("help", ("hulp",)),
+    Command("admin", operator=True),
+    Command("broadcast", operator=True),
 )
+
+PUBLIC = tuple(cmd for cmd in COMMANDS if not cmd.operator)
+#: Every name (alias included) of a command that needs a group's administrator.
+GROUP_ADMIN_NAMES = frozenset(name for cmd in COMMANDS if cmd.group_admin for name in cmd.names)
+
+
+def needs_group_admin(name: str | None) -> bool:
+    return name in GROUP_ADMIN_NAMES
 
 
 def menu(lang: str) -> list[BotCommand]:
@@ -47,14 +68,14 @@ def menu(lang: str) -> list[BotCommand]:
             cmd.aliases[0] if lang == "nl" and cmd.aliases else cmd.name,
             t(lang, f"command.{cmd.name}"),
         )
-        for cmd in COMMANDS
+        for cmd in PUBLIC
     ]
 
 
 def help_lines(lang: str) -> list[str]:
     lines = []
-    for cmd in COMMANDS:
-        names = " ".join(f"/{n}" for n in (cmd.name, *cmd.aliases))
+    for cmd in PUBLIC:
+        names = " ".join(f"/{n}" for n in cmd.names)
         lines.append(f"{names} — {t(lang, f'command.{cmd.name}')}")
     return lines
 

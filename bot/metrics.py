@@ -4,7 +4,7 @@ One registry for the process (not prometheus-client's global one, so tests and i
 other libraries add nothing unexpected). What the engine calls, per reminder::
 
     metrics.reminder_sent(lateness_seconds)        # after Telegram accepted it
-    metrics.reminder_failed(metrics.failure_reason(exc))
+    metrics.reminder_failed(reason)
     metrics.DUE_BACKLOG.set(due_not_yet_sent)      # once per tick
 """
 
@@ -19,8 +19,6 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
-from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
@@ -66,31 +64,6 @@ BROADCAST_MESSAGES = Counter(
 )
 
 FAILURE_REASONS = ("blocked", "rate_limited", "timeout", "network", "bad_request", "other")
-
-
-def update_type(update: object) -> str:
-    """The kind of update (message, callback_query, my_chat_member, ...)."""
-    if isinstance(update, Update):
-        for kind in Update.ALL_TYPES:
-            if getattr(update, kind, None) is not None:
-                return str(kind)
-        return "unknown"
-    return type(update).__name__
-
-
-def failure_reason(exc: BaseException) -> str:
-    """A small fixed set of label values, so a new error text cannot create a new series."""
-    if isinstance(exc, Forbidden):
-        return "blocked"
-    if isinstance(exc, RetryAfter):
-        return "rate_limited"
-    if isinstance(exc, TimedOut):
-        return "timeout"
-    if isinstance(exc, BadRequest):
-        return "bad_request"
-    if isinstance(exc, NetworkError):
-        return "network"
-    return "other"
 
 
 def reminder_sent(lateness_seconds: float) -> None:

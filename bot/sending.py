@@ -35,12 +35,13 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
+
+from bot.outgoing import SendPolicy
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +55,6 @@ _ALSO_A_SEND = frozenset({"copyMessage", "copyMessages", "forwardMessage", "forw
 OVERALL_MARGIN = 0.98  # pace at 98% of the limit...
 OVERALL_WINDOW = 1.02  # ...and never more than the limit in any 1.02 s, for network jitter
 GROUP_PERIOD = 60.5
-
-
-@dataclass
-class SendPolicy:
-    """Per-call retry budget, passed as `rate_limit_args=`; `attempts` is filled in.
-
-    `on_wire` is True while a request is with Telegram (its outcome unknown until answered):
-    a caller that stops may cancel a send that is waiting for its turn or a retry, which
-    has not reached Telegram, but must wait for one on the wire or risk sending it twice."""
-
-    budget_seconds: float
-    attempts: int = 0
-    on_wire: bool = False
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

@@ -20,7 +20,7 @@ from aiohttp import web
 from telegram import Update
 
 from bot import metrics
-from bot.context import Services
+from bot.context import BotData
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,9 @@ class WebServer:
         self.app = self._build()
 
     @property
-    def services(self) -> Services:
-        return self.application.bot_data["services"]  # type: ignore[no-any-return,unused-ignore]
+    def services(self) -> BotData:
+        parts: BotData = self.application.bot_data
+        return parts
 
     def _build(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)

@@ -12,6 +12,7 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.outbox import Outbox
 from bot.scheduling.dispatcher import Dispatcher
 from bot.scheduling.timemath import as_utc
 from bot.sending import RateLimiter
@@ -58,7 +59,7 @@ def make_app(
 def make_dispatcher(app: Any, db: Database, clock: Any, **kwargs: Any) -> Dispatcher:
     kwargs.setdefault("grace", timedelta(minutes=20))
     kwargs.setdefault("rng", random.Random(7))
-    return Dispatcher(db, app.bot, clock=clock, **kwargs)
+    return Dispatcher(db, Outbox(app.bot, db), app.bot_data.catalogue, clock=clock, **kwargs)
 
 
 async def add_chat(

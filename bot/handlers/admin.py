@@ -1,8 +1,8 @@
 """/admin and /broadcast, for ADMIN_USER_IDS only.
 
-The command handlers carry a user filter, so for anyone else they do not match at all and
-the update falls through to the fallback's unknown-command answer: to other users these
-commands do not exist.
+The command handlers (bot.handlers.registry) carry a user filter, so for anyone else they do
+not match at all and the update falls through to the fallback's unknown-command answer: to
+other users these commands do not exist.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackContext, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler
 
-from bot.context import services
-from bot.handlers.common import chat_language
+from bot.context import Context
 from bot.i18n import t
 from bot.services import broadcast
 from bot.services.admin import overview
@@ -29,10 +28,10 @@ def _percent(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.0%}"
 
 
-async def admin_command(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def admin_command(update: Update, context: Context) -> None:
     assert update.effective_message
-    svc = services(context)
-    lang = await chat_language(update, context)
+    svc = context.bot_data
+    lang = await context.language()
     numbers = await overview(svc.db, svc.clock())
     await update.effective_message.reply_text(
         t(
@@ -54,10 +53,10 @@ def _broadcast_text(message_text: str) -> str:
     return message_text[len(parts[0]) :].strip() if len(parts) > 1 else ""
 
 
-async def broadcast_command(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def broadcast_command(update: Update, context: Context) -> None:
     assert update.effective_message and update.effective_chat
-    svc = services(context)
-    lang = await chat_language(update, context)
+    svc = context.bot_data
+    lang = await context.language()
     text = _broadcast_text(update.effective_message.text or "")
     if not text:
         await update.effective_message.reply_text(t(lang, "admin.broadcast.usage"))
@@ -94,14 +93,14 @@ async def broadcast_command(update: Update, context: CallbackContext[Any, Any, A
     )
 
 
-async def broadcast_button(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def broadcast_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    svc = services(context)
+    svc = context.bot_data
     if query.from_user.id not in svc.settings.admin_user_ids:
         await query.answer()
         return
-    lang = await chat_language(update, context)
+    lang = await context.language()
     action, token = query.data.removeprefix(CALLBACK).split(":", 1)
     if action == "ok":
         started = await broadcast.confirm_draft(svc.db, token, svc.clock())
@@ -118,14 +117,8 @@ async def broadcast_button(update: Update, context: CallbackContext[Any, Any, An
     await context.bot.send_message(query.message.chat.id, t(lang, key))
     if key == "admin.broadcast.started":
         log.info("broadcast confirmed by user %s", query.from_user.id)
-        await broadcast.broadcaster(context.application).poll()
+        await context.bot_data.broadcaster.poll()
 
 
-def register_handlers(
-    app: Application[Any, Any, Any, Any, Any, Any], admins: frozenset[int]
-) -> None:
-    """Register before the fallback, so that admins reach these handlers."""
-    only_admins = filters.User(user_id=admins) & filters.ChatType.PRIVATE  # numbers stay private
-    app.add_handler(CommandHandler("admin", admin_command, filters=only_admins))
-    app.add_handler(CommandHandler("broadcast", broadcast_command, filters=only_admins))
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(broadcast_button, pattern=rf"^{CALLBACK}(ok|no):\w+$"))

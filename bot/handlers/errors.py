@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import CallbackContext
 
-from bot.context import services
+from bot.context import Context
 from bot.i18n import language_for, t
-from bot.storage import chats
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def on_error(update: object, context: Context) -> None:
     chat = update.effective_chat if isinstance(update, Update) else None
     chat_id = chat.id if chat else None
     if isinstance(context.error, Forbidden):
@@ -37,15 +34,11 @@ async def on_error(update: object, context: CallbackContext[Any, Any, Any, Any])
         log.warning("could not tell chat %s about the failure", chat_id)
 
 
-async def _unreachable(
-    context: CallbackContext[Any, Any, Any, Any], chat_id: int | None, error: Forbidden
-) -> None:
+async def _unreachable(context: Context, chat_id: int | None, error: Forbidden) -> None:
     """Leave the chat alone until /start, as the reminder engine does after a 403."""
-    log.info("chat %s cannot be reached (%s): left alone until /start", chat_id, error)
     if chat_id is None:
         return
     try:
-        async with services(context).db.session() as session:
-            await chats.mark_blocked(session, chat_id)
+        await context.bot_data.outbox.unreachable(chat_id, str(error))
     except Exception:
         log.warning("could not mark chat %s unreachable", chat_id, exc_info=True)

@@ -16,28 +16,24 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Job
+from telegram.ext import Application, CallbackQueryHandler, Job
 
-from bot.content.loader import get_catalogue
-from bot.content.models import Exercise
+from bot.content.models import Catalogue, Exercise
 from bot.content.render import guided_steps, render_exercise
 from bot.content.search import search
-from bot.context import services
-from bot.handlers.common import chat_language
+from bot.context import Context
 from bot.handlers.ui import (
-    Context,
     answer,
     args_text,
     button,
     edit,
     keyboard,
-    now,
     reply,
     split_data,
     stale,
 )
 from bot.i18n import t
-from bot.services import exercises, guided, preferences
+from bot.services import exercises, guided
 from bot.services.parsing import shown
 
 log = logging.getLogger(__name__)
@@ -59,13 +55,13 @@ def exercise_keyboard(lang: str, exercise: Exercise, done: bool = True) -> Inlin
 
 async def _place(update: Update, context: Context) -> str:
     assert update.effective_chat
-    chat = await preferences.get_chat(services(context).db, update.effective_chat.id)
+    chat = await context.subscriber()
     return chat.place if chat else "office"
 
 
 async def exercise_command(update: Update, context: Context) -> None:
-    lang = await chat_language(update, context)
-    catalogue = get_catalogue()
+    lang = await context.language()
+    catalogue = context.bot_data.catalogue
     query = args_text(context)
     if not query:
         exercise = exercises.random_exercise(catalogue, await _place(update, context))
@@ -90,12 +86,12 @@ async def on_exercise_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query and update.effective_chat and update.effective_user
     parts = split_data(query, "ex")
-    catalogue = get_catalogue()
+    catalogue = context.bot_data.catalogue
     exercise = exercises.find_exercise(catalogue, parts[1]) if parts and len(parts) == 2 else None
     if parts is None or exercise is None or parts[0] not in ("s", "r", "d"):
         await stale(update, context)
         return
-    lang = await chat_language(update, context)
+    lang = await context.language()
     action = parts[0]
     if action == "s":
         await answer(query)
@@ -116,15 +112,15 @@ async def on_exercise_button(update: Update, context: Context) -> None:
 async def _record(update: Update, context: Context, exercise: Exercise, source: str) -> None:
     query = update.callback_query
     assert query and update.effective_chat and update.effective_user
-    lang = await chat_language(update, context)
+    lang = await context.language()
     group = update.effective_chat.type != "private"
     outcome = await exercises.record_done(
-        services(context).db,
+        context.bot_data.db,
         chat_id=update.effective_chat.id,
         user_id=update.effective_user.id,
         exercise_id=exercise.id,
         source=source,
-        now=now(context),
+        now=context.now(),
         # In a group the name lets the team's /stats say who moved.
         user_name=update.effective_user.first_name if group else None,
     )
@@ -145,8 +141,7 @@ async def _edit_markup(query: object, markup: InlineKeyboardMarkup) -> None:
 # ------------------------------------------------------------------------------- browsing
 
 
-def browse_home(lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    catalogue = get_catalogue()
+def browse_home(catalogue: Catalogue, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     present_areas = [a for a in exercises.AREAS if any(a in e.areas for e in catalogue.exercises)]
     present_kinds = [k for k in exercises.KINDS if any(e.kind == k for e in catalogue.exercises)]
     areas = [button(t(lang, f"label.area.{a}"), f"br:a:{a}:0") for a in present_areas]
@@ -156,8 +151,10 @@ def browse_home(lang: str) -> tuple[str, InlineKeyboardMarkup]:
     return t(lang, "browse.home"), keyboard(*rows)
 
 
-def browse_page(lang: str, facet: str, value: str, page: int) -> tuple[str, InlineKeyboardMarkup]:
-    result = exercises.browse(get_catalogue(), facet, value, page)
+def browse_page(
+    catalogue: Catalogue, lang: str, facet: str, value: str, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    result = exercises.browse(catalogue, facet, value, page)
     label = t(lang, f"label.{'area' if facet == 'a' else 'kind'}.{value}")
     text = t(
         lang,
@@ -178,8 +175,8 @@ def browse_page(lang: str, facet: str, value: str, page: int) -> tuple[str, Inli
 
 
 async def exercises_command(update: Update, context: Context) -> None:
-    lang = await chat_language(update, context)
-    text, markup = browse_home(lang)
+    lang = await context.language()
+    text, markup = browse_home(context.bot_data.catalogue, lang)
     await reply(update, text, markup)
 
 
@@ -187,10 +184,10 @@ async def on_browse_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query
     parts = split_data(query, "br")
-    lang = await chat_language(update, context)
+    lang = await context.language()
     if parts == ["h"]:
         await answer(query)
-        await edit(query, *browse_home(lang))
+        await edit(query, *browse_home(context.bot_data.catalogue, lang))
         return
     valid = (
         parts is not None
@@ -207,7 +204,9 @@ async def on_browse_button(update: Update, context: Context) -> None:
         return
     assert parts is not None
     await answer(query)
-    await edit(query, *browse_page(lang, parts[0], parts[1], int(parts[2])))
+    await edit(
+        query, *browse_page(context.bot_data.catalogue, lang, parts[0], parts[1], int(parts[2]))
+    )
 
 
 # ------------------------------------------------------------------------------ guided mode
@@ -266,9 +265,9 @@ def _remove(job: Job[Any]) -> None:
 
 
 def cancel_guided(context: Context, chat_id: int) -> None:
-    if context.job_queue is None:
+    if context.jobs is None:
         return
-    for job in context.job_queue.get_jobs_by_name(job_name(chat_id)):
+    for job in context.jobs.get_jobs_by_name(job_name(chat_id)):
         _remove(job)
 
 
@@ -276,12 +275,12 @@ async def guided_tick(context: Context) -> None:
     """The countdown job: render the frame for the time elapsed; edit only on change."""
     assert context.job is not None
     run: GuidedRun = context.job.data  # type: ignore[assignment]
-    exercise = exercises.find_exercise(get_catalogue(), run.exercise_id)
+    exercise = exercises.find_exercise(context.bot_data.catalogue, run.exercise_id)
     if exercise is None:
         _remove(context.job)
         return
     steps = guided_steps(exercise, run.lang)
-    elapsed = (services(context).clock() - run.started).total_seconds()
+    elapsed = (context.now() - run.started).total_seconds()
     frame = guided.frame_at(steps, elapsed)
     if frame.phase == "done":
         _remove(context.job)
@@ -303,9 +302,9 @@ async def guided_tick(context: Context) -> None:
 
 def _schedule(context: Context, run: GuidedRun) -> None:
     cancel_guided(context, run.chat_id)
-    if context.job_queue is None:
+    if context.jobs is None:
         return
-    context.job_queue.run_repeating(
+    context.jobs.run_repeating(
         guided_tick,
         interval=guided.TICK_SECONDS,
         first=guided.TICK_SECONDS,
@@ -320,13 +319,15 @@ async def on_guided_button(update: Update, context: Context) -> None:
     assert query and update.effective_chat
     parts = split_data(query, "gd")
     exercise = (
-        exercises.find_exercise(get_catalogue(), parts[1]) if parts and len(parts) >= 2 else None
+        exercises.find_exercise(context.bot_data.catalogue, parts[1])
+        if parts and len(parts) >= 2
+        else None
     )
     if parts is None or exercise is None:
         await stale(update, context)
         return
-    lang = await chat_language(update, context)
-    chat_id, at = update.effective_chat.id, now(context)
+    lang = await context.language()
+    chat_id, at = update.effective_chat.id, context.now()
     steps = guided_steps(exercise, lang)
     match parts:
         case ["s", _]:
@@ -360,8 +361,6 @@ async def on_guided_button(update: Update, context: Context) -> None:
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.add_handler(CommandHandler(["exercise", "oefening"], exercise_command))
-    app.add_handler(CommandHandler(["exercises", "oefeningen"], exercises_command))
     app.add_handler(CallbackQueryHandler(on_exercise_button, pattern=r"^ex:"))
     app.add_handler(CallbackQueryHandler(on_browse_button, pattern=r"^br:"))
     app.add_handler(CallbackQueryHandler(on_guided_button, pattern=r"^gd:"))

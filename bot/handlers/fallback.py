@@ -7,18 +7,17 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
-    CallbackContext,
     CallbackQueryHandler,
     MessageHandler,
     filters,
 )
 
-from bot.handlers.common import chat_language
+from bot.context import Context
 from bot.handlers.ui import answer
 from bot.i18n import t
 
 
-async def unknown_command(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     """In a group, only a command addressed to this bot by name gets an answer: a bare
     /command or /command@other_bot may be meant for another bot in the group."""
     message = update.effective_message
@@ -29,20 +28,20 @@ async def unknown_command(update: Update, context: CallbackContext[Any, Any, Any
         username = context.bot.username or ""
         if not username or not head.lower().endswith("@" + username.lower()):
             return
-    lang = await chat_language(update, context)
+    lang = await context.language()
     await message.reply_text(t(lang, "fallback.unknown_command"))
 
 
-async def free_text(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def free_text(update: Update, context: Context) -> None:
     assert update.effective_message
-    lang = await chat_language(update, context)
+    lang = await context.language()
     await update.effective_message.reply_text(t(lang, "fallback.free_text"))
 
 
-async def unknown_button(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def unknown_button(update: Update, context: Context) -> None:
     """A button press no handler recognised (forged, or from an old version): say so."""
     assert update.callback_query
-    lang = await chat_language(update, context)
+    lang = await context.language()
     await answer(update.callback_query, t(lang, "button.stale"))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -22,11 +22,11 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.commands import message_command
-from bot.context import services
-from bot.handlers.common import chat_language
-from bot.handlers.ui import Context, answer, now, reply
+from bot.commands import message_command, needs_group_admin
+from bot.context import Context
+from bot.handlers.ui import answer, reply
 from bot.i18n import t
+from bot.outgoing import Outgoing
 from bot.services import groups
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,6 @@ log = logging.getLogger(__name__)
 GATE_GROUP = -1
 REFRESH_PREFIX = "group-refresh:"
 GONE = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
-
-
-def _cache(context: Context) -> groups.AdminCache:
-    cache = context.bot_data.get("group_admins")
-    if cache is None:
-        cache = context.bot_data["group_admins"] = groups.AdminCache()
-    return cache
 
 
 async def is_admin(update: Update, context: Context) -> bool:
@@ -54,7 +47,7 @@ async def is_admin(update: Update, context: Context) -> bool:
         return message.sender_chat.id == chat.id
     if user is None:
         return False
-    cache, at = _cache(context), now(context)
+    cache, at = context.bot_data.admins, context.now()
     known = cache.get(chat.id, user.id, at)
     if known is not None:
         return known
@@ -72,7 +65,7 @@ def _needs_admin(update: Update, context: Context) -> bool:
     if update.callback_query is not None:
         return groups.button_needs_admin(update.callback_query.data)
     command = message_command(update.effective_message, context.bot.username)
-    return groups.command_needs_admin(command)
+    return needs_group_admin(command)
 
 
 async def admin_gate(update: Update, context: Context) -> None:
@@ -82,7 +75,7 @@ async def admin_gate(update: Update, context: Context) -> None:
         return
     if await is_admin(update, context):
         return
-    lang = await chat_language(update, context)
+    lang = await context.language()
     if update.callback_query is not None:
         await answer(update.callback_query, t(lang, "groups.admins_only_short"))
     else:
@@ -97,13 +90,13 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         return
     old, new = change.old_chat_member.status, change.new_chat_member.status
     chat_id = change.chat.id
-    _cache(context).forget_chat(chat_id)
+    context.bot_data.admins.forget_chat(chat_id)
     if new in GONE:
-        if await groups.bot_removed(services(context).db, chat_id):
+        if await groups.bot_removed(context.bot_data.db, chat_id):
             log.info("bot removed from group %s: reminders stopped", chat_id)
         return
     if old in GONE:
-        lang = await chat_language(update, context)
+        lang = await context.language()
         try:
             await context.bot.send_message(chat_id, t(lang, "groups.added"))
         except TelegramError as exc:
@@ -120,7 +113,7 @@ def refresh_job_name(chat_id: int) -> str:
 def schedule_refresh(context: Context, chat_id: int, delivery_id: int) -> None:
     """One pending edit per group: a press while one is pending just joins it, so a burst of
     presses costs one edit REFRESH_SECONDS after the first (and edits stay that far apart)."""
-    queue = context.job_queue
+    queue = context.jobs
     if queue is None:
         return
     for job in queue.get_jobs_by_name(refresh_job_name(chat_id)):
@@ -146,7 +139,7 @@ async def refresh_job(context: Context) -> None:
 
 async def refresh_reminder(context: Context, delivery_id: int) -> None:
     """Re-render the reminder from the database: who completed it, of how many members."""
-    reminder = await groups.load_group_reminder(services(context).db, delivery_id)
+    reminder = await groups.load_group_reminder(context.bot_data.db, delivery_id)
     if reminder is None:
         return
     try:
@@ -156,16 +149,12 @@ async def refresh_reminder(context: Context, delivery_id: int) -> None:
     except TelegramError as exc:
         log.info("no member count for group %s: %s", reminder.chat_id, exc)
         total = None
-    text, markup = groups.render_group_reminder(reminder, total)
-    try:
-        await context.bot.edit_message_text(
-            text, chat_id=reminder.chat_id, message_id=reminder.message_id, reply_markup=markup
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            log.info("could not update group reminder %s: %s", delivery_id, exc)
-    except TelegramError as exc:  # kicked, migrated, flood: the completions are kept anyway
-        log.info("could not update group reminder %s: %s", delivery_id, exc)
+    text, buttons = groups.render_group_reminder(reminder, total, context.bot_data.catalogue)
+    outcome = await context.bot_data.outbox.deliver(
+        Outgoing(reminder.chat_id, text, buttons, edit_message_id=reminder.message_id)
+    )
+    if not outcome.sent:  # kicked, migrated, flood: the completions are kept anyway
+        log.info("could not update group reminder %s: %s", delivery_id, outcome.error)
 
 
 # --- /stats in a group -----------------------------------------------------------------------
@@ -173,10 +162,10 @@ async def refresh_reminder(context: Context, delivery_id: int) -> None:
 
 async def team_stats(update: Update, context: Context) -> None:
     assert update.effective_chat
-    svc = services(context)
+    svc = context.bot_data
     found = await groups.team_week(svc.db, update.effective_chat.id, svc.clock())
     if found is None:
-        await reply(update, t(await chat_language(update, context), "stats.not_registered"))
+        await reply(update, t(await context.language(), "stats.not_registered"))
         return
     chat, week = found
     await reply(update, groups.team_stats_text(chat.language, week))

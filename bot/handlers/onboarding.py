@@ -7,26 +7,23 @@ ConversationHandler state lives in memory. One message is edited from step to st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
-from tzfpy import get_tz
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.content.render import render_safety
-from bot.context import services
+from bot.context import Context
 from bot.handlers import fallback
-from bot.handlers.common import chat_language
 from bot.handlers.ui import (
-    Context,
     answer,
     button,
     days_label,
     edit,
     keyboard,
     local_moment,
-    now,
     parse_error,
     reply,
     split_data,
@@ -36,7 +33,7 @@ from bot.handlers.ui import (
 from bot.i18n import language_for, t
 from bot.services import onboarding, preferences
 from bot.services.parsing import ParseError, parse_timezone
-from bot.storage.models import Chat
+from bot.services.subscribers import Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +67,7 @@ def timezone_step(lang: str, group: bool = False) -> tuple[str, InlineKeyboardMa
     return t(lang, key), keyboard(buttons)
 
 
-def confirm_step(lang: str, chat: Chat) -> tuple[str, InlineKeyboardMarkup]:
+def confirm_step(lang: str, chat: Subscriber) -> tuple[str, InlineKeyboardMarkup]:
     text = t(
         lang,
         "onboarding.step_confirm",
@@ -97,11 +94,11 @@ async def start(update: Update, context: Context) -> None:
     user = update.effective_user
     name = user.first_name if user else ""
     progress = await onboarding.begin(
-        services(context).db,
+        context.bot_data.db,
         update.effective_chat.id,
         chat_type=update.effective_chat.type,
         language=language_for(user.language_code if user else None),
-        now=now(context),
+        now=context.now(),
     )
     chat, lang = progress.chat, progress.chat.language
     if progress.step is None:
@@ -122,9 +119,9 @@ async def start(update: Update, context: Context) -> None:
     await reply(update, text, markup)
 
 
-async def _show_safety_once(update: Update, context: Context, chat: Chat) -> None:
+async def _show_safety_once(update: Update, context: Context, chat: Subscriber) -> None:
     """The safety note, on its own message, the first time onboarding completes."""
-    if await preferences.mark_safety_shown(services(context).db, chat.id):
+    if await preferences.mark_safety_shown(context.bot_data.db, chat.id):
         assert update.effective_chat
         await update.effective_chat.send_message(
             t(chat.language, "onboarding.safety_intro") + "\n\n" + render_safety(chat.language)
@@ -135,7 +132,7 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query and update.effective_chat
     parts = split_data(query, "ob")
-    db, chat_id, at = services(context).db, update.effective_chat.id, now(context)
+    db, chat_id, at = context.bot_data.db, update.effective_chat.id, context.now()
     try:
         if parts == ["c"]:
             progress = await onboarding.confirm(db, chat_id, at)
@@ -162,12 +159,12 @@ async def timezone_chosen(update: Update, context: Context, tz_name: str) -> Non
     """A typed, shared or /timezone-given timezone: during onboarding it moves to the last
     step (in a group, /timezone is the only way to name a zone without a button)."""
     assert update.effective_chat
-    db, chat_id, at = services(context).db, update.effective_chat.id, now(context)
+    db, chat_id, at = context.bot_data.db, update.effective_chat.id, context.now()
     try:
         progress = await onboarding.choose_timezone(db, chat_id, tz_name, at, typed=True)
     except onboarding.StaleStep:
         chat = await preferences.set_timezone(db, chat_id, tz_name, at)
-        lang = chat.language if chat else await chat_language(update, context)
+        lang = chat.language if chat else await context.language()
         if chat is None:
             await reply(update, t(lang, "settings.not_registered"))
             return
@@ -187,9 +184,13 @@ async def on_location(update: Update, context: Context) -> None:
     """A shared location, looked up offline: tzfpy's polygons, no network call."""
     message = update.effective_message
     assert message and message.location
-    tz_name = get_tz(message.location.longitude, message.location.latitude)
+    # Imported on the first shared location: its polygon index is ~33 MB, and most
+    # processes rarely see a location.
+    from tzfpy import get_tz
+
+    tz_name = await asyncio.to_thread(get_tz, message.location.longitude, message.location.latitude)
     if not tz_name:
-        lang = await chat_language(update, context)
+        lang = await context.language()
         await reply(update, t(lang, "onboarding.location_unknown"))
         return
     await timezone_chosen(update, context, tz_name)
@@ -199,11 +200,11 @@ async def on_text(update: Update, context: Context) -> None:
     """Free text: a timezone or city at the timezone step, otherwise the usual pointer."""
     message = update.effective_message
     assert message and update.effective_chat
-    step = await onboarding.current_step(services(context).db, update.effective_chat.id)
+    step = await onboarding.current_step(context.bot_data.db, update.effective_chat.id)
     if step != onboarding.TIMEZONE or not message.text:
         await fallback.free_text(update, context)
         return
-    lang = await chat_language(update, context)
+    lang = await context.language()
     try:
         tz_name = parse_timezone(message.text)
     except ParseError as error:
@@ -213,7 +214,6 @@ async def on_text(update: Update, context: Context) -> None:
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^ob:"))
     app.add_handler(MessageHandler(filters.LOCATION, on_location))
     app.add_handler(

@@ -6,13 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InputFile, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.content.render import render_safety
-from bot.context import services
-from bot.handlers.common import chat_language
+from bot.context import Context
 from bot.handlers.exercises import cancel_guided
-from bot.handlers.ui import Context, answer, button, edit, keyboard, now, reply, split_data, stale
+from bot.handlers.ui import answer, button, edit, keyboard, reply, split_data, stale
 from bot.i18n import t
 from bot.services.privacy import erase_chat, export_document
 
@@ -21,20 +20,20 @@ CONFIRM_WINDOW = timedelta(minutes=10)
 
 
 async def safety_command(update: Update, context: Context) -> None:
-    lang = await chat_language(update, context)
+    lang = await context.language()
     await reply(update, render_safety(lang))
 
 
 async def privacy_command(update: Update, context: Context) -> None:
-    lang = await chat_language(update, context)
+    lang = await context.language()
     await reply(update, t(lang, "privacy.text"))
 
 
 async def export_command(update: Update, context: Context) -> None:
     assert update.effective_chat and update.effective_message
-    lang = await chat_language(update, context)
+    lang = await context.language()
     chat_id = update.effective_chat.id
-    document = await export_document(services(context).db, chat_id, now(context))
+    document = await export_document(context.bot_data.db, chat_id, context.now())
     if document is None:
         await reply(update, t(lang, "privacy.export_nothing"))
         return
@@ -45,8 +44,8 @@ async def export_command(update: Update, context: Context) -> None:
 
 
 async def delete_command(update: Update, context: Context) -> None:
-    lang = await chat_language(update, context)
-    stamp = int(now(context).timestamp())
+    lang = await context.language()
+    stamp = int(context.now().timestamp())
     markup = keyboard(
         [
             button(t(lang, "privacy.button_delete_yes"), f"dl:y:{stamp}"),
@@ -67,23 +66,19 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query and update.effective_chat
     parts = split_data(query, "dl")
-    lang = await chat_language(update, context)
+    lang = await context.language()
     if parts == ["n"]:
         await answer(query)
         await edit(query, t(lang, "privacy.delete_cancelled"))
         return
-    if parts is None or len(parts) != 2 or parts[0] != "y" or not _fresh(parts[1], now(context)):
+    if parts is None or len(parts) != 2 or parts[0] != "y" or not _fresh(parts[1], context.now()):
         await stale(update, context)
         return
     cancel_guided(context, update.effective_chat.id)
-    await erase_chat(services(context).db, update.effective_chat.id)
+    await erase_chat(context.bot_data.db, update.effective_chat.id)
     await answer(query)
     await edit(query, t(lang, "privacy.deleted"))
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.add_handler(CommandHandler(["safety", "veiligheid"], safety_command))
-    app.add_handler(CommandHandler("privacy", privacy_command))
-    app.add_handler(CommandHandler("export", export_command))
-    app.add_handler(CommandHandler(["delete", "verwijder"], delete_command))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^dl:"))

@@ -7,18 +7,19 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackContext, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import services
+from bot.context import Context
 from bot.handlers.groups import schedule_refresh
 from bot.handlers.ui import answer
 from bot.i18n import language_for
+from bot.outbox import to_markup
 from bot.services.reminders import CALLBACK_PREFIX, move_chat, press
 
 log = logging.getLogger(__name__)
 
 
-async def on_press(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def on_press(update: Update, context: Context) -> None:
     query = update.callback_query
     chat, user = update.effective_chat, update.effective_user
     if query is None:
@@ -26,9 +27,10 @@ async def on_press(update: Update, context: CallbackContext[Any, Any, Any, Any])
     if chat is None or user is None:
         await query.answer()
         return
-    svc = services(context)
+    svc = context.bot_data
     result = await press(
         svc.db,
+        svc.catalogue,
         query.data,
         chat_id=chat.id,
         message_id=query.message.message_id if query.message else None,
@@ -43,12 +45,12 @@ async def on_press(update: Update, context: CallbackContext[Any, Any, Any, Any])
         schedule_refresh(context, chat.id, result.refresh_delivery)
     if result.edit and result.text is not None:
         try:
-            await query.edit_message_text(result.text, reply_markup=result.keyboard)
+            await query.edit_message_text(result.text, reply_markup=to_markup(result.keyboard))
         except BadRequest as exc:  # e.g. "message is not modified", or too old to edit
             log.info("could not edit reminder in chat %s: %s", chat.id, exc)
 
 
-async def on_migrate(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def on_migrate(update: Update, context: Context) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return
@@ -58,7 +60,7 @@ async def on_migrate(update: Update, context: CallbackContext[Any, Any, Any, Any
         old, new = message.migrate_from_chat_id, chat.id
     else:
         return
-    await move_chat(services(context).db, old, new)
+    await move_chat(context.bot_data.db, old, new)
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -11,13 +11,11 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler
 
-from bot.context import services
-from bot.handlers.common import chat_language
+from bot.context import Context
 from bot.handlers.onboarding import QUICK_ZONES, timezone_chosen
 from bot.handlers.ui import (
-    Context,
     answer,
     args_text,
     button,
@@ -26,7 +24,6 @@ from bot.handlers.ui import (
     keyboard,
     language_label,
     local_moment,
-    now,
     parse_error,
     place_label,
     reply,
@@ -36,6 +33,8 @@ from bot.handlers.ui import (
     times_label,
 )
 from bot.i18n import t
+from bot.scheduling.rules import is_paused
+from bot.scheduling.timemath import ALL_DAYS, WORKDAYS
 from bot.services import preferences, reports
 from bot.services.parsing import (
     ParseError,
@@ -47,22 +46,22 @@ from bot.services.parsing import (
     parse_times,
     parse_timezone,
 )
-from bot.storage.models import ALL_DAYS, WORKDAYS, Chat
+from bot.services.subscribers import Subscriber
 
-Change = Callable[[], Awaitable[Chat | None]]
+Change = Callable[[], Awaitable[Subscriber | None]]
 T = TypeVar("T")
 
 
-def next_line(lang: str, chat: Chat) -> str:
+def next_line(lang: str, chat: Subscriber) -> str:
     return t(lang, "settings.next", next=local_moment(lang, chat.next_due_at, chat.timezone))
 
 
-async def _registered_chat(update: Update, context: Context) -> Chat | None:
+async def _registered_chat(update: Update, context: Context) -> Subscriber | None:
     """The chat row, or None after telling the user to /start first."""
     assert update.effective_chat
-    chat = await preferences.get_chat(services(context).db, update.effective_chat.id)
+    chat = await context.subscriber()
     if chat is None:
-        lang = await chat_language(update, context)
+        lang = await context.language()
         await reply(update, t(lang, "settings.not_registered"))
     return chat
 
@@ -91,7 +90,7 @@ async def _apply(update: Update, context: Context, change: Change, key: str, **k
     """Run a preference change and confirm it with the next reminder moment."""
     chat = await change()
     if chat is None:
-        lang = await chat_language(update, context)
+        lang = await context.language()
         await reply(update, t(lang, "settings.not_registered"))
         return
     await reply(update, t(chat.language, key, **kw) + "\n" + next_line(chat.language, chat))
@@ -108,7 +107,7 @@ async def times_command(update: Update, context: Context) -> None:
     times = await _argument(update, context, chat.language, parse_times, usage)
     if times is None:
         return
-    db, chat_id, at = services(context).db, chat.id, now(context)
+    db, chat_id, at = context.bot_data.db, chat.id, context.now()
     await _apply(
         update,
         context,
@@ -145,7 +144,7 @@ async def days_command(update: Update, context: Context) -> None:
     )
     if days is None:
         return
-    db, chat_id, at = services(context).db, chat.id, now(context)
+    db, chat_id, at = context.bot_data.db, chat.id, context.now()
     await _apply(
         update,
         context,
@@ -189,7 +188,7 @@ async def language_command(update: Update, context: Context) -> None:
     )
     if language is None:
         return
-    await preferences.set_language(services(context).db, chat.id, language, now(context))
+    await preferences.set_language(context.bot_data.db, chat.id, language, context.now())
     await reply(update, t(language, "settings.language_set"))
 
 
@@ -213,7 +212,7 @@ async def place_command(update: Update, context: Context) -> None:
     )
     if place is None:
         return
-    await preferences.set_place(services(context).db, chat.id, place, now(context))
+    await preferences.set_place(context.bot_data.db, chat.id, place, context.now())
     await reply(update, t(lang, f"settings.place_set.{place}"))
 
 
@@ -221,7 +220,7 @@ async def pause_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    lang, at = chat.language, now(context)
+    lang, at = chat.language, context.now()
     try:
         spec = parse_pause(args_text(context), preferences.local_today(chat, at))
     except ParseError as error:
@@ -230,8 +229,8 @@ async def pause_command(update: Update, context: Context) -> None:
     await _pause(update, context, chat, spec)
 
 
-async def _pause(update: Update, context: Context, chat: Chat, spec: PauseSpec) -> None:
-    paused = await preferences.pause(services(context).db, chat.id, spec, now(context))
+async def _pause(update: Update, context: Context, chat: Subscriber, spec: PauseSpec) -> None:
+    paused = await preferences.pause(context.bot_data.db, chat.id, spec, context.now())
     if paused is None:
         return
     lang = paused.language
@@ -247,7 +246,7 @@ async def resume_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    db, chat_id, at = services(context).db, chat.id, now(context)
+    db, chat_id, at = context.bot_data.db, chat.id, context.now()
     await _apply(update, context, lambda: preferences.resume(db, chat_id, at), "settings.resumed")
 
 
@@ -255,16 +254,16 @@ async def stop_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    await preferences.stop(services(context).db, chat.id, now(context))
+    await preferences.stop(context.bot_data.db, chat.id, context.now())
     await reply(update, t(chat.language, "settings.stopped"))
 
 
 # --------------------------------------------------------------------- the settings screen
 
 
-def settings_screen(chat: Chat, context: Context) -> tuple[str, InlineKeyboardMarkup]:
+def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyboardMarkup]:
     lang = chat.language
-    at = now(context)
+    at = context.now()
     text = t(
         lang,
         "settings.screen",
@@ -280,7 +279,7 @@ def settings_screen(chat: Chat, context: Context) -> tuple[str, InlineKeyboardMa
     )
     other_lang = "en" if lang == "nl" else "nl"
     other_place = "home" if chat.place == "office" else "office"
-    paused = preferences.paused_at(chat, at)
+    paused = is_paused(chat, at)
     if not chat.active or paused:
         pause_row = [button(t(lang, "settings.button_resume"), "st:r")]
     else:
@@ -325,9 +324,11 @@ async def settings_command(update: Update, context: Context) -> None:
     await reply(update, text, markup)
 
 
-async def _settings_action(parts: list[str], chat: Chat, context: Context) -> Chat | None:
+async def _settings_action(
+    parts: list[str], chat: Subscriber, context: Context
+) -> Subscriber | None:
     """Apply one settings button; None for data that is not a valid action."""
-    db, chat_id, at = services(context).db, chat.id, now(context)
+    db, chat_id, at = context.bot_data.db, chat.id, context.now()
     match parts:
         case ["l", code] if code in preferences.LANGUAGES:
             return await preferences.set_language(db, chat_id, code, at)
@@ -361,7 +362,7 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query and update.effective_chat
     parts = split_data(query, "st")
-    chat = await preferences.get_chat(services(context).db, update.effective_chat.id)
+    chat = await context.subscriber()
     if parts is None or chat is None:
         await stale(update, context)
         return
@@ -393,13 +394,4 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    app.add_handler(CommandHandler(["times", "tijden"], times_command))
-    app.add_handler(CommandHandler(["days", "dagen"], days_command))
-    app.add_handler(CommandHandler(["timezone", "tijdzone"], timezone_command))
-    app.add_handler(CommandHandler(["language", "taal"], language_command))
-    app.add_handler(CommandHandler(["place", "plek"], place_command))
-    app.add_handler(CommandHandler(["pause", "pauze"], pause_command))
-    app.add_handler(CommandHandler(["resume", "hervat"], resume_command))
-    app.add_handler(CommandHandler(["stop", "stoppen"], stop_command))
-    app.add_handler(CommandHandler(["settings", "instellingen"], settings_command))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^st:"))

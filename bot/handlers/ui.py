@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from babel.dates import format_datetime
 from telegram import (
@@ -21,18 +20,15 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest
-from telegram.ext import CallbackContext
 
-from bot.context import services
-from bot.handlers.common import chat_language
+from bot.context import Context
 from bot.i18n import t
-from bot.scheduling.timemath import as_utc, zone
+from bot.scheduling.rules import is_paused
+from bot.scheduling.timemath import ALL_DAYS, WORKDAYS, as_utc, zone
 from bot.services.parsing import ParseError, day_indexes
-from bot.services.preferences import paused_at
-from bot.storage.models import ALL_DAYS, WORKDAYS, Chat
+from bot.services.subscribers import Subscriber
 from bot.telegram_html import MAX_CALLBACK_DATA
 
-Context = CallbackContext[Any, Any, Any, Any]
 #: Telegram shows at most 200 characters in a callback answer.
 MAX_ANSWER = 200
 
@@ -67,8 +63,7 @@ async def answer(query: CallbackQuery, text: str | None = None, alert: bool = Fa
 async def stale(update: Update, context: Context) -> None:
     """A button we cannot act on: tell the user politely, change nothing."""
     assert update.callback_query
-    lang = await chat_language(update, context)
-    await answer(update.callback_query, t(lang, "button.stale"))
+    await answer(update.callback_query, t(await context.language(), "button.stale"))
 
 
 async def reply(
@@ -96,7 +91,7 @@ def args_text(context: Context) -> str:
 
 
 def now(context: Context) -> datetime:
-    return services(context).clock()
+    return context.now()
 
 
 # ------------------------------------------------------------------------- shared labels
@@ -131,10 +126,10 @@ def language_label(lang: str, code: str) -> str:
     return t(lang, f"label.language.{code}")
 
 
-def status_line(lang: str, chat: Chat, at: datetime) -> str:
+def status_line(lang: str, chat: Subscriber, at: datetime) -> str:
     if not chat.active:
         return t(lang, "label.status.stopped")
-    if paused_at(chat, at):
+    if is_paused(chat, at):
         until = local_moment(lang, chat.paused_until, chat.timezone)
         return t(lang, "label.status.paused", until=until)
     return t(lang, "label.status.active")

@@ -28,63 +28,25 @@ import random
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot
-from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
-from telegram.ext import Application, CallbackContext
-
 from bot import metrics
+from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.content.loader import get_catalogue
 from bot.content.models import Catalogue
-from bot.context import Clock, Services, services, system_clock
-from bot.lifecycle import DRAIN, RELEASE
+from bot.outgoing import Outcome, Outgoing, Result, Sender, SendPolicy
+from bot.scheduling.rules import plan_due
 from bot.scheduling.timemath import as_utc
-from bot.sending import SendPolicy
-from bot.services.reminders import chat_next_due, choose_routine, keyboard, reminder_text
+from bot.services.reminders import choose_routine, keyboard, reminder_text
 from bot.storage import chats, deliveries, leases
 from bot.storage.db import Database
-from bot.storage.models import Chat, Delivery
+from bot.storage.models import Delivery, DeliveryKind, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-MICROSECOND = timedelta(microseconds=1)
 # How far back "the last five reminders" are looked for (five weeks of a once-a-week schedule).
 RECENT_HISTORY = timedelta(days=60)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What to do with a due chat: the slot to send now (if any) and the next due moment."""
-
-    slot: datetime | None
-    next_due: datetime | None
-    skipped: int = 0
-
-
-def plan(chat: Chat, now: datetime, grace: timedelta) -> Plan:
-    """Pure: the latest due slot within the grace window is sent, older ones are skipped (a
-    restart after hours must not flood anyone), and the next slot after it becomes due."""
-    if chat.next_due_at is None or not chat.active or chat.blocked or not chat.times:
-        return Plan(None, None)
-    stored = as_utc(chat.next_due_at)
-    slot: datetime | None = stored
-    if chat.paused_until is not None and stored < as_utc(chat.paused_until):
-        slot = chat_next_due(chat, stored)
-    skipped = 0
-    cutoff = now - grace
-    if slot is not None and slot < cutoff:
-        skipped += 1
-        slot = chat_next_due(chat, cutoff - MICROSECOND)
-    while slot is not None and slot <= now:
-        following = chat_next_due(chat, slot)
-        if following is None or following > now:
-            return Plan(slot, following, skipped)
-        skipped += 1
-        slot = following
-    return Plan(None, slot, skipped)
 
 
 @dataclass(frozen=True)
@@ -113,15 +75,6 @@ class TickReport:
         return self.reminders + self.snoozes + self.recovered
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    attempts: int
-    message_id: int | None = None
-    error: str | None = None
-    reason: str | None = None  # metrics.failure_reason of the final error
-
-
 @dataclass
 class _Flight:
     """Where one send task is. Abandoning it at shutdown is safe only before its request is
@@ -145,27 +98,27 @@ class Dispatcher:
     def __init__(
         self,
         db: Database,
-        bot: Bot,
+        sender: Sender,
+        catalogue: Catalogue,
         *,
         grace: timedelta,
         clock: Clock = system_clock,
         lease: timedelta = timedelta(seconds=20),
         use_leader: bool = True,
         worker_id: str | None = None,
-        catalogue: Catalogue | None = None,
         rng: random.Random | None = None,
         batch_size: int = 200,
         max_in_flight: int = 2000,
         concurrency: int = 64,
     ) -> None:
         self.db = db
-        self.bot = bot
+        self.sender = sender
         self.grace = grace
         self.clock = clock
         self.lease = lease
         self.use_leader = use_leader
         self.worker_key = leases.WORKER_PREFIX + (worker_id or new_worker_id())
-        self.catalogue = catalogue or get_catalogue()
+        self.catalogue = catalogue
         self.rng = rng or random.Random()
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
@@ -266,7 +219,7 @@ class Dispatcher:
             due = await deliveries.claim_due_chats(session, now, limit)
             if not due:
                 return 0, []
-            plans = {chat.id: plan(chat, now, self.grace) for chat in due}
+            plans = {chat.id: plan_due(chat, chat.next_due_at, now, self.grace) for chat in due}
             recent = await deliveries.recent_routines(
                 session,
                 [chat.id for chat in due if plans[chat.id].slot is not None],
@@ -289,9 +242,9 @@ class Dispatcher:
                         "chat_id": chat.id,
                         "slot_at": chat_plan.slot,
                         "due_at": chat_plan.slot,
-                        "kind": deliveries.REMINDER,
+                        "kind": DeliveryKind.REMINDER,
                         "routine_id": routine.id,
-                        "status": deliveries.PENDING,
+                        "status": DeliveryStatus.PENDING,
                         "attempts": 0,
                         "claimed_by": self.worker_key,
                     }
@@ -329,84 +282,49 @@ class Dispatcher:
                 await asyncio.sleep(0.5 * (attempt + 1))
 
     async def send(self, job: Job, flight: _Flight | None = None) -> Outcome:
-        """Send one reminder and classify Telegram's final answer."""
+        """Send one reminder through the outbox; its budget lasts until the grace window ends
+        (the rate limiter retries 429s, 5xx and connection errors within it)."""
         budget = max(1.0, (job.due_at + self.grace - self.clock()).total_seconds())
         policy = SendPolicy(budget)
         if flight is not None:
             flight.policy = policy
-        limited: dict[str, Any] = (
-            {"rate_limit_args": policy} if getattr(self.bot, "rate_limiter", None) else {}
-        )
-        if not limited:  # no rate limiter to say when the request is out: it is from now
-            policy.on_wire = True
-        text = reminder_text(job.routine_id, job.lang, kind=job.kind, catalogue=self.catalogue)
+        text = reminder_text(self.catalogue, job.routine_id, job.lang, kind=job.kind)
         # Telegram's group and supergroup ids are negative: they get the Done-only keyboard.
-        markup = keyboard(
+        buttons = keyboard(
             job.delivery_id,
             job.lang,
-            snoozable=job.kind == deliveries.REMINDER,
+            snoozable=job.kind == DeliveryKind.REMINDER,
             group=job.chat_id < 0,
         )
-        chat_id = job.chat_id
-        for _ in range(3):
-            try:
-                message = await self.bot.send_message(chat_id, text, reply_markup=markup, **limited)
-                return Outcome(deliveries.SENT, max(1, policy.attempts), message.message_id)
-            except ChatMigrated as exc:
-                log.info("chat %s migrated to %s", chat_id, exc.new_chat_id)
-                async with self.db.session() as session:
-                    await chats.migrate(session, chat_id, exc.new_chat_id)
-                chat_id = exc.new_chat_id
-            except Forbidden as exc:
-                return Outcome(
-                    deliveries.BLOCKED, policy.attempts, error=f"403 {exc}", reason="blocked"
-                )
-            except BadRequest as exc:
-                if "chat not found" in str(exc).lower():
-                    return Outcome(
-                        deliveries.BLOCKED, policy.attempts, error=f"400 {exc}", reason="blocked"
-                    )
-                log.error("reminder %s refused: %s", job.delivery_id, exc)
-                return Outcome(
-                    deliveries.FAILED, policy.attempts, error=f"400 {exc}", reason="bad_request"
-                )
-            except TelegramError as exc:
-                log.warning("reminder %s to chat %s failed: %s", job.delivery_id, chat_id, exc)
-                return Outcome(
-                    deliveries.FAILED,
-                    policy.attempts,
-                    error=str(exc),
-                    reason=metrics.failure_reason(exc),
-                )
-        return Outcome(
-            deliveries.FAILED, policy.attempts, error="migrated too often", reason="other"
-        )
+        outcome = await self.sender.deliver(Outgoing(job.chat_id, text, buttons), policy)
+        if outcome.result is Result.FAILED and outcome.reason == "bad_request":
+            log.error("reminder %s refused: %s", job.delivery_id, outcome.error)
+        elif not outcome.sent and outcome.result is not Result.BLOCKED:
+            log.warning(
+                "reminder %s to chat %s failed: %s", job.delivery_id, job.chat_id, outcome.error
+            )
+        return outcome
 
     async def _record(self, job: Job, outcome: Outcome) -> None:
-        if outcome.status == deliveries.SENT:
+        if outcome.sent:
             metrics.reminder_sent((self.clock() - job.due_at).total_seconds())
         else:
-            metrics.reminder_failed(outcome.reason or "other")
+            metrics.reminder_failed(outcome.reason)
+        # A reminder's retries are over once its budget is: "retry later" is a failure here.
+        status = {
+            Result.SENT: DeliveryStatus.SENT,
+            Result.BLOCKED: DeliveryStatus.BLOCKED,
+        }.get(outcome.result, DeliveryStatus.FAILED)
         async with self.db.session() as session:
             await deliveries.finish(
                 session,
                 job.delivery_id,
-                status=outcome.status,
+                status=status,
                 attempts=outcome.attempts,
                 now=self.clock(),
                 message_id=outcome.message_id,
                 error=outcome.error,
             )
-            if outcome.status == deliveries.BLOCKED:
-                row = await deliveries.get(session, job.delivery_id)
-                chat_id = row.chat_id if row else job.chat_id
-                log.info(
-                    "chat %s cannot be reached (%s): left alone until /start",
-                    chat_id,
-                    outcome.error,
-                )
-                await chats.mark_blocked(session, chat_id)
-                await deliveries.cancel_scheduled(session, chat_id)
 
     async def stop(self, wait_seconds: float = 10.0) -> None:
         """Stop claiming, abandon the sends that have not reached Telegram yet, and let those
@@ -443,68 +361,16 @@ class Dispatcher:
         await self.release()
 
 
-def from_settings(bot: Bot, settings: Settings, db: Database, clock: Clock) -> Dispatcher:
+def from_settings(
+    sender: Sender, catalogue: Catalogue, settings: Settings, db: Database, clock: Clock
+) -> Dispatcher:
     lease = max(settings.leader_lease_seconds, 2 * settings.tick_seconds + 1)
     return Dispatcher(
         db,
-        bot,
+        sender,
+        catalogue,
         grace=timedelta(minutes=settings.grace_minutes),
         clock=clock,
         lease=timedelta(seconds=lease),
         concurrency=settings.send_concurrency,
     )
-
-
-def get(app: Application[Any, Any, Any, Any, Any, Any]) -> Dispatcher:
-    dispatcher: Dispatcher = app.bot_data["dispatcher"]
-    return dispatcher
-
-
-async def tick_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """The JobQueue callback: one tick at the services clock's now, then a heartbeat for
-    /readyz (leader or standby: both are healthy)."""
-    svc = services(context)
-    try:
-        await get(context.application).tick(svc.clock())
-    except Exception:  # a database hiccup must not stop the next tick
-        log.exception("dispatcher tick failed")
-        return
-    svc.heartbeat.beat(svc.clock())
-
-
-def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Start ticking every TICK_SECONDS once the application runs, the first tick at once.
-
-    `first=0` alone would not do that: APScheduler computes a pending job's first run when the
-    scheduler starts, and a start date already past rounds up to one whole interval later;
-    an explicit next_run_time is kept as it is."""
-    assert app.job_queue is not None, "python-telegram-bot[job-queue] is required"
-    svc = services_of(app)
-    interval = svc.settings.tick_seconds
-    engine = get(app)
-    svc.heartbeat.register(interval, svc.clock())
-    svc.shutdown.add("reminder sends", engine.stop, order=DRAIN)
-    svc.shutdown.add("leader lease", engine.release, order=RELEASE)
-    app.job_queue.run_repeating(
-        tick_job,
-        interval=interval,
-        first=0,
-        name="dispatcher",
-        job_kwargs={
-            "max_instances": 1,
-            "coalesce": True,
-            "misfire_grace_time": None,
-            "next_run_time": datetime.now(UTC),
-        },
-    )
-
-
-def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
-    svc: Services = app.bot_data["services"]
-    return svc
-
-
-async def shutdown(
-    app: Application[Any, Any, Any, Any, Any, Any], wait_seconds: float = 10
-) -> None:
-    await get(app).shutdown(wait_seconds)

@@ -14,6 +14,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WORKDAYS = 0b0011111  # a weekday mask: bit 0 = Monday ... bit 6 = Sunday
+ALL_DAYS = 0b1111111
 
 
 @lru_cache(maxsize=1024)

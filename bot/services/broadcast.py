@@ -25,14 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-
 from bot import metrics
-from bot.context import Services
+from bot.clock import Clock
 from bot.i18n import t
+from bot.outgoing import Outgoing, Result, Sender
+from bot.storage import chats, state
 from bot.storage.db import Database
-from bot.storage.models import Chat, KeyValue
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +45,9 @@ BATCH = 200
 NETWORK_RETRIES = 3
 
 
-def recipients_filter() -> Any:
-    return (Chat.type == "private") & Chat.active.is_(True) & Chat.blocked.is_(False)
-
-
 async def count_recipients(db: Database) -> int:
     async with db.session() as session:
-        return int(
-            await session.scalar(select(func.count()).select_from(Chat).where(recipients_filter()))
-            or 0
-        )
+        return await chats.count_broadcast_recipients(session)
 
 
 async def create_draft(
@@ -65,30 +56,24 @@ async def create_draft(
     token = secrets.token_hex(6)
     value = json.dumps({"text": text, "admin_chat": admin_chat, "lang": lang})
     async with db.session() as session:
-        session.add(KeyValue(key=DRAFT + token, value=value, expires_at=now + DRAFT_TTL))
+        await state.put(session, DRAFT + token, value, now + DRAFT_TTL)
     return token
 
 
 async def cancel_draft(db: Database, token: str) -> bool:
     """True when this call removed the draft (a second press finds nothing)."""
     async with db.session() as session:
-        result = await session.execute(delete(KeyValue).where(KeyValue.key == DRAFT + token))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await state.delete_key(session, DRAFT + token)
 
 
 async def confirm_draft(db: Database, token: str, now: datetime) -> bool:
     """Turn the draft into a run, once: the delete is the claim, so a double press or two
     admins confirming at once start one broadcast."""
     async with db.session() as session:
-        draft = await session.get(KeyValue, DRAFT + token)
+        draft = await state.take(session, DRAFT + token)
         if draft is None:
             return False
-        result = await session.execute(
-            delete(KeyValue).where(KeyValue.key == DRAFT + token, KeyValue.value == draft.value)
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            return False
-        run = json.loads(draft.value) | {
+        run = json.loads(draft) | {
             "created_at": now.isoformat(),
             "status": "sending",
             "cursor": None,
@@ -98,7 +83,7 @@ async def confirm_draft(db: Database, token: str, now: datetime) -> bool:
             "owner": None,
             "lease_until": None,
         }
-        session.add(KeyValue(key=RUN + token, value=json.dumps(run), expires_at=None))
+        await state.put(session, RUN + token, json.dumps(run))
     return True
 
 
@@ -112,16 +97,16 @@ class Run:
 class Broadcaster:
     """Sends the running broadcasts of this process, one at a time."""
 
-    def __init__(self, application: Any, *, per_second: float = PER_SECOND) -> None:
-        self.application = application
+    def __init__(
+        self, db: Database, sender: Sender, clock: Clock, *, per_second: float = PER_SECOND
+    ) -> None:
+        self.db = db
+        self.sender = sender
+        self.clock = clock
         self.per_second = per_second
         self.owner = uuid.uuid4().hex
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
-
-    @property
-    def services(self) -> Services:
-        return self.application.bot_data["services"]  # type: ignore[no-any-return,unused-ignore]
 
     @property
     def busy(self) -> bool:
@@ -155,11 +140,9 @@ class Broadcaster:
     # -- storage ------------------------------------------------------------------------
 
     async def _runs(self) -> list[Run]:
-        async with self.services.db.session() as session:
-            rows = await session.scalars(
-                select(KeyValue).where(KeyValue.key.startswith(RUN)).order_by(KeyValue.key)
-            )
-            runs = [Run(row.key, row.value, json.loads(row.value)) for row in rows]
+        async with self.db.session() as session:
+            rows = await state.with_prefix(session, RUN)
+        runs = [Run(key, value, json.loads(value)) for key, value in rows]
         return sorted(
             (r for r in runs if r.data.get("status") == "sending"),
             key=lambda r: r.data.get("created_at", ""),
@@ -169,22 +152,18 @@ class Broadcaster:
         """Compare-and-swap: False when another process changed the run meanwhile."""
         data = run.data | changes
         raw = json.dumps(data)
-        async with self.services.db.session() as session:
-            result = await session.execute(
-                update(KeyValue)
-                .where(KeyValue.key == run.key, KeyValue.value == run.raw)
-                .values(value=raw)
-            )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        async with self.db.session() as session:
+            swapped = await state.swap(session, run.key, run.raw, raw)
+        if not swapped:
             return False
         run.raw, run.data = raw, data
         return True
 
     def _lease(self) -> dict[str, Any]:
-        return {"owner": self.owner, "lease_until": (self.services.clock() + LEASE).isoformat()}
+        return {"owner": self.owner, "lease_until": (self.clock() + LEASE).isoformat()}
 
     async def _claim_next(self) -> Run | None:
-        now = self.services.clock()
+        now = self.clock()
         for run in await self._runs():
             until = run.data.get("lease_until")
             held = until is not None and datetime.fromisoformat(until) > now
@@ -195,15 +174,8 @@ class Broadcaster:
         return None
 
     async def _recipients(self, cursor: int | None) -> list[int]:
-        query = select(Chat.id).where(recipients_filter()).order_by(Chat.id).limit(BATCH)
-        if cursor is not None:
-            query = query.where(Chat.id > cursor)
-        async with self.services.db.session() as session:
-            return list(await session.scalars(query))
-
-    async def _mark_blocked(self, chat_id: int) -> None:
-        async with self.services.db.session() as session:
-            await session.execute(update(Chat).where(Chat.id == chat_id).values(blocked=True))
+        async with self.db.session() as session:
+            return await chats.broadcast_recipients(session, cursor, BATCH)
 
     # -- sending ------------------------------------------------------------------------
 
@@ -216,30 +188,20 @@ class Broadcaster:
         """Send to one chat; the outcome is sent, blocked, failed, or stopped."""
         attempts = 0
         while not self._stop.is_set():
-            try:
-                await self.application.bot.send_message(chat_id, text)
-                return "sent"
-            except RetryAfter as exc:
-                wait = exc.retry_after
-                await self._pause(wait.total_seconds() if isinstance(wait, timedelta) else wait)
-            except Forbidden:
-                await self._mark_blocked(chat_id)
-                return "blocked"
-            except BadRequest as exc:
-                if "chat not found" in str(exc).lower():
-                    await self._mark_blocked(chat_id)
-                    return "blocked"
-                log.warning("broadcast to chat %s refused: %s", chat_id, exc)
-                return "failed"
-            except NetworkError as exc:
+            outcome = await self.sender.deliver(Outgoing(chat_id, text))
+            if outcome.result is Result.RETRY and outcome.retry_after is not None:
+                await self._pause(outcome.retry_after)
+            elif outcome.result is Result.RETRY:
                 attempts += 1
                 if attempts > NETWORK_RETRIES:
-                    log.warning("broadcast to chat %s failed: %r", chat_id, exc)
+                    log.warning("broadcast to chat %s failed: %s", chat_id, outcome.error)
                     return "failed"
                 await self._pause(2.0**attempts)
-            except TelegramError as exc:
-                log.warning("broadcast to chat %s failed: %r", chat_id, exc)
+            elif outcome.result is Result.FAILED:
+                log.warning("broadcast to chat %s refused: %s", chat_id, outcome.error)
                 return "failed"
+            else:
+                return outcome.result.value  # sent, or blocked (marked by the outbox)
         return "stopped"
 
     async def _send_run(self, run: Run) -> None:
@@ -288,11 +250,8 @@ class Broadcaster:
             blocked=data["blocked"],
             failed=data["failed"],
         )
-        try:
-            await self.application.bot.send_message(data["admin_chat"], text)
-        except TelegramError as exc:
-            log.warning("could not tell chat %s the broadcast ended: %r", data["admin_chat"], exc)
-
-
-def broadcaster(application: Any) -> Broadcaster:
-    return application.bot_data["broadcaster"]  # type: ignore[no-any-return,unused-ignore]
+        outcome = await self.sender.deliver(Outgoing(data["admin_chat"], text))
+        if not outcome.sent:
+            log.warning(
+                "could not tell chat %s the broadcast ended: %s", data["admin_chat"], outcome.error
+            )

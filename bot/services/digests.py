@@ -14,30 +14,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-
+from bot.outgoing import Outgoing, Result, Sender
+from bot.scheduling import rules
+from bot.scheduling.rules import Schedule, due_on, monday_of, send_window_open, summary_at
 from bot.scheduling.timemath import local_date, local_day_bounds
-from bot.services.progress import (
-    WEEKS_SHOWN,
-    Progress,
-    build_progress,
-    due_on,
-    monday_of,
-    next_occurrence,
-    send_window_open,
-    summary_at,
-)
-from bot.services.reports import (
-    chart_png,
-    nudge_text,
-    schedule_of,
-    summary_caption,
-)
-from bot.storage import chats
+from bot.services.progress import WEEKS_SHOWN, Progress, build_progress
+from bot.services.reports import chart_png, digest_enabled, nudge_text, summary_caption
+from bot.storage import chats, deliveries
 from bot.storage import progress as store
 from bot.storage.db import Database
-from bot.storage.models import Chat
+from bot.storage.models import DeliveryKind, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +39,14 @@ class Planned:
 
     delivery_id: int
     chat_id: int
-    kind: str
+    kind: DeliveryKind
     lang: str
     progress: Progress | None  # for the summary
     done: int  # breaks done today
     goal: int
 
 
-async def run_due(db: Database, bot: Bot, now: datetime) -> int:
+async def run_due(db: Database, sender: Sender, now: datetime) -> int:
     """Send every summary and nudge due at `now`; returns how many were sent."""
     sent = 0
     for _ in range(MAX_BATCHES):
@@ -68,7 +54,7 @@ async def run_due(db: Database, bot: Bot, now: datetime) -> int:
             due = [(row.chat_id, row.kind) for row in await store.due_digests(session, now, BATCH)]
         for chat_id, kind in due:
             try:
-                sent += await _handle(db, bot, chat_id, kind, now)
+                sent += await _handle(db, sender, chat_id, DeliveryKind(kind), now)
             except Exception:  # one chat's trouble must not stop everyone else's
                 log.exception("digest %s for chat %s failed", kind, chat_id)
                 async with db.session() as session:
@@ -78,43 +64,31 @@ async def run_due(db: Database, bot: Bot, now: datetime) -> int:
     return sent
 
 
-def _enabled(chat: Chat, kind: str) -> bool:
-    return chat.weekly_summary if kind == "summary" else chat.evening_nudge
-
-
-async def _plan(db: Database, chat_id: int, kind: str, now: datetime) -> Planned | None:
+async def _plan(db: Database, chat_id: int, kind: DeliveryKind, now: datetime) -> Planned | None:
     """Decide, claim and reschedule in one transaction; the claim is committed on return."""
     async with db.session() as session:
         chat = await chats.get(session, chat_id)
         if chat is None:
             return None
-        if not _enabled(chat, kind) or chat.type != "private":
+        if not digest_enabled(chat, kind):
             await store.unschedule(session, chat_id, kind)
             return None
-        schedule = schedule_of(chat)
-        paused = chat.paused_until if chat.paused_until and chat.paused_until > now else None
-        await store.set_digest_due(
-            session,
-            chat_id,
-            kind,
-            next_occurrence(kind, schedule, after=now, paused_until=paused)
-            or now + timedelta(days=1),  # no slot at all now: look again tomorrow
-        )
+        schedule = Schedule.of(chat)
+        await store.set_digest_due(session, chat_id, kind, rules.next_digest(kind, chat, now))
         today = local_date(now, chat.timezone)
         due = due_on(kind, today, schedule)
         if (
             due is None
-            or not chat.active
-            or chat.blocked
-            or (paused is not None and due < paused)
+            or not rules.wants_reminders(chat)
+            or (rules.is_paused(chat, now) and chat.paused_until and due < chat.paused_until)
             or not send_window_open(kind, due, now, chat.timezone)
         ):
             return None
-        if kind == "nudge" and chat.weekly_summary and summary_at(today, schedule):
+        if kind == DeliveryKind.NUDGE and chat.weekly_summary and summary_at(today, schedule):
             return None  # the weekly summary goes out at the same moment and says it all
         progress: Progress | None = None
         goal = schedule.goal
-        if kind == "nudge":
+        if kind == DeliveryKind.NUDGE:
             start, end = local_day_bounds(today, chat.timezone)
             done = await store.count_completions(session, chat_id, chat_id, start, end)
             if done >= goal:
@@ -134,56 +108,42 @@ async def _plan(db: Database, chat_id: int, kind: str, now: datetime) -> Planned
             done = progress.today_count
             if not progress.this_week.counted:
                 return None  # a week spent paused: nothing to sum up
-        delivery_id = await store.claim(session, chat_id, kind, due)
+        delivery_id = await deliveries.claim_digest(session, chat_id, kind, due)
         if delivery_id is None:
             return None
         return Planned(delivery_id, chat_id, kind, chat.language, progress, done, goal)
 
 
-async def _handle(db: Database, bot: Bot, chat_id: int, kind: str, now: datetime) -> bool:
+async def _handle(
+    db: Database, sender: Sender, chat_id: int, kind: DeliveryKind, now: datetime
+) -> bool:
     planned = await _plan(db, chat_id, kind, now)
     if planned is None:
         return False
-    try:
-        if planned.progress is not None:
-            message = await bot.send_photo(
-                chat_id,
-                photo=await chart_png(planned.lang, planned.progress),
-                caption=summary_caption(planned.lang, planned.progress),
-            )
-        else:
-            message = await bot.send_message(
-                chat_id,
-                nudge_text(planned.lang, planned.done, planned.goal),
-            )
-    except Forbidden as exc:
-        async with db.session() as session:
-            await store.finish(
-                session, planned.delivery_id, status="blocked", now=now, error=str(exc)
-            )
-            chat = await chats.get(session, chat_id)
-            if chat is not None:
-                chat.blocked = True
-        return False
-    except (RetryAfter, NetworkError) as exc:
-        if isinstance(exc, TimedOut):  # may have arrived: never risk sending it twice
-            async with db.session() as session:
-                await store.finish(
-                    session, planned.delivery_id, status="failed", now=now, error=str(exc)
-                )
-            return False
-        async with db.session() as session:
-            await store.release(session, planned.delivery_id)
-            await store.set_digest_due(session, chat_id, kind, now + RETRY)
-        return False
-    except BadRequest as exc:
-        async with db.session() as session:
-            await store.finish(
-                session, planned.delivery_id, status="failed", now=now, error=str(exc)
-            )
-        return False
-    async with db.session() as session:
-        await store.finish(
-            session, planned.delivery_id, status="sent", now=now, message_id=message.message_id
+    if planned.progress is not None:
+        message = Outgoing(
+            chat_id,
+            summary_caption(planned.lang, planned.progress),
+            photo=await chart_png(planned.lang, planned.progress),
         )
-    return True
+    else:
+        message = Outgoing(chat_id, nudge_text(planned.lang, planned.done, planned.goal))
+    outcome = await sender.deliver(message)
+    async with db.session() as session:
+        if outcome.result is Result.RETRY:  # refused before delivery: try again shortly
+            await deliveries.release(session, planned.delivery_id)
+            await store.set_digest_due(session, chat_id, kind, now + RETRY)
+            return False
+        status = {
+            Result.SENT: DeliveryStatus.SENT,
+            Result.BLOCKED: DeliveryStatus.BLOCKED,
+        }.get(outcome.result, DeliveryStatus.FAILED)
+        await deliveries.finish(
+            session,
+            planned.delivery_id,
+            status=status,
+            now=now,
+            message_id=outcome.message_id,
+            error=outcome.error,
+        )
+    return outcome.sent

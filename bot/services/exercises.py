@@ -8,13 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import get_args
 
-from sqlalchemy import select
-
 from bot.content.models import Area, Catalogue, Exercise, Kind
 from bot.content.routines import exercises_for_place
 from bot.storage import chats, completions
 from bot.storage.db import Database
-from bot.storage.models import Completion
 
 AREAS: tuple[str, ...] = get_args(Area)
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -79,16 +76,9 @@ async def record_done(
     async with db.session() as session:
         if await chats.get(session, chat_id) is None:
             return "no_chat"
-        recent = await session.scalar(
-            select(Completion.id).where(
-                Completion.chat_id == chat_id,
-                Completion.user_id == user_id,
-                Completion.exercise_id == exercise_id,
-                Completion.source == source,
-                Completion.completed_at > now - DOUBLE_PRESS,
-            )
-        )
-        if recent is not None:
+        if await completions.done_since(
+            session, chat_id, user_id, exercise_id, source, now - DOUBLE_PRESS
+        ):
             return "duplicate"
         await completions.record(
             session,

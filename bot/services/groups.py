@@ -22,47 +22,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
-from telegram import InlineKeyboardMarkup
 
 from bot import telegram_html
 from bot.content.models import Catalogue
 from bot.i18n import Safe, t, tn
+from bot.outgoing import Keyboard
 from bot.scheduling.timemath import local_date, local_day_bounds
 from bot.services.reminders import DONE, keyboard, parse_callback, reminder_text
+from bot.services.subscribers import Subscriber
 from bot.storage import chats, completions, deliveries
 from bot.storage.db import Database
-from bot.storage.models import Chat
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
-#: Commands that change what the group gets, or hand out / erase its data.
-ADMIN_COMMANDS = frozenset(
-    {
-        "start",
-        "settings",
-        "instellingen",
-        "times",
-        "tijden",
-        "days",
-        "dagen",
-        "timezone",
-        "tijdzone",
-        "language",
-        "taal",
-        "place",
-        "plek",
-        "pause",
-        "pauze",
-        "resume",
-        "hervat",
-        "stop",
-        "stoppen",
-        "export",
-        "delete",
-        "verwijder",
-    }
-)
 #: Button areas that change settings: onboarding, /settings, the /delete confirmation.
 ADMIN_BUTTON_AREAS = ("ob:", "st:", "dl:")
 
@@ -83,10 +56,6 @@ def is_group(chat_type: str | None) -> bool:
 
 def is_admin_status(status: str | None) -> bool:
     return status in ADMIN_STATUSES
-
-
-def command_needs_admin(name: str | None) -> bool:
-    return name in ADMIN_COMMANDS
 
 
 def button_needs_admin(data: object) -> bool:
@@ -204,12 +173,10 @@ async def load_group_reminder(db: Database, delivery_id: int) -> GroupReminder |
 
 
 def render_group_reminder(
-    reminder: GroupReminder, total: int | None, catalogue: Catalogue | None = None
-) -> tuple[str, InlineKeyboardMarkup]:
+    reminder: GroupReminder, total: int | None, catalogue: Catalogue
+) -> tuple[str, Keyboard]:
     """The reminder with its "who moved" line, kept under Telegram's 4096 characters."""
-    base = reminder_text(
-        reminder.routine_id, reminder.lang, kind=reminder.kind, catalogue=catalogue
-    )
+    base = reminder_text(catalogue, reminder.routine_id, reminder.lang, kind=reminder.kind)
     room = telegram_html.MAX_TEXT - len(telegram_html.parse(base).text) - 120
     status = moved_line(reminder.lang, reminder.names, total, max(0, min(NAMES_BUDGET, room)))
     text = base + "\n\n" + status
@@ -223,11 +190,7 @@ async def bot_removed(db: Database, chat_id: int) -> bool:
     """The bot was removed or kicked: no more reminders until someone adds it back and an
     admin sends /start. False when the group never subscribed."""
     async with db.session() as session:
-        if await chats.get(session, chat_id) is None:
-            return False
-        await chats.mark_blocked(session, chat_id)
-        await deliveries.cancel_scheduled(session, chat_id)
-        return True
+        return await chats.mark_unreachable(session, chat_id)
 
 
 # --- the team's week -------------------------------------------------------------------------
@@ -300,7 +263,9 @@ def team_stats_text(lang: str, week: TeamWeek) -> str:
     return "\n".join(lines)
 
 
-async def team_week(db: Database, chat_id: int, now: datetime) -> tuple[Chat, TeamWeek] | None:
+async def team_week(
+    db: Database, chat_id: int, now: datetime
+) -> tuple[Subscriber, TeamWeek] | None:
     """The group's week so far; None when the group is not registered."""
     async with db.session() as session:
         chat = await chats.get(session, chat_id)
@@ -312,4 +277,4 @@ async def team_week(db: Database, chat_id: int, now: datetime) -> tuple[Chat, Te
         rows = await completions.in_period(session, chat_id, start, now + timedelta(seconds=1))
         unnamed = sorted({uid for uid, name, _ in rows if not name})
         known = await completions.known_names(session, chat_id, unnamed)
-    return chat, build_team_week(rows, chat.timezone, now, chat.language, known)
+    return Subscriber.of(chat), build_team_week(rows, chat.timezone, now, chat.language, known)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.scheduling import rules
 from bot.scheduling.timemath import zone
 from bot.services.preferences import LANGUAGES, reschedule
-from bot.services.subscribers import register
+from bot.services.subscribers import Subscriber, register
 from bot.storage import chats, conversation
 from bot.storage.db import Database
-from bot.storage.models import Chat
 
 AREA = "onboarding"
 LANGUAGE, TIMEZONE, CONFIRM = "language", "timezone", "confirm"
@@ -28,7 +28,7 @@ class StaleStep(Exception):
 
 @dataclass(frozen=True)
 class Progress:
-    chat: Chat
+    chat: Subscriber
     step: str | None  # None: onboarding is complete
     created: bool = False
 
@@ -41,19 +41,18 @@ async def begin(
     async with db.session() as session:
         chat = await chats.get_for_update(session, chat_id)
         assert chat is not None
+        restart = rules.on_start(chat, onboarded=chat.onboarded)
+        if (restart.active, restart.blocked) != (chat.active, chat.blocked):
+            chat.active, chat.blocked = restart.active, restart.blocked
+            reschedule(chat, now)
+            chat.updated_at = now
         if chat.onboarded:
-            if not chat.active or chat.blocked:
-                # /start after /stop: the subscriber wants reminders again.
-                chat.active = True
-                chat.blocked = False
-                reschedule(chat, now)
-                chat.updated_at = now
-            return Progress(chat, None, registration.created)
+            return Progress(Subscriber.of(chat), None, registration.created)
         step = await conversation.get(session, AREA, chat_id)
         if step not in STEPS:
             step = LANGUAGE
             await conversation.put(session, AREA, chat_id, step)
-        return Progress(chat, step, registration.created)
+        return Progress(Subscriber.of(chat), step, registration.created)
 
 
 async def current_step(db: Database, chat_id: int) -> str | None:
@@ -92,7 +91,7 @@ async def _advance(
             await conversation.put(session, AREA, chat_id, following)
         reschedule(chat, now)
         chat.updated_at = now
-        return Progress(chat, following)
+        return Progress(Subscriber.of(chat), following)
 
 
 async def choose_language(db: Database, chat_id: int, language: str, now: datetime) -> Progress:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from bot.scheduling.timemath import as_utc, local_date, local_day_bounds, next_due, zone
+from bot.scheduling import rules
+from bot.scheduling.timemath import local_date, local_day_bounds, zone
 from bot.services.parsing import MAX_TIMES, PLACE_WORDS, PauseSpec
-from bot.services.reports import refresh_digests
-from bot.storage import chats
+from bot.services.reports import digest_dues
+from bot.services.subscribers import Subscriber
+from bot.storage import chats, progress
 from bot.storage.db import Database
 from bot.storage.models import ALL_DAYS, Chat
 
@@ -22,45 +24,28 @@ LANGUAGES = ("nl", "en")
 PLACES = tuple(sorted(set(PLACE_WORDS.values())))
 
 
-def paused_at(chat: Chat, now: datetime) -> bool:
-    return chat.paused_until is not None and as_utc(chat.paused_until) > now
-
-
 def reschedule(chat: Chat, now: datetime) -> None:
-    """Set the chat's next due moment from its preferences; None when stopped."""
-    if not chat.active:
-        chat.next_due_at = None
-        return
-    paused = as_utc(chat.paused_until) if chat.paused_until and paused_at(chat, now) else None
-    chat.next_due_at = next_due(
-        times=chat.times,
-        days=chat.days,
-        tz_name=chat.timezone,
-        after=now,
-        paused_until=paused,
-    )
+    """Set the chat's next due moment from its preferences (None when stopped or blocked)."""
+    chat.next_due_at = rules.next_reminder(chat, now)
 
 
 async def _change(
     db: Database, chat_id: int, now: datetime, change: Callable[[Chat], None]
-) -> Chat | None:
+) -> Subscriber | None:
     async with db.session() as session:
         chat = await chats.get_for_update(session, chat_id)
         if chat is None:
             return None
         change(chat)
         reschedule(chat, now)
-        await refresh_digests(session, chat, now)
+        await progress.set_digests_due(session, chat.id, digest_dues(chat, now))
         chat.updated_at = now
-        return chat
+        return Subscriber.of(chat)
 
 
-async def get_chat(db: Database, chat_id: int) -> Chat | None:
-    async with db.session() as session:
-        return await chats.get(session, chat_id)
-
-
-async def set_times(db: Database, chat_id: int, times: list[str], now: datetime) -> Chat | None:
+async def set_times(
+    db: Database, chat_id: int, times: list[str], now: datetime
+) -> Subscriber | None:
     if not 1 <= len(times) <= MAX_TIMES:
         raise ValueError(f"1 to {MAX_TIMES} times, not {len(times)}")
 
@@ -70,7 +55,7 @@ async def set_times(db: Database, chat_id: int, times: list[str], now: datetime)
     return await _change(db, chat_id, now, change)
 
 
-async def set_days(db: Database, chat_id: int, days: int, now: datetime) -> Chat | None:
+async def set_days(db: Database, chat_id: int, days: int, now: datetime) -> Subscriber | None:
     if not 0 < days <= ALL_DAYS:
         raise ValueError(f"invalid day mask {days}")
 
@@ -80,7 +65,7 @@ async def set_days(db: Database, chat_id: int, days: int, now: datetime) -> Chat
     return await _change(db, chat_id, now, change)
 
 
-async def toggle_day(db: Database, chat_id: int, day: int, now: datetime) -> Chat | None:
+async def toggle_day(db: Database, chat_id: int, day: int, now: datetime) -> Subscriber | None:
     """Switch one weekday on or off; the last remaining day stays on (ValueError)."""
     if not 0 <= day <= 6:
         raise ValueError(f"invalid day {day}")
@@ -94,7 +79,9 @@ async def toggle_day(db: Database, chat_id: int, day: int, now: datetime) -> Cha
     return await _change(db, chat_id, now, change)
 
 
-async def set_timezone(db: Database, chat_id: int, tz_name: str, now: datetime) -> Chat | None:
+async def set_timezone(
+    db: Database, chat_id: int, tz_name: str, now: datetime
+) -> Subscriber | None:
     zone(tz_name)  # ValueError for an unknown name
 
     def change(chat: Chat) -> None:
@@ -103,7 +90,9 @@ async def set_timezone(db: Database, chat_id: int, tz_name: str, now: datetime) 
     return await _change(db, chat_id, now, change)
 
 
-async def set_language(db: Database, chat_id: int, language: str, now: datetime) -> Chat | None:
+async def set_language(
+    db: Database, chat_id: int, language: str, now: datetime
+) -> Subscriber | None:
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
 
@@ -113,7 +102,7 @@ async def set_language(db: Database, chat_id: int, language: str, now: datetime)
     return await _change(db, chat_id, now, change)
 
 
-async def set_place(db: Database, chat_id: int, place: str, now: datetime) -> Chat | None:
+async def set_place(db: Database, chat_id: int, place: str, now: datetime) -> Subscriber | None:
     if place not in PLACES:
         raise ValueError(f"unknown place {place!r}")
 
@@ -123,11 +112,11 @@ async def set_place(db: Database, chat_id: int, place: str, now: datetime) -> Ch
     return await _change(db, chat_id, now, change)
 
 
-def local_today(chat: Chat, now: datetime) -> date:
+def local_today(chat: Subscriber, now: datetime) -> date:
     return local_date(now, chat.timezone)
 
 
-async def pause(db: Database, chat_id: int, spec: PauseSpec, now: datetime) -> Chat | None:
+async def pause(db: Database, chat_id: int, spec: PauseSpec, now: datetime) -> Subscriber | None:
     """No reminders until local midnight at the start of `spec.resume_on`."""
 
     def change(chat: Chat) -> None:
@@ -136,7 +125,7 @@ async def pause(db: Database, chat_id: int, spec: PauseSpec, now: datetime) -> C
     return await _change(db, chat_id, now, change)
 
 
-async def resume(db: Database, chat_id: int, now: datetime) -> Chat | None:
+async def resume(db: Database, chat_id: int, now: datetime) -> Subscriber | None:
     """End a pause, and a /stop too: the subscriber asked for reminders again."""
 
     def change(chat: Chat) -> None:
@@ -146,7 +135,7 @@ async def resume(db: Database, chat_id: int, now: datetime) -> Chat | None:
     return await _change(db, chat_id, now, change)
 
 
-async def stop(db: Database, chat_id: int, now: datetime) -> Chat | None:
+async def stop(db: Database, chat_id: int, now: datetime) -> Subscriber | None:
     """Unsubscribe: no reminders, data kept until /delete."""
 
     def change(chat: Chat) -> None:

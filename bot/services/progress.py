@@ -1,4 +1,5 @@
-"""Pure progress math: per-day counts, streaks, weeks, and when a summary or nudge is due.
+"""Pure progress math: per-day counts, streaks and weeks (when a summary or nudge is due is in
+bot.scheduling.rules).
 
 Nothing here reads a clock or a database: callers pass instants, the schedule and `now`.
 
@@ -24,18 +25,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from bot.scheduling.timemath import is_active_day, local_date, local_instant, parse_hhmm, zone
+from bot.scheduling.rules import Schedule, monday_of
+from bot.scheduling.timemath import is_active_day, local_date, zone
 
 WEEKS_SHOWN = 4
-# The nudge comes an hour after the last reminder (time to do that one), never after 21:00.
-NUDGE_DELAY = timedelta(hours=1)
-NUDGE_LATEST = time(21, 0)
-# The weekly summary comes an hour after the last reminder of the last active day.
-SUMMARY_DELAY = timedelta(hours=1)
-SUMMARY_LATEST = time(23, 30)
 
 
 class Status(StrEnum):
@@ -45,19 +41,6 @@ class Status(StrEnum):
     OFF = "off"  # not an active weekday in the schedule
     PAUSED = "paused"  # active weekday, but no reminder went out
     NONE = "none"  # before the subscriber started, or in the future
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """What of a chat's preferences the progress math needs."""
-
-    times: tuple[str, ...]
-    days: int
-    tz_name: str
-
-    @property
-    def goal(self) -> int:
-        return max(1, len(set(self.times)))
 
 
 @dataclass(frozen=True)
@@ -109,10 +92,6 @@ def day_counts(instants: Iterable[datetime], tz_name: str) -> Counter[date]:
     """How many instants fall on each local date of the zone."""
     tz = zone(tz_name)
     return Counter(instant.astimezone(tz).date() for instant in instants)
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def classify(
@@ -227,69 +206,6 @@ def build_progress(
         total=sum(counts.values()),
         weeks=tuple(weeks),
     )
-
-
-# --- when the nudge and the weekly summary are due -------------------------------------------
-
-
-def _last_time(times: Sequence[str]) -> time | None:
-    return max((parse_hhmm(value) for value in times), default=None)
-
-
-def nudge_at(day: date, schedule: Schedule) -> datetime | None:
-    """The UTC instant of the evening nudge on a local date, or None: not an active day, or the
-    last reminder is at or after 21:00 (a nudge would come after 21:00)."""
-    last = _last_time(schedule.times)
-    if last is None or last >= NUDGE_LATEST or not is_active_day(schedule.days, day):
-        return None
-    local = min(datetime.combine(day, last) + NUDGE_DELAY, datetime.combine(day, NUDGE_LATEST))
-    return local_instant(day, local.time(), zone(schedule.tz_name))
-
-
-def last_active_day(week_start: date, days: int) -> date | None:
-    """The last active weekday of the Monday-to-Sunday week starting at `week_start`."""
-    for offset in range(6, -1, -1):
-        day = week_start + timedelta(days=offset)
-        if is_active_day(days, day):
-            return day
-    return None
-
-
-def summary_at(day: date, schedule: Schedule) -> datetime | None:
-    """The UTC instant of the weekly summary if `day` is the last active day of its week."""
-    last = _last_time(schedule.times)
-    if last is None or last_active_day(monday_of(day), schedule.days) != day:
-        return None
-    local = datetime.combine(day, last) + SUMMARY_DELAY
-    local = min(local, datetime.combine(day, max(last, SUMMARY_LATEST)))
-    return local_instant(day, local.time(), zone(schedule.tz_name))
-
-
-def due_on(kind: str, day: date, schedule: Schedule) -> datetime | None:
-    return nudge_at(day, schedule) if kind == "nudge" else summary_at(day, schedule)
-
-
-def next_occurrence(
-    kind: str, schedule: Schedule, *, after: datetime, paused_until: datetime | None = None
-) -> datetime | None:
-    """The first nudge or summary instant strictly after `after` and not in a pause."""
-    start = local_date(after, schedule.tz_name) - timedelta(days=1)
-    for offset in range(16):
-        at = due_on(kind, start + timedelta(days=offset), schedule)
-        if at is not None and at > after and (paused_until is None or at >= paused_until):
-            return at
-    return None
-
-
-def send_window_open(kind: str, due: datetime, now: datetime, tz_name: str) -> bool:
-    """Whether a due nudge or summary may still go out at `now`: on its own local day, and a
-    nudge never after 21:00 local time (a late bot skips it rather than nudging at night)."""
-    if now < due:
-        return False
-    local_now = now.astimezone(zone(tz_name))
-    if local_now.date() != local_date(due, tz_name):
-        return False
-    return kind != "nudge" or local_now.time() <= NUDGE_LATEST
 
 
 class Verdict(StrEnum):

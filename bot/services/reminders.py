@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from babel.dates import format_datetime
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.content.loader import get_catalogue
 from bot.content.models import Catalogue, Routine
 from bot.content.render import render_routine
 from bot.content.routines import pick_routine
 from bot.i18n import LANGUAGES, t
-from bot.scheduling.timemath import as_utc, local_date, local_day_bounds, next_due, zone
+from bot.outgoing import Button, Keyboard
+from bot.scheduling import rules
+from bot.scheduling.timemath import zone
 from bot.storage import chats, completions, deliveries
 from bot.storage.db import Database
-from bot.storage.models import Chat, Delivery
+from bot.storage.models import Delivery, DeliveryKind, DeliveryStatus
 
 SNOOZE_MINUTES = 10
 RECENT = 5
@@ -49,41 +49,40 @@ def parse_callback(data: object) -> tuple[str, int] | None:
 
 def keyboard(
     delivery_id: int, lang: str, *, snoozable: bool = True, group: bool = False
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """Done / 10 minutes later / Another exercise / Skip today ("later" only once).
 
     A group gets Done only: the others would change the break for everyone because one
     member pressed (see bot.services.groups)."""
 
-    def button(action: str, key: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(t(lang, key), callback_data=callback_data(action, delivery_id))
+    def button(action: str, key: str) -> Button:
+        return Button(t(lang, key), callback_data(action, delivery_id))
 
     first = [button(DONE, "reminder.button.done")]
     if group:
-        return InlineKeyboardMarkup([first])
+        return (tuple(first),)
     if snoozable:
         first.append(button(LATER, "reminder.button.later"))
-    second = [button(ANOTHER, "reminder.button.another"), button(SKIP, "reminder.button.skip")]
-    return InlineKeyboardMarkup([first, second])
+    second = (button(ANOTHER, "reminder.button.another"), button(SKIP, "reminder.button.skip"))
+    return (tuple(first), second)
 
 
 def reminder_text(
+    catalogue: Catalogue,
     routine_id: str | None,
     lang: str,
     *,
-    kind: str = deliveries.REMINDER,
+    kind: str = DeliveryKind.REMINDER,
     status: str | None = None,
-    catalogue: Catalogue | None = None,
 ) -> str:
     """The routine as Telegram HTML, with a header for a snooze and a status line after."""
-    catalogue = catalogue or get_catalogue()
     lang = lang if lang in LANGUAGES else "en"
     try:
         routine = catalogue.routine(routine_id or "")
     except KeyError:  # the catalogue changed since the row was written
         routine = catalogue.routines[0]
     parts = [render_routine(routine, lang, catalogue)]
-    if kind == deliveries.SNOOZE:
+    if kind == DeliveryKind.SNOOZE:
         parts.insert(0, t(lang, "reminder.snooze_header"))
     if status:
         parts.append(status)
@@ -102,26 +101,13 @@ def choose_routine(
         return rng.choice(sorted(fresh or catalogue.routines, key=lambda r: r.id))
 
 
-def chat_next_due(chat: Chat, after: datetime) -> datetime | None:
-    """The chat's first slot after `after`, or None if it wants or can get no reminders."""
-    if not chat.active or chat.blocked:
-        return None
-    return next_due(
-        times=chat.times,
-        days=chat.days,
-        tz_name=chat.timezone,
-        after=after,
-        paused_until=as_utc(chat.paused_until) if chat.paused_until else None,
-    )
-
-
 @dataclass(frozen=True)
 class PressResult:
     """What the handler does: answer the press, and maybe edit the message."""
 
     answer: str
     text: str | None = None
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: Keyboard | None = None
     edit: bool = False
     # A group's Done was recorded: re-render "who moved" on this delivery's message (coalesced).
     refresh_delivery: int | None = None
@@ -136,12 +122,13 @@ def _belongs(delivery: Delivery | None, chat_id: int, message_id: int | None) ->
     if delivery is None or delivery.chat_id != chat_id:
         return False
     if delivery.message_id is None:  # pressed before the send was recorded
-        return delivery.status == deliveries.PENDING
+        return delivery.status == DeliveryStatus.PENDING
     return delivery.message_id == message_id
 
 
 async def press(
     db: Database,
+    catalogue: Catalogue,
     data: object,
     *,
     chat_id: int,
@@ -152,11 +139,9 @@ async def press(
     user_name: str | None = None,
     fallback_lang: str = "en",
     rng: random.Random | None = None,
-    catalogue: Catalogue | None = None,
 ) -> PressResult:
     """Apply a reminder button press; never raises for bad or stale data."""
     parsed = parse_callback(data)
-    catalogue = catalogue or get_catalogue()
     async with db.session() as session:
         if parsed is None:
             chat = await chats.get(session, chat_id)
@@ -171,7 +156,7 @@ async def press(
 
         def text(status: str | None) -> str:
             return reminder_text(
-                delivery.routine_id, lang, kind=delivery.kind, status=status, catalogue=catalogue
+                catalogue, delivery.routine_id, lang, kind=delivery.kind, status=status
             )
 
         if action == DONE:
@@ -199,7 +184,7 @@ async def press(
         if action == LATER:
             due = now + timedelta(minutes=SNOOZE_MINUTES)
             snooze = None
-            if delivery.kind == deliveries.REMINDER:
+            if delivery.kind == DeliveryKind.REMINDER:
                 snooze = await deliveries.add_snooze(session, delivery, due)
             if snooze is None:
                 return PressResult(answer=t(lang, "reminder.answer.already_snoozed"))
@@ -225,21 +210,19 @@ async def press(
                 keyboard=keyboard(
                     delivery.id,
                     lang,
-                    snoozable=delivery.kind == deliveries.REMINDER,
+                    snoozable=delivery.kind == DeliveryKind.REMINDER,
                     group=not private,
                 ),
                 edit=True,
             )
 
         # SKIP: nothing more today, in the chat's own calendar.
-        locked = chat
-        _, day_end = local_day_bounds(local_date(now, locked.timezone), locked.timezone)
-        locked.next_due_at = chat_next_due(locked, day_end - timedelta(microseconds=1))
+        chat.next_due_at = rules.after_today(chat, now)
         await deliveries.cancel_scheduled(session, chat_id)
-        if locked.next_due_at is None:
+        if chat.next_due_at is None:
             status = t(lang, "reminder.status.skipped_none")
         else:
-            local_next = locked.next_due_at.astimezone(zone(locked.timezone))
+            local_next = chat.next_due_at.astimezone(zone(chat.timezone))
             when = format_datetime(local_next, "EEEE d MMMM HH:mm", locale=lang)
             status = t(lang, "reminder.status.skipped", when=when)
         return PressResult(answer=t(lang, "reminder.answer.skipped"), text=text(status), edit=True)

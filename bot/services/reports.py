@@ -6,40 +6,32 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import telegram_html
 from bot.i18n import Safe, t, tn
-from bot.services.charts import ChartLabels, render_chart
-from bot.services.progress import (
-    Progress,
-    Schedule,
-    Verdict,
-    Week,
-    build_progress,
-    next_occurrence,
-    nudge_at,
-    verdict,
-)
+from bot.scheduling import rules
+from bot.scheduling.rules import Schedule
+from bot.services.progress import Progress, Verdict, Week, build_progress, verdict
+from bot.services.subscribers import Subscriber
 from bot.storage import chats
 from bot.storage import progress as store
 from bot.storage.db import Database
-from bot.storage.models import Chat
+from bot.storage.models import Chat, DeliveryKind
 
-KINDS = ("summary", "nudge")
+if TYPE_CHECKING:
+    from bot.services.charts import ChartLabels
+
+KINDS = (DeliveryKind.SUMMARY, DeliveryKind.NUDGE)
 
 
 @dataclass(frozen=True)
 class Report:
-    chat: Chat
+    chat: Subscriber
     progress: Progress
-
-
-def schedule_of(chat: Chat) -> Schedule:
-    return Schedule(times=tuple(chat.times), days=chat.days, tz_name=chat.timezone)
 
 
 async def load_progress(db: Database, chat_id: int, user_id: int, now: datetime) -> Report | None:
@@ -53,59 +45,61 @@ async def load_progress(db: Database, chat_id: int, user_id: int, now: datetime)
         reminders = await store.reminder_instants(session, chat_id)
     started = store.as_utc(chat.created_at)
     progress = build_progress(
-        completions, schedule=schedule_of(chat), now=now, started=started, reminders=reminders
+        completions, schedule=Schedule.of(chat), now=now, started=started, reminders=reminders
     )
-    return Report(chat, progress)
+    return Report(Subscriber.of(chat), progress)
 
 
 # --- opt-in switches -------------------------------------------------------------------------
 
 
-def _enabled(chat: Chat, kind: str) -> bool:
-    return chat.weekly_summary if kind == "summary" else chat.evening_nudge
+def digest_enabled(chat: Chat | Subscriber, kind: str) -> bool:
+    """The chat asked for this summary or nudge (private chats only)."""
+    on = chat.weekly_summary if kind == DeliveryKind.SUMMARY else chat.evening_nudge
+    return on and chat.type == "private"
 
 
-async def refresh_digests(session: AsyncSession, chat: Chat, now: datetime) -> None:
-    """Put the chat's next summary and nudge in the digest schedule, or take them out. Call it
-    after a change of times, days, timezone or pause; the job also corrects itself when due."""
-    for kind in KINDS:
-        due = None
-        if _enabled(chat, kind) and chat.type == "private":
-            paused = chat.paused_until if chat.paused_until and chat.paused_until > now else None
-            due = next_occurrence(kind, schedule_of(chat), after=now, paused_until=paused)
-            # No slot now (say, a last reminder after 21:00): look again tomorrow, so a later
-            # change of times is picked up even if nobody calls this function.
-            due = due or now + timedelta(days=1)
-        await store.set_digest_due(session, chat.id, kind, due)
+def digest_dues(chat: Chat, now: datetime) -> dict[str, datetime | None]:
+    """When the chat's next summary and nudge are due (None: not wanted). Stored after every
+    change of times, days, timezone, pause or switch; the job also corrects itself when due."""
+    return {
+        kind: rules.next_digest(kind, chat, now) if digest_enabled(chat, kind) else None
+        for kind in KINDS
+    }
 
 
-async def _switch(db: Database, chat_id: int, kind: str, on: bool, now: datetime) -> Chat | None:
+async def _switch(
+    db: Database, chat_id: int, kind: str, on: bool, now: datetime
+) -> Subscriber | None:
     async with db.session() as session:
         chat = await chats.get_for_update(session, chat_id)
         if chat is None:
             return None
-        if kind == "summary":
+        if kind == DeliveryKind.SUMMARY:
             chat.weekly_summary = on
         else:
             chat.evening_nudge = on
-        await refresh_digests(session, chat, now)
-        return chat
+        await store.set_digests_due(session, chat.id, digest_dues(chat, now))
+        return Subscriber.of(chat)
 
 
-async def set_weekly_summary(db: Database, chat_id: int, on: bool, *, now: datetime) -> Chat | None:
+async def set_weekly_summary(
+    db: Database, chat_id: int, on: bool, *, now: datetime
+) -> Subscriber | None:
     """Turn the weekly summary on or off; None when the chat is not registered."""
-    return await _switch(db, chat_id, "summary", on, now)
+    return await _switch(db, chat_id, DeliveryKind.SUMMARY, on, now)
 
 
-async def set_evening_nudge(db: Database, chat_id: int, on: bool, *, now: datetime) -> Chat | None:
+async def set_evening_nudge(
+    db: Database, chat_id: int, on: bool, *, now: datetime
+) -> Subscriber | None:
     """Turn the evening nudge on or off; None when the chat is not registered."""
-    return await _switch(db, chat_id, "nudge", on, now)
+    return await _switch(db, chat_id, DeliveryKind.NUDGE, on, now)
 
 
-def nudge_possible(chat: Chat) -> bool:
+def nudge_possible(chat: Subscriber) -> bool:
     """False when the last reminder is at or after 21:00, so no nudge can ever come."""
-    schedule = schedule_of(chat)
-    return any(nudge_at(date(2024, 1, day), schedule) for day in range(1, 8))
+    return rules.nudge_possible(Schedule.of(chat))
 
 
 # --- words -----------------------------------------------------------------------------------
@@ -158,6 +152,8 @@ def fits_caption(text: str) -> bool:
 
 
 def chart_labels(lang: str, progress: Progress) -> ChartLabels:
+    from bot.services.charts import ChartLabels
+
     return ChartLabels(
         title=t(lang, "chart.title"),
         goal=t(lang, "chart.goal", goal=progress.goal),
@@ -170,7 +166,11 @@ def chart_labels(lang: str, progress: Progress) -> ChartLabels:
 
 
 async def chart_png(lang: str, progress: Progress) -> bytes:
-    """Render in a worker thread: matplotlib would block the event loop for ~0.3 s."""
+    """Render in a worker thread: matplotlib would block the event loop for ~0.3 s. The chart
+    module (and with it matplotlib and numpy, ~35 MB) is imported on the first chart, not at
+    start-up: most processes draw few charts, and a small server should not carry it idle."""
+    from bot.services.charts import render_chart
+
     return await asyncio.to_thread(render_chart, progress, chart_labels(lang, progress))
 
 

@@ -1,77 +1,109 @@
-"""Subscriber life cycle: registration, language. Plain functions, callable without Telegram."""
+"""Subscriber life cycle: registration, and the settings as plain data for the handlers.
+Plain functions, callable without Telegram."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
+from bot.scheduling import rules
 from bot.scheduling.defaults import default_times
-from bot.scheduling.timemath import as_utc, next_due
 from bot.storage import chats
 from bot.storage.db import Database
 from bot.storage.models import WORKDAYS, Chat
 
 
 @dataclass(frozen=True)
+class Subscriber:
+    """A chat's settings and state, detached from the database (what handlers show)."""
+
+    id: int
+    type: str
+    language: str
+    timezone: str
+    times: tuple[str, ...]
+    days: int
+    place: str
+    paused_until: datetime | None
+    active: bool
+    blocked: bool
+    onboarded: bool
+    weekly_summary: bool
+    evening_nudge: bool
+    next_due_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, chat: Chat) -> Subscriber:
+        return cls(
+            id=chat.id,
+            type=chat.type,
+            language=chat.language,
+            timezone=chat.timezone,
+            times=tuple(chat.times),
+            days=chat.days,
+            place=chat.place,
+            paused_until=chat.paused_until,
+            active=chat.active,
+            blocked=chat.blocked,
+            onboarded=chat.onboarded,
+            weekly_summary=chat.weekly_summary,
+            evening_nudge=chat.evening_nudge,
+            next_due_at=chat.next_due_at,
+            created_at=chat.created_at,
+        )
+
+    @property
+    def group(self) -> bool:
+        return self.type in ("group", "supergroup")
+
+
+def snapshot(chat: Chat | None) -> Subscriber | None:
+    return Subscriber.of(chat) if chat is not None else None
+
+
+async def get_subscriber(db: Database, chat_id: int) -> Subscriber | None:
+    async with db.session() as session:
+        return snapshot(await chats.get(session, chat_id))
+
+
+@dataclass(frozen=True)
 class Registration:
-    chat: Chat
+    chat: Subscriber
     created: bool
 
 
 async def register(
     db: Database, chat_id: int, *, chat_type: str, language: str, now: datetime
 ) -> Registration:
-    """Create the chat with default preferences, or return it unchanged if it exists.
-
-    A second /start never resets what the subscriber set; it only lifts a block, since the
-    user talking to us again means Telegram will deliver again.
-    """
+    """Create the chat with default preferences, or return it unchanged if it exists (what
+    /start then changes is bot.scheduling.rules.on_start's to decide)."""
     async with db.session() as session:
         chat = await chats.get(session, chat_id)
         if chat is not None:
-            if chat.blocked:
-                chat.blocked = False
-                chat.next_due_at = next_due(
-                    times=chat.times,
-                    days=chat.days,
-                    tz_name=chat.timezone,
-                    after=now,
-                    paused_until=as_utc(chat.paused_until) if chat.paused_until else None,
-                )
-            return Registration(chat, created=False)
+            return Registration(Subscriber.of(chat), created=False)
     times = default_times(chat_id)
     timezone = "Europe/Amsterdam" if language == "nl" else "UTC"
-    try:
-        async with db.session() as session:
-            chat = await chats.add(
-                session,
-                Chat(
-                    id=chat_id,
-                    type=chat_type,
-                    language=language,
-                    timezone=timezone,
-                    times=times,
-                    days=WORKDAYS,
-                    next_due_at=next_due(times=times, days=WORKDAYS, tz_name=timezone, after=now),
-                    place="office",
-                    active=True,
-                    blocked=False,
-                    created_at=now,
-                    updated_at=now,
-                ),
-            )
-            return Registration(chat, created=True)
-    except IntegrityError:
-        # Two /start updates raced; the other one created the row.
-        async with db.session() as session:
-            existing = await chats.get(session, chat_id)
-            assert existing is not None
-            return Registration(existing, created=False)
-
-
-async def language_of(db: Database, chat_id: int, fallback: str) -> str:
+    new = Chat(
+        id=chat_id,
+        type=chat_type,
+        language=language,
+        timezone=timezone,
+        times=times,
+        days=WORKDAYS,
+        place="office",
+        active=True,
+        blocked=False,
+        created_at=now,
+        updated_at=now,
+    )
+    new.next_due_at = rules.next_reminder(new, now)
     async with db.session() as session:
-        chat = await chats.get(session, chat_id)
-        return chat.language if chat else fallback
+        added = await chats.add_new(session, new)
+    if added is not None:
+        return Registration(Subscriber.of(added), created=True)
+    # Two /start updates raced; the other one created the row.
+    async with db.session() as session:
+        existing = await chats.get(session, chat_id)
+        assert existing is not None
+        return Registration(Subscriber.of(existing), created=False)

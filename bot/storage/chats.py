@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Chat, Completion, Delivery, DigestSchedule, KeyValue
+from bot.storage.models import (
+    Chat,
+    Completion,
+    Delivery,
+    DeliveryStatus,
+    DigestSchedule,
+    KeyValue,
+)
 
 
 async def get(session: AsyncSession, chat_id: int) -> Chat | None:
@@ -23,11 +31,30 @@ async def add(session: AsyncSession, chat: Chat) -> Chat:
     return chat
 
 
-async def mark_blocked(session: AsyncSession, chat_id: int) -> None:
-    """Telegram will not deliver to this chat: stop scheduling it until /start."""
-    await session.execute(
+async def add_new(session: AsyncSession, chat: Chat) -> Chat | None:
+    """Insert the chat; None when a row with its id exists already (a concurrent insert)."""
+    try:
+        async with session.begin_nested():
+            session.add(chat)
+    except IntegrityError:
+        return None
+    return chat
+
+
+async def mark_unreachable(session: AsyncSession, chat_id: int) -> bool:
+    """Telegram will not deliver to this chat (blocked the bot, deleted, removed it from the
+    group): no further reminders, waiting snoozes cancelled, summaries and nudges off, until
+    /start. The one place that decides what "unreachable" means. False for an unknown chat."""
+    result = await session.execute(
         update(Chat).where(Chat.id == chat_id).values(blocked=True, next_due_at=None)
     )
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.chat_id == chat_id, Delivery.status == DeliveryStatus.SCHEDULED)
+        .values(status=DeliveryStatus.CANCELLED)
+    )
+    await session.execute(delete(DigestSchedule).where(DigestSchedule.chat_id == chat_id))
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def migrate(session: AsyncSession, old_id: int, new_id: int) -> bool:
@@ -105,3 +132,21 @@ async def _move_digests(session: AsyncSession, old_id: int, new_id: int) -> None
             target.due_at = row.due_at
         await session.delete(row)
     await session.flush()
+
+
+def _broadcast_recipient() -> ColumnElement[bool]:
+    return (Chat.type == "private") & Chat.active.is_(True) & Chat.blocked.is_(False)
+
+
+async def count_broadcast_recipients(session: AsyncSession) -> int:
+    """Private chats that are subscribed and reachable."""
+    stmt = select(func.count()).select_from(Chat).where(_broadcast_recipient())
+    return int(await session.scalar(stmt) or 0)
+
+
+async def broadcast_recipients(session: AsyncSession, after: int | None, limit: int) -> list[int]:
+    """The next `limit` recipients' chat ids after `after`, in id order (a resumable cursor)."""
+    query = select(Chat.id).where(_broadcast_recipient()).order_by(Chat.id).limit(limit)
+    if after is not None:
+        query = query.where(Chat.id > after)
+    return list(await session.scalars(query))

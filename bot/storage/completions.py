@@ -91,3 +91,25 @@ async def known_names(session: AsyncSession, chat_id: int, user_ids: list[int]) 
         .order_by(Completion.completed_at, Completion.id)
     )
     return {int(uid): name for uid, name in rows if name}
+
+
+async def done_since(
+    session: AsyncSession,
+    chat_id: int,
+    user_id: int,
+    exercise_id: str,
+    source: str,
+    since: datetime,
+) -> bool:
+    """Whether this person recorded this exercise from this source after `since` (a second
+    press of the same Done button is the same completion)."""
+    found = await session.scalar(
+        select(Completion.id).where(
+            Completion.chat_id == chat_id,
+            Completion.user_id == user_id,
+            Completion.exercise_id == exercise_id,
+            Completion.source == source,
+            Completion.completed_at > since,
+        )
+    )
+    return found is not None

@@ -12,22 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.leases import live_workers, upsert
-from bot.storage.models import Chat, Delivery
-
-REMINDER = "reminder"
-SNOOZE = "snooze"
-
-SCHEDULED = "scheduled"
-PENDING = "pending"
-SENT = "sent"
-FAILED = "failed"
-BLOCKED = "blocked"
-EXPIRED = "expired"
-CANCELLED = "cancelled"
+from bot.storage.models import Chat, Delivery, DeliveryKind, DeliveryStatus
 
 
 async def get(session: AsyncSession, delivery_id: int) -> Delivery | None:
@@ -77,7 +67,7 @@ async def recent_routines(
         .where(
             Delivery.chat_id.in_(chat_ids),
             Delivery.slot_at >= since,
-            Delivery.kind == REMINDER,
+            Delivery.kind == DeliveryKind.REMINDER,
             Delivery.routine_id.is_not(None),
         )
         .subquery()
@@ -107,7 +97,7 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> Seque
 
 
 def _claimed(stmt: Any, worker: str) -> Any:
-    return stmt.values(status=PENDING, claimed_by=worker).returning(Delivery)
+    return stmt.values(status=DeliveryStatus.PENDING, claimed_by=worker).returning(Delivery)
 
 
 async def claim_scheduled(
@@ -116,12 +106,16 @@ async def claim_scheduled(
     """Snoozes whose time has come (and is not older than `oldest`), now pending for us."""
     ids = (
         select(Delivery.id)
-        .where(Delivery.status == SCHEDULED, Delivery.due_at <= now, Delivery.due_at >= oldest)
+        .where(
+            Delivery.status == DeliveryStatus.SCHEDULED,
+            Delivery.due_at <= now,
+            Delivery.due_at >= oldest,
+        )
         .order_by(Delivery.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    stmt = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == SCHEDULED)
+    stmt = update(Delivery).where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SCHEDULED)
     return (await session.execute(_claimed(stmt, worker))).scalars().all()
 
 
@@ -144,13 +138,17 @@ async def claim_orphans(
     """
     ids = (
         select(Delivery.id)
-        .where(Delivery.status == PENDING, Delivery.due_at >= oldest, _orphan(now, worker))
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.due_at >= oldest,
+            _orphan(now, worker),
+        )
         .order_by(Delivery.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     stmt = update(Delivery).where(
-        Delivery.id.in_(ids), Delivery.status == PENDING, _orphan(now, worker)
+        Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING, _orphan(now, worker)
     )
     return (await session.execute(_claimed(stmt, worker))).scalars().all()
 
@@ -160,12 +158,14 @@ async def expire_stale(session: AsyncSession, now: datetime, oldest: datetime) -
     never for a one-minute break."""
     stale = Delivery.due_at < oldest
     scheduled = await session.execute(
-        update(Delivery).where(Delivery.status == SCHEDULED, stale).values(status=EXPIRED)
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.SCHEDULED, stale)
+        .values(status=DeliveryStatus.EXPIRED)
     )
     orphans = await session.execute(
         update(Delivery)
-        .where(Delivery.status == PENDING, stale, _orphan(now))
-        .values(status=EXPIRED)
+        .where(Delivery.status == DeliveryStatus.PENDING, stale, _orphan(now))
+        .values(status=DeliveryStatus.EXPIRED)
     )
     return int(scheduled.rowcount or 0) + int(orphans.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -174,13 +174,13 @@ async def finish(
     session: AsyncSession,
     delivery_id: int,
     *,
-    status: str,
-    attempts: int,
+    status: DeliveryStatus,
     now: datetime,
+    attempts: int = 1,
     message_id: int | None = None,
     error: str | None = None,
 ) -> None:
-    """Record Telegram's final answer for a delivery."""
+    """Record Telegram's final answer for any delivery (reminder, snooze, summary, nudge)."""
     values: dict[str, Any] = {
         "status": status,
         "attempts": Delivery.attempts + attempts,
@@ -190,6 +190,33 @@ async def finish(
         values["message_id"] = message_id
         values["sent_at"] = now
     await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def claim_digest(
+    session: AsyncSession, chat_id: int, kind: DeliveryKind, slot_at: datetime
+) -> int | None:
+    """Write the delivery row for a summary or nudge BEFORE sending it; None when it already
+    exists (sent before, or another process won). The unique (chat_id, slot_at, kind) key makes
+    it exactly-once across restarts; a crash between claim and send loses it rather than
+    sending it twice."""
+    try:
+        async with session.begin_nested():
+            delivery = Delivery(
+                chat_id=chat_id,
+                slot_at=slot_at,
+                due_at=slot_at,
+                kind=kind,
+                status=DeliveryStatus.SENDING,
+            )
+            session.add(delivery)
+    except IntegrityError:
+        return None
+    return delivery.id
+
+
+async def release(session: AsyncSession, delivery_id: int) -> None:
+    """Drop a claim whose send certainly failed (refused before delivery), so it is retried."""
+    await session.execute(delete(Delivery).where(Delivery.id == delivery_id))
 
 
 async def add_snooze(
@@ -203,9 +230,9 @@ async def add_snooze(
                 "chat_id": original.chat_id,
                 "slot_at": original.slot_at,
                 "due_at": due_at,
-                "kind": SNOOZE,
+                "kind": DeliveryKind.SNOOZE,
                 "routine_id": original.routine_id,
-                "status": SCHEDULED,
+                "status": DeliveryStatus.SCHEDULED,
                 "attempts": 0,
             }
         ],
@@ -217,6 +244,6 @@ async def cancel_scheduled(session: AsyncSession, chat_id: int) -> None:
     """Drop a chat's waiting snoozes (skip today, blocked)."""
     await session.execute(
         update(Delivery)
-        .where(Delivery.chat_id == chat_id, Delivery.status == SCHEDULED)
-        .values(status=CANCELLED)
+        .where(Delivery.chat_id == chat_id, Delivery.status == DeliveryStatus.SCHEDULED)
+        .values(status=DeliveryStatus.CANCELLED)
     )

@@ -4,6 +4,7 @@ restart lives in memory."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -24,11 +25,37 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.scheduling.timemath import ALL_DAYS as ALL_DAYS  # the masks stored in Chat.days
+from bot.scheduling.timemath import WORKDAYS as WORKDAYS
+
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
-WORKDAYS = 0b0011111  # bit 0 = Monday ... bit 6 = Sunday
-ALL_DAYS = 0b1111111
+
+class DeliveryKind(StrEnum):
+    """What a delivery row sends. Stored as its string value."""
+
+    REMINDER = "reminder"
+    SNOOZE = "snooze"  # a reminder again, ten minutes after "later"
+    SUMMARY = "summary"  # the weekly summary
+    NUDGE = "nudge"  # the evening nudge
+
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery row is. Reminders and snoozes: scheduled (a snooze waiting for due_at)
+    -> pending (claimed by a worker, being sent; an orphan is retried by the next worker) ->
+    sent, failed, blocked, expired or cancelled. Summaries and nudges: sending (claimed; never
+    retried blindly, since it may have arrived) -> sent, failed or blocked."""
+
+    SCHEDULED = "scheduled"
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -117,11 +144,9 @@ class Delivery(Base):
         BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
     )
     slot_at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(16), default="reminder")
+    kind: Mapped[str] = mapped_column(String(16), default=DeliveryKind.REMINDER.value)
     routine_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    # scheduled (a snooze waiting for due_at) -> pending (claimed, being sent) -> sent,
-    # failed, blocked or expired.
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     error: Mapped[str | None] = mapped_column(String(200), default=None)

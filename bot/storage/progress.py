@@ -1,17 +1,16 @@
-"""Queries for progress: completion and reminder instants of one chat, the digest schedule,
-and claiming a summary or nudge before it is sent."""
+"""Queries for progress: completion and reminder instants of one chat, and the digest
+schedule (the delivery rows of summaries and nudges are in bot.storage.deliveries)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.timemath import as_utc
-from bot.storage.models import Completion, Delivery, DigestSchedule
+from bot.storage.models import Completion, Delivery, DeliveryKind, DeliveryStatus, DigestSchedule
 
 
 async def completion_instants(
@@ -47,7 +46,9 @@ async def reminder_instants(
 ) -> list[datetime]:
     """Slots of reminders that actually went out: the record of which days were reminded."""
     query = select(Delivery.slot_at).where(
-        Delivery.chat_id == chat_id, Delivery.kind == "reminder", Delivery.status == "sent"
+        Delivery.chat_id == chat_id,
+        Delivery.kind == DeliveryKind.REMINDER,
+        Delivery.status == DeliveryStatus.SENT,
     )
     if since is not None:
         query = query.where(Delivery.slot_at >= since)
@@ -82,56 +83,14 @@ async def set_digest_due(
     await session.flush()
 
 
+async def set_digests_due(
+    session: AsyncSession, chat_id: int, dues: Mapping[str, datetime | None]
+) -> None:
+    for kind, due in dues.items():
+        await set_digest_due(session, chat_id, kind, due)
+
+
 async def unschedule(session: AsyncSession, chat_id: int, kind: str) -> None:
     await session.execute(
         delete(DigestSchedule).where(DigestSchedule.chat_id == chat_id, DigestSchedule.kind == kind)
     )
-
-
-async def claim(session: AsyncSession, chat_id: int, kind: str, slot_at: datetime) -> int | None:
-    """Write the delivery row for a summary or nudge BEFORE sending it; None when it already
-    exists (sent before, or another process won). The unique (chat_id, slot_at, kind) key makes
-    it exactly-once across restarts; a crash between claim and send loses it rather than
-    sending it twice."""
-    values: dict[str, Any] = {
-        "chat_id": chat_id,
-        "slot_at": slot_at,
-        "kind": kind,
-        "status": "sending",
-    }
-    if "due_at" in Delivery.__table__.c:  # the engine's claim columns, once merged
-        values["due_at"] = slot_at
-    try:
-        async with session.begin_nested():
-            delivery = Delivery(**values)
-            session.add(delivery)
-    except IntegrityError:
-        return None
-    return delivery.id
-
-
-async def finish(
-    session: AsyncSession,
-    delivery_id: int,
-    *,
-    status: str,
-    now: datetime,
-    message_id: int | None = None,
-    error: str | None = None,
-) -> None:
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(
-            status=status,
-            sent_at=now if status == "sent" else None,
-            message_id=message_id,
-            error=error[:200] if error else None,
-            attempts=Delivery.attempts + 1,
-        )
-    )
-
-
-async def release(session: AsyncSession, delivery_id: int) -> None:
-    """Drop a claim whose send certainly failed (refused before delivery), so it is retried."""
-    await session.execute(delete(Delivery).where(Delivery.id == delivery_id))

@@ -30,7 +30,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this worktree's `bot`
 
-from bot.scheduling import dispatcher
 from tests.bench.common import FIRST_ID, Stopwatch, emit, machine, percentile, print_table
 from tests.bench.common import quantiles as quantiles_of
 from tests.bench.throughput import DUE, JumpClock, bench_bot, hhmm, run_burst, wait_for
@@ -68,7 +67,7 @@ async def run_spread(
             clock.jump_to(instant)
             await wait_for(live.server, recorder, expected, 30 + expected / limit)
         await asyncio.sleep(tick_seconds + 1)  # a duplicate would show up now
-        await dispatcher.get(live.app).drain()
+        await live.app.bot_data.dispatcher.drain()
         stats = live.server.stats
         http_429 = stats.too_many_requests + stats.errors_by_status.get(429, 0)
     lateness = [recorder.at[c] - due[c] for c in recorder.at]

@@ -272,7 +272,7 @@ async def child(mode: str, url: str) -> dict[str, Any]:
         result["jobs"] = await schedule_per_user_jobs(app, db)
         result["schedule_s"] = scheduled.elapsed
     await app.start()
-    heartbeat = app.bot_data["services"].heartbeat
+    heartbeat = app.bot_data.heartbeat
     async with asyncio.timeout(600):
         while heartbeat.last is None:  # noqa: ASYNC110  (the first dispatcher tick has run)
             await asyncio.sleep(0.005)

@@ -45,7 +45,6 @@ from sqlalchemy import delete, func, insert, select
 from bot.sandbox.limits import FloodLimits
 from bot.sandbox.runner import live_bot
 from bot.sandbox.server import BotAPIServer, BotEvent
-from bot.scheduling import dispatcher
 from bot.scheduling.defaults import default_times
 from bot.storage.db import Database
 from bot.storage.models import ALL_DAYS, Base, Chat, Delivery
@@ -220,7 +219,7 @@ async def run_burst(
         await wait_for(live.server, recorder, chats, chats / limit * 1.5 + 30)
         # Let a few more ticks pass: a duplicate would show up now.
         await asyncio.sleep(settle if settle is not None else tick_seconds + 1)
-        await dispatcher.get(live.app).drain()
+        await live.app.bot_data.dispatcher.drain()
         statuses = await delivery_statuses(live.db)
         stats = live.server.stats
         http_429 = stats.too_many_requests + stats.errors_by_status.get(429, 0)

@@ -15,9 +15,8 @@ from sqlalchemy import func, select
 
 from bot.sandbox.server import BotAPIServer
 from bot.sandbox.state import User
-from bot.storage import deliveries
 from bot.storage.db import Database
-from bot.storage.models import ALL_DAYS, Chat, Delivery
+from bot.storage.models import ALL_DAYS, Chat, Delivery, DeliveryStatus
 from tests.e2e.conftest import BotProcess
 
 
@@ -60,13 +59,13 @@ async def wait_for(standin: BotAPIServer, condition: Callable[[], bool], seconds
 
 async def pending_rows(db: Database) -> int:
     async with db.session() as session:
-        stmt = select(func.count()).where(Delivery.status == deliveries.PENDING)
+        stmt = select(func.count()).where(Delivery.status == DeliveryStatus.PENDING)
         return int(await session.scalar(stmt) or 0)
 
 
 async def pending_chats(db: Database) -> set[int]:
     async with db.session() as session:
-        stmt = select(Delivery.chat_id).where(Delivery.status == deliveries.PENDING)
+        stmt = select(Delivery.chat_id).where(Delivery.status == DeliveryStatus.PENDING)
         return set((await session.execute(stmt)).scalars())
 
 

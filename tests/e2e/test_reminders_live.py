@@ -77,7 +77,7 @@ def send_attempts(bot: LiveBot, user: User) -> int:
 
 async def ticks(bot: LiveBot, count: int = 2) -> None:
     """Let the dispatcher tick `count` more times (a bounded wait on its heartbeat)."""
-    heartbeat = bot.app.bot_data["services"].heartbeat
+    heartbeat = bot.app.bot_data.heartbeat
     last, seen = heartbeat.last, 0
     async with asyncio.timeout(15):
         while seen < count:

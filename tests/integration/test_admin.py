@@ -180,9 +180,9 @@ async def test_broadcast_goes_to_active_private_chats_and_marks_blocked_ones(
     request = Blocking()
     app = _app(settings, db, clock, request)
     async with app:
-        app.bot_data["broadcaster"].per_second = 1000
+        app.bot_data.broadcaster.per_second = 1000
         await _confirm_broadcast(app, request, "Hallo <allemaal>")
-        await asyncio.wait_for(app.bot_data["broadcaster"].wait(), 10)
+        await asyncio.wait_for(app.bot_data.broadcaster.wait(), 10)
     got = sorted(int(p["chat_id"]) for p in request.sent() if p["text"] == "Hallo &lt;allemaal&gt;")
     assert got == [21, 22, 24]
     async with db.session() as session:
@@ -199,18 +199,18 @@ async def test_broadcast_resumes_after_a_graceful_restart_without_repeating(
     first = SlowAfter(4)
     app = _app(settings, db, clock, first)
     async with app:
-        app.bot_data["broadcaster"].per_second = 1000
+        app.bot_data.broadcaster.per_second = 1000
         await _confirm_broadcast(app, first, "Nieuw in Rekpauze")
         await asyncio.wait_for(first.reached.wait(), 10)
-        await app.bot_data["services"].shutdown.run(budget=5)  # what SIGTERM does
+        await app.bot_data.shutdown.run(budget=5)  # what SIGTERM does
     done_first = [int(p["chat_id"]) for p in first.sent() if int(p["chat_id"]) in recipients]
     assert 4 <= len(done_first) < len(recipients)
 
     second = RecordingRequest()
     app2 = _app(settings, db, clock, second)  # a new process on the same database
     async with app2:
-        await app2.bot_data["broadcaster"].poll()
-        await asyncio.wait_for(app2.bot_data["broadcaster"].wait(), 10)
+        await app2.bot_data.broadcaster.poll()
+        await asyncio.wait_for(app2.bot_data.broadcaster.wait(), 10)
     done_second = [int(p["chat_id"]) for p in second.sent() if int(p["chat_id"]) in recipients]
     assert sorted(done_first + done_second) == recipients  # everyone once, nobody twice
     assert "Sent: 10." in second.texts(ADMIN)[-1]
@@ -232,7 +232,7 @@ async def test_a_crashed_senders_lease_is_taken_over_only_after_it_expires(
     request = RecordingRequest()
     app = _app(settings, db, clock, request)
     async with app:
-        sender: Broadcaster = app.bot_data["broadcaster"]
+        sender: Broadcaster = app.bot_data.broadcaster
         sender.per_second = 1000
         await sender.poll()
         assert not sender.busy  # still leased by the dead process

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.preferences import as_utc
+from bot.scheduling.timemath import as_utc
 from bot.storage import chats
 from bot.storage.db import Database
 from bot.storage.models import ALL_DAYS, WORKDAYS

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from telegram.error import TimedOut
 
+from bot.outbox import Outbox
 from bot.scheduling.dispatcher import Dispatcher
-from bot.services.subscribers import register
-from bot.storage import deliveries
+from bot.services import onboarding
 from bot.storage.db import Database
+from bot.storage.models import DeliveryStatus
 from tests.conftest import FakeClock
 from tests.fakes import RecordingRequest
 from tests.reminder_kit import (
@@ -310,7 +311,7 @@ async def test_403_blocks_the_chat_after_one_try_until_start(
     for days in range(1, 4):
         await run(dispatcher, T0 + timedelta(days=days))
     assert len(fake_request.sent()) == 1  # tried once, then left alone
-    registration = await register(
+    registration = await onboarding.begin(  # what /start does
         db, 1, chat_type="private", language="en", now=T0 + timedelta(days=4)
     )
     assert not registration.chat.blocked
@@ -399,20 +400,20 @@ async def test_group_migration_keeps_the_subscription_under_the_new_id(
     assert (moved.type, moved.times) == ("supergroup", ["10:00", "14:00"])
     assert moved.next_due_at == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
     [row] = await all_deliveries(db, -1001234)
-    assert row.status == deliveries.SENT
+    assert row.status == DeliveryStatus.SENT
 
 
 async def test_the_application_wires_the_limiter_and_one_tick_job(app: Any) -> None:
-    from bot.scheduling import dispatcher as module
+    from bot import jobs
     from bot.sending import RateLimiter
 
     assert isinstance(app.bot.rate_limiter, RateLimiter)
-    assert isinstance(module.get(app), Dispatcher)
-    module.schedule(app)
+    assert isinstance(app.bot_data.dispatcher, Dispatcher)
+    jobs.schedule_all(app)
     [job] = app.job_queue.get_jobs_by_name("dispatcher")
     assert job.job.trigger.interval == timedelta(seconds=5)
     job.schedule_removal()
-    svc = app.bot_data["services"]
+    svc = app.bot_data
     assert svc.heartbeat.registered
     assert {"reminder sends", "leader lease"} <= set(svc.shutdown.names)
 
@@ -422,14 +423,14 @@ async def test_the_tick_job_uses_the_services_clock(
 ) -> None:
     from types import SimpleNamespace
 
-    from bot.scheduling import dispatcher as module
+    from bot import jobs
 
     await add_chat(db, 1, next_due_at=clock.now)
-    await module.tick_job(SimpleNamespace(application=app))  # type: ignore[arg-type]
-    await module.get(app).drain()
+    await jobs.reminder_tick(SimpleNamespace(bot_data=app.bot_data))  # type: ignore[arg-type]
+    await app.bot_data.dispatcher.drain()
     assert len(fake_request.delivered(1)) == 1
-    assert app.bot_data["services"].heartbeat.last == clock.now
-    await module.shutdown(app)
+    assert app.bot_data.heartbeat.last == clock.now
+    await app.bot_data.dispatcher.shutdown()
 
 
 async def test_a_worker_never_takes_over_its_own_sends_after_a_slow_tick(
@@ -471,7 +472,7 @@ async def test_stop_finishes_the_send_on_the_wire_and_leaves_the_queue_for_the_s
         await add_chat(db, chat_id, next_due_at=T0)
     gated = _GatedBot()
     first = make_dispatcher(app, db, clock, worker_id="first")
-    first.bot = gated  # type: ignore[assignment]
+    first.sender = Outbox(gated, db)  # type: ignore[arg-type]
     await first.tick(T0 + timedelta(seconds=1))
     await asyncio.wait_for(gated.on_wire.wait(), 5)
 

@@ -34,7 +34,7 @@ async def test_the_first_tick_does_not_wait_a_whole_interval(
     async with app:
         await startup(app)
         await app.start()
-        heartbeat = app.bot_data["services"].heartbeat
+        heartbeat = app.bot_data.heartbeat
         try:
             async with asyncio.timeout(30):  # half the interval: the old first run came at 60 s
                 while heartbeat.last is None:  # noqa: ASYNC110

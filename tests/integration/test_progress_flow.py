@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot import telegram_html
+from bot.outbox import Outbox
 from bot.services import digests
 from bot.services.charts import HEIGHT_PX, WIDTH_PX
 from bot.services.reports import set_evening_nudge, set_weekly_summary
@@ -193,19 +194,19 @@ async def test_nudge_once_an_hour_after_the_last_reminder_when_the_goal_was_miss
     await _subscriber(db, 3010, created=ams(2026, 11, 20, 8))
     await set_evening_nudge(db, 3010, True, now=ams(2026, 11, 20, 8))
     await _done(db, 3010, monday, 1)
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 23, 16, 59)) == 0
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 23, 17, 0)) == 1
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 16, 59)) == 0
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 17, 0)) == 1
     assert fake_request.texts(3010) == [
         "Vandaag deed je 1 van je 3 rekpauzes. Nog één minuut nu? /oefening"
     ]
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 23, 17, 1)) == 0
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 17, 1)) == 0
     # A stale schedule row (a restart, a second process) cannot send it twice.
     async with db.session() as session:
         row = await session.get(DigestSchedule, (3010, "nudge"))
         assert row is not None
         assert row.due_at.replace(tzinfo=UTC) == ams(2026, 11, 24, 17)  # tomorrow
         row.due_at = ams(2026, 11, 23, 17)
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 23, 17, 2)) == 0
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 17, 2)) == 0
     assert len(fake_request.texts(3010)) == 1
     async with db.session() as session:
         kinds = list(await session.scalars(select(Delivery.status).where(Delivery.kind == "nudge")))
@@ -218,7 +219,7 @@ async def test_concurrent_ticks_send_one_nudge(
     await _subscriber(db, 3011, lang="en", created=ams(2026, 11, 20, 8))
     await set_evening_nudge(db, 3011, True, now=ams(2026, 11, 20, 8))
     now = ams(2026, 11, 23, 17, 0)
-    await asyncio.gather(*(digests.run_due(db, app.bot, now) for _ in range(3)))
+    await asyncio.gather(*(digests.run_due(db, Outbox(app.bot, db), now) for _ in range(3)))
     assert fake_request.texts(3011) == [
         "No stretch break yet today. One minute now still counts: /exercise"
     ]
@@ -239,19 +240,21 @@ async def test_no_nudge_when_the_goal_was_met_or_after_21(
     async with db.session() as session:
         assert await session.get(DigestSchedule, (3014, "nudge")) is not None  # re-checked daily
 
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 23, 17, 0)) == 0
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 23, 21, 5)) == 0
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 17, 0)) == 0
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 21, 5)) == 0
     for minute in range(0, 180, 7):
-        await digests.run_due(db, app.bot, ams(2026, 11, 23, 21) + timedelta(minutes=minute))
+        await digests.run_due(
+            db, Outbox(app.bot, db), ams(2026, 11, 23, 21) + timedelta(minutes=minute)
+        )
     assert fake_request.texts() == []
     # The next day the 20:30 schedule gets its nudge at 21:00 sharp, not later (and 3012, who
     # did nothing on Tuesday, gets Tuesday's at 17:00).
-    await digests.run_due(db, app.bot, ams(2026, 11, 24, 20, 59))
+    await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 24, 20, 59))
     assert fake_request.texts(3013) == []
     assert len(fake_request.texts(3012)) == 1
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 24, 21, 0)) == 1
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 24, 21, 0)) == 1
     assert len(fake_request.texts(3013)) == 1
-    await digests.run_due(db, app.bot, ams(2026, 11, 24, 21, 1))
+    await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 24, 21, 1))
     assert fake_request.texts(3014) == []
 
 
@@ -273,10 +276,10 @@ async def test_weekly_summary_once_on_friday_with_a_sentence_true_to_the_numbers
     await _summary_week(db, 3022, 2)
     await _summary_week(db, 3023, 0, lang="en")
     for day in range(23, 27):  # Monday to Thursday: nothing
-        assert await digests.run_due(db, app.bot, ams(2026, 11, day, 17, 0)) == 0
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 27, 16, 59)) == 0
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 27, 17, 0)) == 4
-    assert await digests.run_due(db, app.bot, ams(2026, 11, 27, 17, 1)) == 0
+        assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, day, 17, 0)) == 0
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 27, 16, 59)) == 0
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 27, 17, 0)) == 4
+    assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 27, 17, 1)) == 0
     captions = {}
     for chat_id in (3020, 3021, 3022, 3023):
         [(png, caption)] = fake_request.photos(chat_id)
@@ -309,7 +312,7 @@ async def test_paused_chats_get_no_summary_and_no_nudge(
         assert chat is not None
         chat.paused_until = ams(2026, 11, 30, 0)
     for day in range(23, 28):
-        await digests.run_due(db, app.bot, ams(2026, 11, day, 17, 0))
+        await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, day, 17, 0))
     assert fake_request.photos() == [] and fake_request.texts() == []
 
 
@@ -320,7 +323,7 @@ class _FlakyBot:
         self.error: Exception | None = error
         self.sent: list[str] = []
 
-    async def send_message(self, chat_id: int, text: str) -> Any:
+    async def send_message(self, chat_id: int, text: str, **_: Any) -> Any:
         if self.error is not None:
             error, self.error = self.error, None
             raise error
@@ -341,9 +344,9 @@ async def test_a_refused_nudge_is_retried_and_a_blocked_chat_left_alone(db: Data
         assert row is not None
         row.due_at = ams(2026, 11, 30, 9)  # out of the way for the first part
     flaky = _FlakyBot(RetryAfter(timedelta(seconds=3)))
-    assert await digests.run_due(db, flaky, ams(2026, 11, 23, 17, 0)) == 0  # type: ignore[arg-type]
-    assert await digests.run_due(db, flaky, ams(2026, 11, 23, 17, 1)) == 1  # type: ignore[arg-type]
-    assert await digests.run_due(db, flaky, ams(2026, 11, 23, 17, 2)) == 0  # type: ignore[arg-type]
+    assert await digests.run_due(db, Outbox(flaky, db), ams(2026, 11, 23, 17, 0)) == 0  # type: ignore[arg-type]
+    assert await digests.run_due(db, Outbox(flaky, db), ams(2026, 11, 23, 17, 1)) == 1  # type: ignore[arg-type]
+    assert await digests.run_due(db, Outbox(flaky, db), ams(2026, 11, 23, 17, 2)) == 0  # type: ignore[arg-type]
     assert len(flaky.sent) == 1
 
     blocked = _FlakyBot(Forbidden("Forbidden: bot was blocked by the user"))
@@ -352,8 +355,8 @@ async def test_a_refused_nudge_is_retried_and_a_blocked_chat_left_alone(db: Data
         row = await session.get(DigestSchedule, (3041, "nudge"))
         assert row is not None
         row.due_at = ams(2026, 11, 24, 17)
-    assert await digests.run_due(db, blocked, ams(2026, 11, 24, 17, 0)) == 0  # type: ignore[arg-type]
-    assert await digests.run_due(db, blocked, ams(2026, 11, 25, 17, 0)) == 0  # type: ignore[arg-type]
+    assert await digests.run_due(db, Outbox(blocked, db), ams(2026, 11, 24, 17, 0)) == 0  # type: ignore[arg-type]
+    assert await digests.run_due(db, Outbox(blocked, db), ams(2026, 11, 25, 17, 0)) == 0  # type: ignore[arg-type]
     assert blocked.sent == []
     async with db.session() as session:
         chat = await chats.get(session, 3041)

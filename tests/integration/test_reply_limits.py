@@ -12,7 +12,7 @@ import pytest
 
 from bot import telegram_html
 from bot.app import build_application
-from bot.commands import COMMANDS, menu
+from bot.commands import PUBLIC, menu
 from bot.config import Settings
 from bot.handlers.exercises import job_name
 from bot.i18n import t
@@ -166,7 +166,7 @@ def test_the_command_menu_lists_every_command_with_dutch_aliases() -> None:
         for command in menu(lang):
             assert 1 <= len(command.description) <= 256
             assert command.command.isascii() and command.command.islower()
-    assert len(COMMANDS) == len(english) <= 100
+    assert len(PUBLIC) == len(english) <= 100
 
 
 async def test_every_menu_command_has_a_handler(app: Any, fake_request: RecordingRequest) -> None:

@@ -129,7 +129,7 @@ async def test_metrics_exposition_names_every_metric(
 async def test_readyz_follows_the_scheduler_heartbeat(
     client: TestClient[Any, Any], app: Any, clock: FakeClock
 ) -> None:
-    heartbeat = app.bot_data["services"].heartbeat
+    heartbeat = app.bot_data.heartbeat
     body = await (await client.get("/readyz")).json()
     assert body["checks"] == {"database": "ok", "scheduler": "not configured"}
     heartbeat.register(5.0, clock())
@@ -178,7 +178,7 @@ async def test_readyz_when_postgres_stops_and_returns_without_a_restart(
     proxied = Database(
         url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     )
-    services = app.bot_data["services"]
+    services = app.bot_data
     services.db = proxied
     client = await _client(WebServer(app, host="127.0.0.1", port=0))
     try:

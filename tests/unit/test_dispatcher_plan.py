@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.scheduling.dispatcher import plan
+from bot.scheduling.rules import Plan, plan_due
 from bot.storage.models import ALL_DAYS, WORKDAYS, Chat
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Amsterdam
@@ -24,6 +24,11 @@ def chat(**kw: object) -> Chat:
     }
     values.update(kw)
     return Chat(**values)
+
+
+def plan(row: Chat, now: datetime, grace: timedelta) -> Plan:
+    """The dispatcher's question for a claimed chat: its stored next due moment has come."""
+    return plan_due(row, row.next_due_at, now, grace)
 
 
 def test_on_time() -> None:

@@ -9,14 +9,14 @@ import pytest
 from telegram import Bot, Message
 
 from bot import telegram_html
-from bot.commands import message_command
+from bot.commands import message_command, needs_group_admin
+from bot.content import get_catalogue
 from bot.services import groups
 from bot.services.groups import (
     AdminCache,
     GroupReminder,
     build_team_week,
     button_needs_admin,
-    command_needs_admin,
     moved_line,
     render_group_reminder,
 )
@@ -74,9 +74,9 @@ def test_message_command_counts_entity_offsets_in_utf16_units() -> None:
 
 def test_settings_commands_need_an_admin_and_looking_does_not() -> None:
     for name in ("start", "times", "tijden", "pauze", "stop", "delete", "export", "settings"):
-        assert command_needs_admin(name), name
+        assert needs_group_admin(name), name
     for name in ("stats", "help", "hulp", "exercise", "oefening", "safety", "privacy", None):
-        assert not command_needs_admin(name), name
+        assert not needs_group_admin(name), name
 
 
 def test_buttons_that_need_an_admin() -> None:
@@ -109,12 +109,12 @@ def test_moved_line_escapes_and_counts() -> None:
 def test_a_crowd_is_truncated_and_the_message_stays_under_4096() -> None:
     names = tuple(f"{'W' * 31}{i}" for i in range(400))
     reminder = GroupReminder(1, -5, 9, "nl", None, "reminder", names)
-    text, markup = render_group_reminder(reminder, 1000)
+    text, markup = render_group_reminder(reminder, 1000, get_catalogue())
     telegram_html.check_message(text)
     visible = telegram_html.parse(text).text
     assert len(visible) < telegram_html.MAX_TEXT
     assert "400 van 1000 hebben bewogen" in text and "en nog " in text
-    assert [b.callback_data for row in markup.inline_keyboard for b in row] == ["r1:d:1"]
+    assert [b.data for row in markup for b in row] == ["r1:d:1"]
 
 
 def test_names_are_shortened_and_blank_ones_named() -> None:

@@ -9,20 +9,16 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.scheduling.rules import Schedule, next_occurrence, nudge_at, send_window_open, summary_at
 from bot.services.progress import (
     Day,
-    Schedule,
     Status,
     Verdict,
     Week,
     build_progress,
     classify,
     day_counts,
-    next_occurrence,
-    nudge_at,
-    send_window_open,
     streaks,
-    summary_at,
     verdict,
 )
 from bot.storage.models import ALL_DAYS, WORKDAYS

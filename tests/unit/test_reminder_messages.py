@@ -9,6 +9,7 @@ import pytest
 from bot import telegram_html
 from bot.content.loader import get_catalogue
 from bot.i18n import LANGUAGES, t
+from bot.outbox import to_markup
 from bot.services.reminders import (
     ANOTHER,
     DONE,
@@ -32,16 +33,17 @@ def test_every_routine_in_every_state_is_valid_html_within_limits(lang: str) -> 
         t(lang, "reminder.status.skipped", when="woensdag 30 december 23:59"),
         t(lang, "reminder.status.skipped_none"),
     ]
-    for routine in get_catalogue().routines:
+    catalogue = get_catalogue()
+    for routine in catalogue.routines:
         for kind in ("reminder", "snooze"):
             for status in statuses:
-                text = reminder_text(routine.id, lang, kind=kind, status=status)
+                text = reminder_text(catalogue, routine.id, lang, kind=kind, status=status)
                 telegram_html.check_message(text)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_buttons_fit_telegram(lang: str) -> None:
-    markup = keyboard(BIGGEST_ID, lang).to_dict()
+    markup = to_markup(keyboard(BIGGEST_ID, lang)).to_dict()  # type: ignore[union-attr]
     buttons = [b for row in markup["inline_keyboard"] for b in row]
     assert len(buttons) == 4
     for button in buttons:
@@ -63,4 +65,4 @@ def test_anything_else_is_refused(data: object) -> None:
 
 
 def test_an_unknown_routine_still_renders() -> None:
-    telegram_html.check_message(reminder_text("no-longer-exists", "nl"))
+    telegram_html.check_message(reminder_text(get_catalogue(), "no-longer-exists", "nl"))

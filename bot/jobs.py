@@ -1,0 +1,95 @@
+"""Every periodic job, registered in one place on python-telegram-bot's JobQueue: the
+reminder tick, summaries and nudges, broadcasts, the active-subscriber gauge. Each callback
+catches its own failures, so one bad run never stops the next."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram.ext import Application
+
+from bot import metrics
+from bot.context import Context
+from bot.lifecycle import DRAIN, RELEASE
+from bot.services import digests
+from bot.services.admin import count_active
+
+log = logging.getLogger(__name__)
+
+DIGEST_INTERVAL_S = 60
+ACTIVE_REFRESH_SECONDS = 60
+BROADCAST_WATCH_SECONDS = 30
+
+
+async def reminder_tick(context: Context) -> None:
+    """One dispatcher tick at the injected clock's now, then a heartbeat for /readyz (leader
+    or standby: both are healthy)."""
+    parts = context.bot_data
+    try:
+        await parts.dispatcher.tick(parts.clock())
+    except Exception:  # a database hiccup must not stop the next tick
+        log.exception("dispatcher tick failed")
+        return
+    parts.heartbeat.beat(parts.clock())
+
+
+async def digest_tick(context: Context) -> None:
+    """Send the weekly summaries and nudges that are due."""
+    parts = context.bot_data
+    try:
+        await digests.run_due(parts.db, parts.outbox, parts.clock())
+    except Exception:
+        log.exception("digest tick failed")
+
+
+async def refresh_active_subscribers(context: Context) -> None:
+    """One COUNT a minute, instead of one per scrape."""
+    parts = context.bot_data
+    try:
+        metrics.ACTIVE_SUBSCRIBERS.set(await count_active(parts.db, parts.clock()))
+    except Exception as exc:  # the database being away is /readyz's news, not a crash
+        log.warning("could not count active subscribers: %r", exc)
+
+
+async def watch_broadcasts(context: Context) -> None:
+    """Resume a broadcast after a restart, or take over one a dead process left behind."""
+    try:
+        await context.bot_data.broadcaster.poll()
+    except Exception as exc:
+        log.warning("could not look for broadcasts: %r", exc)
+
+
+def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
+    """Register the periodic jobs and their shutdown hooks; called once the bot is connected.
+
+    The reminder tick runs at once: `first=0` alone would not do that (APScheduler computes a
+    pending job's first run when the scheduler starts, and a start date already past rounds
+    up to one whole interval later); an explicit next_run_time is kept as it is."""
+    queue = app.job_queue
+    assert queue is not None, "python-telegram-bot[job-queue] is required"
+    parts = app.bot_data
+    interval = parts.settings.tick_seconds
+    parts.heartbeat.register(interval, parts.clock())
+    parts.shutdown.add("reminder sends", parts.dispatcher.stop, order=DRAIN)
+    parts.shutdown.add("leader lease", parts.dispatcher.release, order=RELEASE)
+    queue.run_repeating(
+        reminder_tick,
+        interval=interval,
+        first=0,
+        name="dispatcher",
+        job_kwargs={
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": None,
+            "next_run_time": datetime.now(UTC),
+        },
+    )
+    queue.run_repeating(
+        digest_tick, interval=DIGEST_INTERVAL_S, first=DIGEST_INTERVAL_S, name="digests"
+    )
+    queue.run_repeating(
+        refresh_active_subscribers, ACTIVE_REFRESH_SECONDS, first=0, name="active gauge"
+    )
+    queue.run_repeating(watch_broadcasts, BROADCAST_WATCH_SECONDS, first=1, name="broadcast watch")

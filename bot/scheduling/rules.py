@@ -1,0 +1,230 @@
+"""The schedule rules: when a chat's next reminder, summary or nudge is due, whether it is
+paused, what skipping today and /start do. Pure functions of a chat's preferences and `now`;
+every caller (preferences, onboarding, reminder buttons, the dispatcher, the digest job, the
+settings screen) asks here, so the bot never has two answers to one question.
+
+Wall-clock times become UTC instants in bot.scheduling.timemath (DST rules live there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+
+from bot.scheduling.timemath import (
+    as_utc,
+    is_active_day,
+    local_date,
+    local_day_bounds,
+    local_instant,
+    next_due,
+    parse_hhmm,
+    zone,
+)
+
+MICROSECOND = timedelta(microseconds=1)
+# The nudge comes an hour after the last reminder (time to do that one), never after 21:00.
+NUDGE_DELAY = timedelta(hours=1)
+NUDGE_LATEST = time(21, 0)
+# The weekly summary comes an hour after the last reminder of the last active day.
+SUMMARY_DELAY = timedelta(hours=1)
+SUMMARY_LATEST = time(23, 30)
+# With no nudge or summary slot at all (say, a last reminder after 21:00), look again after a
+# day, so a later change of times is picked up even if nobody reschedules the row.
+DIGEST_RETRY = timedelta(days=1)
+
+
+class Subscription(Protocol):
+    """What the rules read of a chat (a `Chat` row or any plain object with these fields)."""
+
+    @property
+    def times(self) -> Sequence[str]: ...
+    @property
+    def days(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def paused_until(self) -> datetime | None: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def blocked(self) -> bool: ...
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+
+def is_paused(chat: Subscription, now: datetime) -> bool:
+    return chat.paused_until is not None and as_utc(chat.paused_until) > now
+
+
+def wants_reminders(chat: Subscription) -> bool:
+    """Subscribed (not stopped) and deliverable (not blocked)."""
+    return chat.active and not chat.blocked
+
+
+def next_reminder(chat: Subscription, after: datetime) -> datetime | None:
+    """The chat's first slot strictly after `after` and not inside a pause; None when it is
+    stopped, blocked, or has no slot at all."""
+    if not wants_reminders(chat):
+        return None
+    return next_due(
+        times=chat.times,
+        days=chat.days,
+        tz_name=chat.timezone,
+        after=after,
+        paused_until=as_utc(chat.paused_until) if chat.paused_until else None,
+    )
+
+
+def after_today(chat: Subscription, now: datetime) -> datetime | None:
+    """The next reminder once today (the chat's local day) is skipped."""
+    _, day_end = local_day_bounds(local_date(now, chat.timezone), chat.timezone)
+    return next_reminder(chat, day_end - MICROSECOND)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do with a due chat: the slot to send now (if any) and the next due moment."""
+
+    slot: datetime | None
+    next_due: datetime | None
+    skipped: int = 0
+
+
+def plan_due(
+    chat: Subscription, stored_due: datetime | None, now: datetime, grace: timedelta
+) -> Plan:
+    """For a chat whose stored next due moment has come: the latest slot within the grace
+    window is sent, older ones are skipped (a restart after hours must not flood anyone),
+    and the next slot after it becomes due."""
+    if stored_due is None or not wants_reminders(chat) or not chat.times:
+        return Plan(None, None)
+    stored = as_utc(stored_due)
+    slot: datetime | None = stored
+    if chat.paused_until is not None and stored < as_utc(chat.paused_until):
+        slot = next_reminder(chat, stored)
+    skipped = 0
+    cutoff = now - grace
+    if slot is not None and slot < cutoff:
+        skipped += 1
+        slot = next_reminder(chat, cutoff - MICROSECOND)
+    while slot is not None and slot <= now:
+        following = next_reminder(chat, slot)
+        if following is None or following > now:
+            return Plan(slot, following, skipped)
+        skipped += 1
+        slot = following
+    return Plan(None, slot, skipped)
+
+
+@dataclass(frozen=True)
+class Restart:
+    """A chat's state after /start: the user talking to us means Telegram delivers again
+    (no longer blocked); a finished onboarding also means "reminders again" after /stop."""
+
+    active: bool
+    blocked: bool
+
+
+def on_start(chat: Subscription, *, onboarded: bool) -> Restart:
+    return Restart(active=chat.active or onboarded, blocked=False)
+
+
+# --- the weekly summary and the evening nudge -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What of a chat's preferences the digest timing and the progress math need."""
+
+    times: tuple[str, ...]
+    days: int
+    tz_name: str
+
+    @property
+    def goal(self) -> int:
+        return max(1, len(set(self.times)))
+
+    @classmethod
+    def of(cls, chat: Subscription) -> Schedule:
+        return cls(times=tuple(chat.times), days=chat.days, tz_name=chat.timezone)
+
+
+def _last_time(times: Sequence[str]) -> time | None:
+    return max((parse_hhmm(value) for value in times), default=None)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def nudge_at(day: date, schedule: Schedule) -> datetime | None:
+    """The UTC instant of the evening nudge on a local date, or None: not an active day, or the
+    last reminder is at or after 21:00 (a nudge would come after 21:00)."""
+    last = _last_time(schedule.times)
+    if last is None or last >= NUDGE_LATEST or not is_active_day(schedule.days, day):
+        return None
+    local = min(datetime.combine(day, last) + NUDGE_DELAY, datetime.combine(day, NUDGE_LATEST))
+    return local_instant(day, local.time(), zone(schedule.tz_name))
+
+
+def nudge_possible(schedule: Schedule) -> bool:
+    """False when the last reminder is at or after 21:00, so no nudge can ever come."""
+    return any(nudge_at(date(2024, 1, day), schedule) for day in range(1, 8))
+
+
+def last_active_day(week_start: date, days: int) -> date | None:
+    """The last active weekday of the Monday-to-Sunday week starting at `week_start`."""
+    for offset in range(6, -1, -1):
+        day = week_start + timedelta(days=offset)
+        if is_active_day(days, day):
+            return day
+    return None
+
+
+def summary_at(day: date, schedule: Schedule) -> datetime | None:
+    """The UTC instant of the weekly summary if `day` is the last active day of its week."""
+    last = _last_time(schedule.times)
+    if last is None or last_active_day(monday_of(day), schedule.days) != day:
+        return None
+    local = datetime.combine(day, last) + SUMMARY_DELAY
+    local = min(local, datetime.combine(day, max(last, SUMMARY_LATEST)))
+    return local_instant(day, local.time(), zone(schedule.tz_name))
+
+
+def due_on(kind: str, day: date, schedule: Schedule) -> datetime | None:
+    return nudge_at(day, schedule) if kind == "nudge" else summary_at(day, schedule)
+
+
+def next_occurrence(
+    kind: str, schedule: Schedule, *, after: datetime, paused_until: datetime | None = None
+) -> datetime | None:
+    """The first nudge or summary instant strictly after `after` and not in a pause."""
+    start = local_date(after, schedule.tz_name) - timedelta(days=1)
+    for offset in range(16):
+        at = due_on(kind, start + timedelta(days=offset), schedule)
+        if at is not None and at > after and (paused_until is None or at >= paused_until):
+            return at
+    return None
+
+
+def next_digest(kind: str, chat: Subscription, now: datetime) -> datetime:
+    """When to look at a chat's summary or nudge next: its next occurrence outside a pause,
+    or a day from now when there is none."""
+    paused = as_utc(chat.paused_until) if is_paused(chat, now) and chat.paused_until else None
+    found = next_occurrence(kind, Schedule.of(chat), after=now, paused_until=paused)
+    return found or now + DIGEST_RETRY
+
+
+def send_window_open(kind: str, due: datetime, now: datetime, tz_name: str) -> bool:
+    """Whether a due nudge or summary may still go out at `now`: on its own local day, and a
+    nudge never after 21:00 local time (a late bot skips it rather than nudging at night)."""
+    if now < due:
+        return False
+    local_now = now.astimezone(zone(tz_name))
+    if local_now.date() != local_date(due, tz_name):
+        return False
+    return kind != "nudge" or local_now.time() <= NUDGE_LATEST
