@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 from datetime import date, time, timedelta
 from functools import lru_cache
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bot.scheduling.timemath import local_instant, zone
+
+if TYPE_CHECKING:  # numpy loads with the first load-aware choice, not with the bot
+    import numpy as np
 
 DEFAULT_TIMES = ("10:00", "13:30", "15:30")
 SPREAD_MINUTES = 15
@@ -51,6 +53,8 @@ def candidate_slots(
     """Where each candidate time lands: for every local minute base-window..base+window (rows),
     the flat index (UTC weekday * 1440 + UTC minute) of its slot on each of the chat's days in
     the week from `week_of` (columns), DST-correct through timemath.local_instant."""
+    import numpy as np
+
     tz = zone(tz_name)
     week = [week_of + timedelta(days=offset) for offset in range(7)]
     active = [day for day in week if days >> day.weekday() & 1]
@@ -79,6 +83,8 @@ def load_aware_minutes(
     week_of: date,
 ) -> list[int]:
     """Local minutes of the day for the chat's three moments (see `load_aware_times`)."""
+    import numpy as np
+
     flat = np.asarray(load, dtype=np.float64).ravel()
     if flat.shape != (7 * 24 * 60,):
         raise ValueError("load must hold 7 x 1440 UTC minutes")
