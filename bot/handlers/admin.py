@@ -14,6 +14,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot import metrics
 from bot.context import Context
 from bot.i18n import t
 from bot.services import broadcast
@@ -44,6 +45,8 @@ async def admin_command(update: Update, context: Context) -> None:
             completed=numbers.completed_week,
             sent_week=numbers.sent_week,
         )
+        + "\n"
+        + t(lang, "admin.skips", **metrics.skipped_counts())
     )
 
 
