@@ -212,6 +212,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
+    import json
     from datetime import UTC, datetime
     from pathlib import Path
 
@@ -229,6 +230,9 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         print(f"rekpauze: database not readable: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     report = capacity_report.build(rows, now, rate, max_late=args.max_late)
+    if args.json:
+        print(json.dumps(capacity_report.summary(report)))
+        return 0
     print("\n".join(capacity_report.text(report)))
     if report.demand.total > 0:
         print(f"chart: {capacity_report.draw(report, Path(args.out))}")
@@ -313,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="send rate in messages per second (default SEND_RATE_PER_SECOND)",
+    )
+    cap.add_argument(
+        "--json",
+        action="store_true",
+        help="print only a one-line JSON summary (what the running bot reads for /admin)",
     )
     cap.add_argument(
         "--max-late",

@@ -36,6 +36,16 @@ REMINDERS_SKIPPED = Counter(
     ["cause"],
     registry=REGISTRY,
 )
+CAPACITY_P99 = Gauge(
+    "rekpauze_capacity_predicted_p99_lateness_seconds",
+    "Predicted p99 reminder lateness over the coming week at the send limit (capacity model)",
+    registry=REGISTRY,
+)
+CAPACITY_SKIPS = Gauge(
+    "rekpauze_capacity_predicted_skips",
+    "Reminders the capacity model predicts to be skipped over the coming week",
+    registry=REGISTRY,
+)
 REMINDERS_FAILED = Counter(
     "rekpauze_reminders_failed",
     "Reminder send attempts that failed, by reason",

@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 CALLBACK = "adm:bc:"  # adm:bc:<ok|no>:<token>
 
 
+def _capacity_line(context: Context, lang: str) -> str:
+    found = context.bot_data.capacity
+    if not found:
+        return ""
+    return "\n" + str(found["lines"].get(lang, ""))  # Telegram HTML made by bot.i18n.t
+
+
 def _percent(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.0%}"
 
@@ -47,6 +54,7 @@ async def admin_command(update: Update, context: Context) -> None:
         )
         + "\n"
         + t(lang, "admin.skips", **metrics.skipped_counts())
+        + _capacity_line(context, lang)
     )
 
 
