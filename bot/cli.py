@@ -7,9 +7,6 @@ pydantic) first; tests/bench/footprint.py measures it."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -17,8 +14,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Settings
-
-log = logging.getLogger("rekpauze")
 
 
 class StartupError(Exception):
@@ -36,6 +31,12 @@ def _settings_or_exit() -> Settings:
 
 
 async def _serve(settings: Settings, token: str) -> None:
+    import asyncio
+    import logging
+    import signal
+
+    log = logging.getLogger("rekpauze")
+
     from telegram import Update
 
     from bot.app import build_application, startup, stop_gracefully
@@ -105,6 +106,8 @@ async def _serve(settings: Settings, token: str) -> None:
 async def _migrate_in_child() -> None:
     """Apply the migrations in a child process (`rekpauze db upgrade`, same environment), so
     the long-running bot never imports Alembic (~10 MB it would carry for nothing)."""
+    import asyncio
+
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "db", "upgrade", stdout=asyncio.subprocess.DEVNULL
     )
@@ -116,6 +119,8 @@ async def _migrate_in_child() -> None:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.config import ConfigError
     from bot.logs import setup_logging
 
@@ -135,6 +140,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.logs import setup_logging
     from bot.storage.db import Database
 
@@ -154,6 +161,8 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 async def _check_database(url: str) -> None:
+    import asyncio
+
     from bot.storage.db import Database
 
     db = Database(url)
@@ -165,6 +174,8 @@ async def _check_database(url: str) -> None:
 
 def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     """Each check as (name, ok, detail), so the report and the exit code come from one list."""
+    import asyncio
+
     from bot.config import ConfigError
 
     results: list[tuple[str, bool, str]] = []
@@ -201,6 +212,8 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.logs import setup_logging
     from bot.sandbox.terminal import run_sandbox
 
@@ -212,6 +225,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
+    import asyncio
     import json
     from datetime import UTC, datetime
     from pathlib import Path
