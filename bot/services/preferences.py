@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from bot.i18n import LANGUAGES as I18N_LANGUAGES
 from bot.scheduling import rules
 from bot.scheduling.timemath import local_date, local_day_bounds, zone
 from bot.services.parsing import MAX_TIMES, PLACE_WORDS, PauseSpec
@@ -20,7 +21,7 @@ from bot.storage import chats, progress
 from bot.storage.db import Database
 from bot.storage.models import ALL_DAYS, Chat
 
-LANGUAGES = ("nl", "en")
+LANGUAGES = I18N_LANGUAGES
 PLACES = tuple(sorted(set(PLACE_WORDS.values())))
 
 

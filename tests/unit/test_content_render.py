@@ -137,7 +137,7 @@ def test_safety_note_says_when_to_stop_and_what_is_urgent(lang: str) -> None:
 
 
 def test_hostile_catalogue_text_is_escaped(catalogue: Catalogue) -> None:
-    hostile = Text(nl="<script>&amp; <b>", en="<script>& </i>")
+    hostile = Text(nl="<script>&amp; <b>", en="<script>& </i>", fr="<script>& <b>")
     base = catalogue.exercise("staande-bekkenrek")
     steps = [base.steps[0].model_copy(update={"nl": hostile.nl, "en": hostile.en})]
     exercise = base.model_copy(update={"name": hostile, "purpose": hostile, "steps": steps})
