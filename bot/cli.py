@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,6 +56,12 @@ async def _serve(settings: Settings, token: str) -> None:
         webhook_path=settings.webhook_path,
         webhook_secret=secret,
     )
+    if settings.webapp_url:
+        from bot.webapp.server import MiniAppConfig, build
+
+        max_age = timedelta(seconds=settings.webapp_max_age_seconds)
+        mini_app = build(app.bot_data, MiniAppConfig(token, max_age, shim=False))
+        web.app.add_subapp("/app/", mini_app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535, alias="HTTP_PORT")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webapp_url: str | None = Field(default=None, alias="WEBAPP_URL")
+    webapp_max_age_seconds: int = Field(
+        default=86400, ge=60, le=30 * 86400, alias="WEBAPP_MAX_AGE_SECONDS"
+    )
     # Calendars (issue 19): the key that encrypts stored iCal addresses, needed only once a
     # calendar is connected; and the switch that lets them point at intranet hosts over http.
     secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
@@ -72,7 +76,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("webhook_url", mode="before")
+    @field_validator("webhook_url", "webapp_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -89,6 +93,23 @@ class Settings(BaseSettings):
         if (parts.path or "/") in RESERVED_PATHS:
             raise ValueError(f"path {parts.path} is reserved for health and metrics")
         return value.strip()
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        """Telegram opens Mini Apps over HTTPS only; plain http is for loopback tests."""
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("must be an https:// URL of the app (http:// only on loopback)")
+        if not (parts.path or "/").rstrip("/").endswith("/app"):
+            raise ValueError(
+                "must point at the bot's /app/ path, e.g. https://bot.example.org/app/"
+            )
+        url = value.strip()
+        return url if url.endswith("/") else url + "/"
 
     @field_validator("secret_key")
     @classmethod
