@@ -146,7 +146,7 @@ CAUTION_TERMS: tuple[tuple[str, str, str, str], ...] = (
     ("neurological", r"neurologisch", r"neurological", r"neurologique"),
     ("bouncing", r"\bveer|verend", r"bounc|springy", r"rebond|ressort"),
     ("stop", r"stop", r"\bstop", r"\bstop|arr[êe]t"),
-    ("breathing", r"adem", r"\bbreath", r"respir|expir|inspir"),
+    ("breathing", r"adem", r"\bbreath", r"respir|\b(expir|inspir)(ez|er|ant|ation)"),
 )
 
 

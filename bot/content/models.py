@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-Lang = Literal["nl", "en"]
+Lang = Literal["nl", "en", "fr"]
 Position = Literal[
     "standing", "seated", "lying_back", "prone", "side", "hands_and_knees", "kneeling"
 ]
