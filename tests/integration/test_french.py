@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.i18n import t
 from bot.scheduling.dispatcher import Dispatcher
 from bot.storage import chats
 from bot.storage.db import Database
@@ -93,3 +94,29 @@ async def test_a_belgian_french_speaker_gets_everything_in_french(
     sent = " ".join(texts(calls)) + " ".join(str(c.params.get("caption", "")) for c in calls)
     assert "Aucune pause étirement comptée" in sent  # the skipped break counts nothing
     assert "Send /start" not in sent and "Stuur" not in sent
+
+
+async def test_language_menu_offers_three_languages_and_marks_the_current_one(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    lou = Chatter(app, fake_request, 2102, "Lou", "fr-CA")
+    calls = await lou.send("/start")
+    calls = await lou.press_button(calls, "Français")
+    calls = await lou.press_button(calls, "UTC")
+    await lou.press_button(calls, "C'est bon")
+
+    calls = await lou.send("/langue")
+    [text] = texts(calls)
+    assert "Votre langue : <b>Français</b>" in text
+    assert [label for label, _ in all_buttons(calls)] == [
+        "🇳🇱 Nederlands",
+        "🇬🇧 English",
+        "✓ 🇫🇷 Français",
+    ]
+    [text] = texts(await lou.send("/langue néerlandais"))
+    assert text == t("nl", "settings.language_set")
+    async with db.session() as session:
+        chat = await chats.get(session, 2102)
+    assert chat is not None and chat.language == "nl"
+    [text] = texts(await lou.send("/taal frans"))
+    assert text == "C'est fait : je vous parle désormais en français."
