@@ -40,8 +40,13 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=5.0, gt=0, le=60, alias="TICK_SECONDS")
     grace_minutes: int = Field(default=20, ge=0, le=24 * 60, alias="GRACE_MINUTES")
+    max_late_minutes: int = Field(default=60, ge=1, le=24 * 60, alias="MAX_LATE_MINUTES")
     # 0 switches all pacing off (tests against an in-process fake Bot API).
     send_rate_per_second: float = Field(default=30, ge=0, le=1000, alias="SEND_RATE_PER_SECOND")
+    # Load-aware default times: each campaign moment within this many minutes either side.
+    default_times_window_minutes: int = Field(
+        default=45, ge=0, le=60, alias="DEFAULT_TIMES_WINDOW_MINUTES"
+    )
     send_concurrency: int = Field(default=64, ge=1, le=1024, alias="SEND_CONCURRENCY")
     leader_lease_seconds: float = Field(default=20, ge=5, le=300, alias="LEADER_LEASE_SECONDS")
     http_host: str = Field(default="0.0.0.0", alias="HTTP_HOST")
