@@ -41,3 +41,15 @@ OTHER_BODY_PARTS: frozenset[str] = frozenset(
 FILLER: frozenset[str] = frozenset(
     {"mal", "douleur", "douleurs", "raide", "raideur", "j", "ai", "jai", "me", "fait", "a"}
 )
+
+#: A French body-area word typed on its own -> the area whose list it asks for; "dos" means the
+#: lower back, the area the articles are about (as "rug" and "back" do).
+AREA_QUERIES: dict[str, str] = {
+    **{w: "lower_back" for w in ("bas du dos", "dos", "lombaires", "lombaire", "lombalgie")},
+    **{w: "spine" for w in ("colonne", "colonne vertebrale")},
+    "bassin": "pelvis",
+    **{w: "hips" for w in ("hanche", "hanches")},
+    **{w: "glutes" for w in ("fesses", "fessiers", "fessier")},
+    **{w: "abdomen" for w in ("ventre", "abdominaux", "abdos", "tronc")},
+    **{w: "flank" for w in ("cote", "flanc", "flancs")},
+}

@@ -118,3 +118,13 @@ def test_the_neck_is_not_an_area_of_the_catalogue(catalogue: Catalogue) -> None:
     assert "nuque" in words_fr.OTHER_BODY_PARTS
     covered = {w for words in words_fr.AREA_WORDS.values() for w in words}
     assert covered.isdisjoint(words_fr.OTHER_BODY_PARTS)
+
+
+def test_french_area_queries_name_areas_the_catalogue_has(catalogue: Catalogue) -> None:
+    from bot.content import words_fr
+
+    areas = {area for exercise in catalogue.exercises for area in exercise.areas}
+    assert set(words_fr.AREA_QUERIES.values()) <= areas
+    assert words_fr.AREA_QUERIES["bas du dos"] == "lower_back"
+    assert words_fr.AREA_QUERIES["hanches"] == "hips"
+    assert set(words_fr.AREA_QUERIES).isdisjoint(words_fr.OTHER_BODY_PARTS)
