@@ -122,6 +122,7 @@ def register_handlers(app: AnyApplication) -> None:
 async def set_command_menu(app: AnyApplication) -> None:
     await app.bot.set_my_commands(menu("en"))
     await app.bot.set_my_commands(menu("nl"), language_code="nl")
+    await app.bot.set_my_commands(menu("fr"), language_code="fr")
 
 
 async def set_menu_button(app: AnyApplication) -> None:

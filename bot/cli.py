@@ -301,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--language",
-        choices=["nl", "en"],
+        choices=["nl", "en", "fr"],
         default="nl",
         help="the Telegram language of the sandbox user (default nl)",
     )

@@ -15,7 +15,10 @@ from bot.i18n import t
 @dataclass(frozen=True)
 class Command:
     name: str
-    aliases: tuple[str, ...] = ()  # Dutch aliases, shown in the Dutch menu
+    #: Dutch and French aliases; the first one is the name shown in that language's menu.
+    #: Telegram command names are [a-z0-9_] only, so French aliases carry no accents.
+    nl: tuple[str, ...] = ()
+    fr: tuple[str, ...] = ()
     #: In a group, only its administrators may use it: it changes what the group gets, or
     #: hands out or erases the group's data.
     group_admin: bool = False
@@ -23,31 +26,39 @@ class Command:
     operator: bool = False
 
     @property
+    def aliases(self) -> tuple[str, ...]:
+        return (*self.nl, *self.fr)
+
+    @property
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
+
+    def menu_name(self, lang: str) -> str:
+        own = self.nl if lang == "nl" else self.fr if lang == "fr" else ()
+        return own[0] if own else self.name
 
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", group_admin=True),
-    Command("exercise", ("oefening",)),
-    Command("exercises", ("oefeningen",)),
-    Command("settings", ("instellingen",), group_admin=True),
-    Command("times", ("tijden",), group_admin=True),
-    Command("days", ("dagen",), group_admin=True),
-    Command("timezone", ("tijdzone",), group_admin=True),
-    Command("place", ("plek",), group_admin=True),
-    Command("language", ("taal",), group_admin=True),
-    Command("pause", ("pauze",), group_admin=True),
-    Command("resume", ("hervat",), group_admin=True),
-    Command("stop", ("stoppen",), group_admin=True),
-    Command("safety", ("veiligheid",)),
-    Command("privacy"),
-    Command("export", group_admin=True),
-    Command("delete", ("verwijder",), group_admin=True),
-    Command("stats", ("voortgang", "statistieken")),
-    Command("summary", ("samenvatting",)),
-    Command("nudge", ("duwtje",)),
-    Command("help", ("hulp",)),
+    Command("exercise", ("oefening",), ("exercice",)),
+    Command("exercises", ("oefeningen",), ("exercices",)),
+    Command("settings", ("instellingen",), ("reglages",), group_admin=True),
+    Command("times", ("tijden",), ("horaires",), group_admin=True),
+    Command("days", ("dagen",), ("jours",), group_admin=True),
+    Command("timezone", ("tijdzone",), ("fuseau",), group_admin=True),
+    Command("place", ("plek",), ("lieu",), group_admin=True),
+    Command("language", ("taal",), ("langue",), group_admin=True),
+    Command("pause", ("pauze",), group_admin=True),  # "pause" is French too
+    Command("resume", ("hervat",), ("reprendre",), group_admin=True),
+    Command("stop", ("stoppen",), ("arreter",), group_admin=True),
+    Command("safety", ("veiligheid",), ("securite",)),
+    Command("privacy", fr=("confidentialite",)),
+    Command("export", fr=("exporter",), group_admin=True),
+    Command("delete", ("verwijder",), ("supprimer",), group_admin=True),
+    Command("stats", ("voortgang", "statistieken"), ("progres", "statistiques")),
+    Command("summary", ("samenvatting",), ("bilan",)),  # not "resume": that is /resume
+    Command("nudge", ("duwtje",), ("coup_de_pouce",)),
+    Command("help", ("hulp",), ("aide",)),
     Command("admin", operator=True),
     Command("broadcast", operator=True),
 )
@@ -62,20 +73,16 @@ def needs_group_admin(name: str | None) -> bool:
 
 
 def menu(lang: str) -> list[BotCommand]:
-    """The command menu in one language; Dutch users see Dutch aliases where they exist."""
-    return [
-        BotCommand(
-            cmd.aliases[0] if lang == "nl" and cmd.aliases else cmd.name,
-            t(lang, f"command.{cmd.name}"),
-        )
-        for cmd in PUBLIC
-    ]
+    """The command menu in one language; Dutch and French users see their language's alias
+    where it exists."""
+    return [BotCommand(cmd.menu_name(lang), t(lang, f"command.{cmd.name}")) for cmd in PUBLIC]
 
 
 def help_lines(lang: str) -> list[str]:
     lines = []
     for cmd in PUBLIC:
-        names = " ".join(f"/{n}" for n in cmd.names)
+        own = cmd.fr if lang == "fr" else cmd.nl  # English help keeps the Dutch aliases
+        names = " ".join(f"/{n}" for n in (cmd.name, *own))
         lines.append(f"{names} — {t(lang, f'command.{cmd.name}')}")
     return lines
 

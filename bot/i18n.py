@@ -1,6 +1,6 @@
 """Translation lookup: gettext catalogues under data/locale, read with Babel.
 
-Message ids are symbolic keys (``help.text``) so that Dutch and English are both real
+Message ids are symbolic keys (``help.text``) so that Dutch, English and French are all real
 translations and a missing one is detectable. Every .po file in a language's LC_MESSAGES
 folder is loaded, so each conversation area keeps its own catalogue file.
 """
@@ -20,7 +20,7 @@ from babel.support import Translations
 
 from bot.paths import data_dir
 
-LANGUAGES = ("nl", "en")
+LANGUAGES = ("nl", "en", "fr")
 DEFAULT_LANGUAGE = "en"
 
 
@@ -29,8 +29,15 @@ class Safe(str):
 
 
 def language_for(code: str | None) -> str:
-    """Telegram's language_code -> our language: Dutch for nl*, English otherwise."""
-    return "nl" if code and code.lower().split("-")[0] == "nl" else "en"
+    """Telegram's language_code -> our language: Dutch for nl*, French for fr* (fr-BE, fr-CA),
+    English otherwise.
+
+    Only the language is stored, not the region: every date pattern the bot uses ("d MMM",
+    "EEE d MMM", "EEEE d MMMM HH:mm") reads the same in Babel's fr and fr_BE locales (only the
+    short numeric date differs, which the bot never shows), and reminders are sent without an
+    update that would carry the region (tests/unit/test_i18n.py checks the patterns agree)."""
+    base = code.lower().replace("_", "-").split("-")[0] if code else ""
+    return base if base in ("nl", "fr") else "en"
 
 
 def _locale_dir() -> Path:

@@ -4,11 +4,11 @@ Used by the content tests (tests/unit/test_content_audit.py), which also feed th
 content to prove that they catch it. Each check reads user-facing text only; quotes are the
 evidence it is checked against:
 
-- claims: no promise words, in Dutch or English, in any catalogue text or translation;
+- claims: no promise words, in Dutch, English or French, in any catalogue text or translation;
 - numbers: whole numbers (digits or words, minutes also as seconds) of a text must appear in
-  the sentence quoted for it, and Dutch and English must hold the same numbers;
-- cautions: Dutch and English name the same cautions (doctor, pain, immediately, ...), and a
-  text without a quote (neutral framing) names none;
+  the sentence quoted for it, and English and French must hold the same numbers as Dutch;
+- cautions: English and French name the same cautions as Dutch (doctor, pain, immediately,
+  ...), and a text without a quote (neutral framing) names none;
 - dosages: every number of a dosage is written in the dosage's own quotes;
 - rendered messages: every number a user sees sits in a sentence that names its article or is
   labelled as Rekpauze's own pacing (only step numbers and the guided countdown are exempt).
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from bot.content.models import Catalogue, Dosage, Quote, Text
 from bot.i18n import catalog, t
 
-LANGS = ("nl", "en")
+LANGS = ("nl", "en", "fr")
 
 _WORDS = {
     **{"twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8},
@@ -34,27 +34,37 @@ _WORDS = {
     **{"nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20},
     **{"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100},
     **{"twice": 2, "thrice": 3, "double": 2},
+    # French; "onze" (Dutch "our") and "neuf" (French "new") are left out as ambiguous.
+    **{"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "dix": 10},
+    **{"douze": 12, "quinze": 15, "vingt": 20, "trente": 30, "quarante": 40},
+    **{"cinquante": 50, "soixante": 60, "cent": 100},
 }
 _NUMBER = r"\d+|" + "|".join(sorted(_WORDS, key=len, reverse=True))
 _TOKEN = re.compile(rf"(?<![\w])({_NUMBER})(?![\w])", re.IGNORECASE)
 _MINUTES = re.compile(
-    rf"(?<![\w])({_NUMBER}|[eé]én|een|one|a)(?:\s*(?:-|–|tot|to)\s*({_NUMBER}))?"
+    rf"(?<![\w])({_NUMBER}|[eé]én|een|one|a|une?)(?:\s*(?:-|–|tot|to|à)\s*({_NUMBER}))?"
     r"(?:\s+more)?[\s-]*(?:minuut|minuten|minute|minutes|min)\b",
     re.IGNORECASE,
 )
-_HALF_MINUTE = re.compile(r"halve minuut|half a minute|half minute", re.IGNORECASE)
+#: French idioms that hold a number word but no count: "les deux mains" (both hands, Dutch
+#: "beide"), "à quatre pattes" (on hands and knees).
+_IDIOMS = re.compile(r"\b(?:les|des|aux) deux\b|\bquatre pattes\b", re.IGNORECASE)
+_HALF_MINUTE = re.compile(
+    r"halve minuut|half a minute|half minute|demi-minute|demie minute", re.IGNORECASE
+)
 
 
 def _value(token: str) -> int:
     token = token.lower().replace("eén", "één")
     if token.isdigit():
         return int(token)
-    return _WORDS.get(token, 1)  # één / een / one / a (only before "minute")
+    return _WORDS.get(token, 1)  # één / een / one / a / un / une (only before "minute")
 
 
 def numbers(text: str) -> set[int]:
     """Whole numbers in a text: '3', 'driemaal', 'thirty'; '1 minuut' also as 60, '5-10
     minuten' also as 300 and 600, 'een halve minuut' as 30. '30' never matches '3'."""
+    text = _IDIOMS.sub(" ", text)
     found = {_value(m.group(1)) for m in _TOKEN.finditer(text)}
     if _HALF_MINUTE.search(text):
         found.add(30)
@@ -103,24 +113,40 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         r"\bproven\b",
         r"\beffective",
     ),
+    "fr": (
+        r"\bguéri(r|t|s|son|ssez|ssent)?\b",
+        r"\bgaranti",
+        r"\bmiracle",
+        r"\bprév(enir|ient|ention|enu)",
+        r"\bsoulag",
+        r"\bsans douleur",
+        r"\baussi longtemps que possible",
+        r"(?<!pas )\btoujours mieux",
+        r"\bpas de douleur,? pas de",
+        r"\bla douleur est (bonne|normale|utile)",
+        r"\bmeilleur médicament",
+        r"\ben (moins de )?\d+ secondes",
+        r"\bprouvé",
+        r"\befficac",
+    ),
 }
 
-#: Caution words and their counterpart in the other language: a text and its translation name
-#: the same ones.
-CAUTION_TERMS: tuple[tuple[str, str, str], ...] = (
-    ("doctor", r"\b(arts|dokter|huisarts)\b", r"\bdoctor"),
-    ("physiotherapist", r"fysiotherapeut|kinesist", r"physiotherapist"),
-    ("pain", r"pijn", r"\bpain|\bhurt"),
-    ("immediately", r"onmiddellijk", r"immediately"),
-    ("hernia", r"hernia", r"hernia"),
-    ("surgery", r"operatie", r"surgery"),
-    ("arthrosis", r"artrose", r"arthrosis"),
-    ("inflammation", r"ontsteking", r"inflammation"),
-    ("trauma", r"trauma", r"trauma"),
-    ("neurological", r"neurologisch", r"neurological"),
-    ("bouncing", r"\bveer|verend", r"bounc|springy"),
-    ("stop", r"stop", r"\bstop"),
-    ("breathing", r"adem", r"\bbreath"),
+#: Caution words and their counterparts (Dutch, English, French): a text and its translations
+#: name the same ones.
+CAUTION_TERMS: tuple[tuple[str, str, str, str], ...] = (
+    ("doctor", r"\b(arts|dokter|huisarts)\b", r"\bdoctor", r"\bmédecin"),
+    ("physiotherapist", r"fysiotherapeut|kinesist", r"physiotherapist", r"kinésithérapeute"),
+    ("pain", r"pijn", r"\bpain|\bhurt", r"douleur|douloureu|\bmal\b"),
+    ("immediately", r"onmiddellijk", r"immediately", r"immédiatement"),
+    ("hernia", r"hernia", r"hernia", r"hernie"),
+    ("surgery", r"operatie", r"surgery", r"opération|chirurgi"),
+    ("arthrosis", r"artrose", r"arthrosis", r"arthrose"),
+    ("inflammation", r"ontsteking", r"inflammation", r"inflammation"),
+    ("trauma", r"trauma", r"trauma", r"traumatisme"),
+    ("neurological", r"neurologisch", r"neurological", r"neurologique"),
+    ("bouncing", r"\bveer|verend", r"bounc|springy", r"rebond|ressort"),
+    ("stop", r"stop", r"\bstop", r"\bstop|arr[êe]t"),
+    ("breathing", r"adem", r"\bbreath", r"respir|\b(expir|inspir)(ez|er|ant|ation)"),
 )
 
 
@@ -177,29 +203,33 @@ def _claims(lang: str, text: str) -> list[str]:
 
 
 def _terms(lang: str, text: str) -> set[str]:
-    index = 1 if lang == "nl" else 2
+    index = 1 + LANGS.index(lang)
     return {term[0] for term in CAUTION_TERMS if re.search(term[index], text, re.IGNORECASE)}
 
 
-def check_text(where: str, nl: str, en: str) -> list[str]:
-    """Claims, and the same numbers and cautions in Dutch and English."""
+def check_text(where: str, nl: str, en: str, fr: str | None = None) -> list[str]:
+    """Claims, and the same numbers and cautions in English (and French, when given) as in
+    Dutch, the language of the sources."""
+    texts = [("nl", nl), ("en", en)] + ([("fr", fr)] if fr is not None else [])
     problems = [
-        f"{where} [{lang}]: promise word {p!r}"
-        for lang, text in (("nl", nl), ("en", en))
-        for p in _claims(lang, text)
+        f"{where} [{lang}]: promise word {p!r}" for lang, text in texts for p in _claims(lang, text)
     ]
-    if numbers(nl) != numbers(en):
-        problems.append(
-            f"{where}: numbers differ: nl {sorted(numbers(nl))}, en {sorted(numbers(en))}"
-        )
-    if _terms("nl", nl) != _terms("en", en):
-        nl_terms, en_terms = sorted(_terms("nl", nl)), sorted(_terms("en", en))
-        problems.append(f"{where}: cautions differ: nl {nl_terms}, en {en_terms}")
+    for lang, text in texts[1:]:
+        if not text.strip():
+            problems.append(f"{where}: missing in {lang}")
+            continue
+        if numbers(nl) != numbers(text):
+            problems.append(
+                f"{where}: numbers differ: nl {sorted(numbers(nl))}, {lang} {sorted(numbers(text))}"
+            )
+        if _terms("nl", nl) != _terms(lang, text):
+            nl_terms, terms = sorted(_terms("nl", nl)), sorted(_terms(lang, text))
+            problems.append(f"{where}: cautions differ: nl {nl_terms}, {lang} {terms}")
     return problems
 
 
 def check_field(field: Field) -> list[str]:
-    problems = check_text(field.where, field.text.nl, field.text.en)
+    problems = check_text(field.where, field.text.nl, field.text.en, field.text.fr)
     evidence = numbers(" ".join(q.text for q in field.quotes))
     missing = numbers(field.text.nl) - evidence
     if missing:
@@ -238,10 +268,11 @@ def translations() -> dict[str, dict[str, str]]:
 
 
 def check_translations(messages: dict[str, dict[str, str]]) -> list[str]:
-    nl, en = messages["nl"], messages["en"]
+    nl, en, fr = messages["nl"], messages["en"], messages.get("fr")
     problems = []
-    for key in sorted(nl.keys() | en.keys()):
-        problems += check_text(f"translation {key}", nl.get(key, ""), en.get(key, ""))
+    for key in sorted(nl.keys() | en.keys() | (fr.keys() if fr is not None else set())):
+        french = fr.get(key, "") if fr is not None else None
+        problems += check_text(f"translation {key}", nl.get(key, ""), en.get(key, ""), french)
     return problems
 
 

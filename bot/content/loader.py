@@ -20,7 +20,7 @@ from bot.content.timing import ROUTINE_MAX_SECONDS, ROUTINE_MIN_SECONDS, item_do
 from bot.paths import data_dir
 from bot.telegram_html import TelegramHTMLError, check_message
 
-LANGS = ("nl", "en")
+LANGS = ("nl", "en", "fr")
 
 
 class CatalogueError(ValueError):

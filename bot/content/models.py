@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-Lang = Literal["nl", "en"]
+Lang = Literal["nl", "en", "fr"]
 Position = Literal[
     "standing", "seated", "lying_back", "prone", "side", "hands_and_knees", "kneeling"
 ]
@@ -46,13 +46,15 @@ class _Strict(BaseModel):
 
 
 class Text(_Strict):
-    """A text in both languages; both are required and non-empty."""
+    """A text in every language; each is required and non-empty, so a missing French, Dutch
+    or English text fails loading instead of falling back silently."""
 
     nl: NonEmpty
     en: NonEmpty
+    fr: NonEmpty
 
     def get(self, lang: str) -> str:
-        return self.nl if lang == "nl" else self.en
+        return self.nl if lang == "nl" else self.fr if lang == "fr" else self.en
 
 
 class Quote(_Strict):

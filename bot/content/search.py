@@ -1,7 +1,8 @@
-"""Find an exercise from what a user types, in Dutch or English, tolerant of typos.
+"""Find an exercise from what a user types, in Dutch, English or French, tolerant of typos.
 
-Names, aliases and body areas of both languages are matched word by word with rapidfuzz, so
-"bekenrek", "knie borst" and "hip" all land on the intended exercise.
+Names, aliases and body areas of all three languages (French words in bot.content.words_fr)
+are matched word by word with rapidfuzz, so "bekenrek", "knie borst" and "hip" all land on
+the intended exercise.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from bot.content import words_fr
 from bot.content.models import Catalogue, Exercise
 
 #: Score (0-100) from which a match counts as the answer, and from which it is worth suggesting.
@@ -28,6 +30,7 @@ _STOPWORDS = frozenset(
         *("de", "het", "een", "naar", "op", "en", "met", "van", "je", "jouw", "in"),
         *("oefening", "oefeningen"),
         *("the", "a", "an", "to", "on", "and", "with", "of", "your", "exercise", "exercises"),
+        *words_fr.STOPWORDS,
     }
 )
 
@@ -40,6 +43,8 @@ AREA_WORDS: dict[str, tuple[str, ...]] = {
     "abdomen": ("buik", "buikspieren", "core", "belly", "abdomen", "abs"),
     "flank": ("zij", "flank", "side"),
 }
+for _area, _words in words_fr.AREA_WORDS.items():
+    AREA_WORDS[_area] += _words
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ def _phrases(exercise: Exercise) -> list[str]:
     return [
         exercise.name.nl,
         exercise.name.en,
+        exercise.name.fr,
         exercise.id.replace("-", " "),
         *exercise.aliases,
     ]

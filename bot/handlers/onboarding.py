@@ -44,16 +44,17 @@ QUICK_ZONES = {
     "lon": "Europe/London",
     "utc": "UTC",
 }
-QUICK_FOR = {"nl": ("ams", "bru"), "en": ("lon", "ams", "utc")}
+QUICK_FOR = {"nl": ("ams", "bru"), "en": ("lon", "ams", "utc"), "fr": ("bru", "ams", "utc")}
+#: The language buttons, in this order, for onboarding and /language.
+LANGUAGE_BUTTONS = (("nl", "🇳🇱 Nederlands"), ("en", "🇬🇧 English"), ("fr", "🇫🇷 Français"))
 
 
 def language_step(lang: str, intro: str) -> tuple[str, InlineKeyboardMarkup]:
     text = intro + "\n\n" + t(lang, "onboarding.step_language")
-    marks = {code: ("✓ " if code == lang else "") for code in ("nl", "en")}
     markup = keyboard(
         [
-            button(marks["nl"] + "🇳🇱 Nederlands", "ob:l:nl"),
-            button(marks["en"] + "🇬🇧 English", "ob:l:en"),
+            button(("✓ " if code == lang else "") + label, f"ob:l:{code}")
+            for code, label in LANGUAGE_BUTTONS
         ]
     )
     return text, markup

@@ -20,8 +20,8 @@ from bot.services.reports import (
 
 Context = Context
 
-ON_WORDS = frozenset({"on", "aan", "ja", "yes"})
-OFF_WORDS = frozenset({"off", "uit", "nee", "no"})
+ON_WORDS = frozenset({"on", "aan", "ja", "yes", "oui", "activer"})
+OFF_WORDS = frozenset({"off", "uit", "nee", "no", "non", "desactiver", "désactiver"})
 
 
 async def stats(update: Update, context: Context) -> None:

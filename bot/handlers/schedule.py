@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Context
-from bot.handlers.onboarding import QUICK_ZONES, timezone_chosen
+from bot.handlers.onboarding import LANGUAGE_BUTTONS, QUICK_ZONES, timezone_chosen
 from bot.handlers.ui import (
     answer,
     app_row,
@@ -175,8 +175,13 @@ async def timezone_command(update: Update, context: Context) -> None:
     await timezone_chosen(update, context, tz_name)
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
-    return keyboard([button("🇳🇱 Nederlands", "st:l:nl"), button("🇬🇧 English", "st:l:en")])
+def language_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            button(("✓ " if code == current else "") + label, f"st:l:{code}")
+            for code, label in LANGUAGE_BUTTONS
+        ]
+    )
 
 
 async def language_command(update: Update, context: Context) -> None:
@@ -186,7 +191,7 @@ async def language_command(update: Update, context: Context) -> None:
     lang = chat.language
     usage = t(lang, "settings.language_usage", language=language_label(lang, lang))
     language = await _argument(
-        update, context, chat.language, parse_language, usage, language_keyboard()
+        update, context, chat.language, parse_language, usage, language_keyboard(lang)
     )
     if language is None:
         return
@@ -279,7 +284,6 @@ def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyb
         summary=_switch_label(lang, chat.weekly_summary),
         nudge=_switch_label(lang, chat.evening_nudge),
     )
-    other_lang = "en" if lang == "nl" else "nl"
     other_place = "home" if chat.place == "office" else "office"
     paused = is_paused(chat, at)
     if not chat.active or paused:
@@ -291,7 +295,11 @@ def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyb
         ]
     markup = keyboard(
         [
-            button("🌐 " + language_label(other_lang, other_lang), f"st:l:{other_lang}"),
+            *(
+                button("🌐 " + language_label(other, other), f"st:l:{other}")
+                for other in preferences.LANGUAGES
+                if other != lang
+            ),
             button("📍 " + place_label(lang, other_place), f"st:p:{other_place}"),
         ],
         [

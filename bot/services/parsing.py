@@ -89,17 +89,17 @@ def parse_times(text: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------ days
 
-#: Day words -> weekday index (0 = Monday), English and Dutch, short and long.
+#: Day words -> weekday index (0 = Monday), English, Dutch and French, short and long.
 DAY_WORDS: dict[str, int] = {}
 for _index, _names in enumerate(
     (
-        ("mon", "monday", "ma", "maandag"),
-        ("tue", "tues", "tuesday", "di", "dinsdag"),
-        ("wed", "wednesday", "wo", "woensdag"),
-        ("thu", "thur", "thurs", "thursday", "do", "donderdag"),
-        ("fri", "friday", "vr", "vrij", "vrijdag"),
-        ("sat", "saturday", "za", "zaterdag"),
-        ("sun", "sunday", "zo", "zondag"),
+        ("mon", "monday", "ma", "maandag", "lun", "lundi"),
+        ("tue", "tues", "tuesday", "di", "dinsdag", "mar", "mardi"),
+        ("wed", "wednesday", "wo", "woensdag", "mer", "mercredi"),
+        ("thu", "thur", "thurs", "thursday", "do", "donderdag", "jeu", "jeudi"),
+        ("fri", "friday", "vr", "vrij", "vrijdag", "ven", "vendredi"),
+        ("sat", "saturday", "za", "zaterdag", "sam", "samedi"),
+        ("sun", "sunday", "zo", "zondag", "dim", "dimanche"),
     )
 ):
     for _name in _names:
@@ -121,6 +121,10 @@ DAY_SETS: dict[str, int] = {
     "weekdagen": WORKDAYS,
     "weekend": WEEKEND,
     "weekends": WEEKEND,
+    # French
+    **{w: ALL_DAYS for w in ("tous", "tous les jours", "chaque jour", "quotidien")},
+    **{w: WORKDAYS for w in ("semaine", "ouvrables", "jours ouvrables", "en semaine")},
+    **{w: WEEKEND for w in ("week-end", "week end", "le week-end")},
 }
 
 
@@ -145,7 +149,7 @@ def parse_days(text: str) -> int:
         return DAY_SETS[plain]
     mask = 0
     for token in re.split(r"[\s,;/+&]+", plain):
-        if not token or token in ("en", "and"):
+        if not token or token in ("en", "and", "et"):
             continue
         if token in DAY_SETS:
             mask |= DAY_SETS[token]
@@ -228,6 +232,9 @@ PLACES: dict[str, str] = {
     "sint niklaas": "Europe/Brussels",
     "luik": "Europe/Brussels",
     "liege": "Europe/Brussels",
+    "gand": "Europe/Brussels",
+    "pays-bas": "Europe/Amsterdam",
+    "belgique": "Europe/Brussels",
     "namen": "Europe/Brussels",
     "namur": "Europe/Brussels",
     "charleroi": "Europe/Brussels",
@@ -401,8 +408,10 @@ _DATE_FORMATS = (
     re.compile(r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4})$"),
     re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
 )
-_DAYS_RE = re.compile(r"^(?P<n>\d{1,4})\s*(?:d|day|days|dag|dagen)?$")
-_UNTIL_RE = re.compile(r"^(?:until|till|til|tot|tot en met|t/m)\s+(?P<date>.+)$")
+_DAYS_RE = re.compile(r"^(?P<n>\d{1,4})\s*(?:d|day|days|dag|dagen|j|jour|jours)?$")
+_UNTIL_RE = re.compile(
+    r"^(?:until|till|til|tot|tot en met|t/m|jusqu ?'?au|jusqu ?'?a|jusqu ?’au)\s+(?P<date>.+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -462,6 +471,12 @@ PLACE_WORDS = {
     "home": "home",
     "thuis": "home",
     "at home": "home",
+    "bureau": "office",
+    "au bureau": "office",
+    "travail": "office",
+    "maison": "home",
+    "a la maison": "home",
+    "domicile": "home",
 }
 LANGUAGE_WORDS = {
     "nl": "nl",
@@ -471,6 +486,12 @@ LANGUAGE_WORDS = {
     "en": "en",
     "english": "en",
     "engels": "en",
+    "anglais": "en",
+    "neerlandais": "nl",
+    "fr": "fr",
+    "francais": "fr",
+    "frans": "fr",
+    "french": "fr",
 }
 
 

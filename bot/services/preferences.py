@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.i18n import LANGUAGES as I18N_LANGUAGES
 from bot.scheduling import rules
 from bot.scheduling.timemath import local_date, local_day_bounds, zone
 from bot.services.parsing import MAX_TIMES, PLACE_WORDS, PauseSpec
@@ -22,7 +23,7 @@ from bot.storage import chats, progress
 from bot.storage.db import Database
 from bot.storage.models import ALL_DAYS, Chat
 
-LANGUAGES = ("nl", "en")
+LANGUAGES = I18N_LANGUAGES
 PLACES = tuple(sorted(set(PLACE_WORDS.values())))
 #: The longest pause the app offers (the /pause command's own limit is in parsing).
 MAX_PAUSE = timedelta(days=366)

@@ -69,7 +69,7 @@ GARBAGE = [
     "🧘" * 1000,
     "x" * 4096,
 ]
-FORGED = ["r1:d:999999", "r1:x:1", "ob:z:xxx", "ob:l:fr", "dl:y:123", "ex:d:../../etc", "", "💥"]
+FORGED = ["r1:d:999999", "r1:x:1", "ob:z:xxx", "ob:l:de", "dl:y:123", "ex:d:../../etc", "", "💥"]
 
 
 async def test_garbage_leaves_the_bot_answering_normally(

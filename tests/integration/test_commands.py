@@ -77,7 +77,7 @@ MALFORMED = [
     ("/timezone Qqqzzzland", "/tijdzone Qqqzzzland", "Europe/Amsterdam", "Europe/Amsterdam"),
     ("/timezone Amsterdm", "/tijdzone Amsterdm", "Did you mean", "Bedoel je"),
     ("/place garden", "/plek tuin", "/place office", "/plek kantoor"),
-    ("/language fr", "/taal fr", "/language en", "/taal nl"),
+    ("/language de", "/taal de", "/language en", "/taal nl"),
     ("/pause forever", "/pauze altijd", "/pause 3 days", "/pauze 3 dagen"),
     ("/pause until 01-01-2020", "/pauze tot 01-01-2020", "not in the future", "toekomst"),
     ("/pause until 31-02-2027", "/pauze tot 31-02-2027", "day-month-year", "dag-maand-jaar"),
@@ -228,7 +228,7 @@ async def test_the_last_day_cannot_be_switched_off(
 
 FORGED = [
     *("st:ws:2", "st:en:x", "st:ws"),
-    *("st:l:fr", "st:p:garden", "st:z:mars", "st:d:7", "st:d:-1", "st:ds:x", "st", "st:"),
+    *("st:l:de", "st:p:garden", "st:z:mars", "st:d:7", "st:d:-1", "st:ds:x", "st", "st:"),
     *("st:zz", "st:d:1:2", "zz:top", "💥", "x" * 64, "ex:s:nope", "gd:n:nope:1", "gd:s"),
     *("br:a:nose:0", "br:a:lower_back:9999", "dl:y:abc", "dl:y:1", "ob:l:nl", "ex:d:"),
     *("gd:n:staande-bekkenrek:0", "gd:n:staande-bekkenrek:99", "gd:q:staande-bekkenrek"),

@@ -20,7 +20,7 @@ from tests.integration.test_commands import subscriber
 
 OFFICE_NAMES = {
     lang: {e.name.get(lang) for e in exercises_for_place(get_catalogue(), "office")}
-    for lang in ("nl", "en")
+    for lang in ("nl", "en", "fr")
 }
 
 

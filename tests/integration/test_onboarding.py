@@ -104,7 +104,7 @@ async def test_old_and_forged_onboarding_buttons_change_nothing(
 ) -> None:
     eva = Chatter(app, fake_request, 2005, "Eva", "en")
     await eva.send("/start")
-    for data in ("ob:c", "ob:z:ams", "ob:l:fr", "ob:l", "ob:z:xxx", "ob", "ob:l:nl:extra"):
+    for data in ("ob:c", "ob:z:ams", "ob:l:de", "ob:l", "ob:z:xxx", "ob", "ob:l:nl:extra"):
         calls = await eva.press(data)
         assert texts(calls) == []
         assert answers(calls) and "no longer works" in answers(calls)[0]

@@ -162,7 +162,10 @@ def test_the_command_menu_lists_every_command_with_dutch_aliases() -> None:
     assert {"exercise", "times", "days", "timezone", "settings", "delete"} <= english
     assert {"oefening", "tijden", "dagen", "tijdzone", "taal", "pauze", "hervat", "veiligheid",
             "instellingen"} <= dutch  # fmt: skip
-    for lang in ("nl", "en"):
+    french = {c.command for c in menu("fr")}
+    assert {"exercice", "exercices", "horaires", "jours", "fuseau", "langue", "lieu",
+            "reprendre", "aide", "securite"} <= french  # fmt: skip
+    for lang in ("nl", "en", "fr"):
         for command in menu(lang):
             assert 1 <= len(command.description) <= 256
             assert command.command.isascii() and command.command.islower()
@@ -173,8 +176,9 @@ async def test_every_menu_command_has_a_handler(app: Any, fake_request: Recordin
     person = Chatter(app, fake_request, 6004, "M", "nl")
     await person.send("/start")
     unknown = t("nl", "fallback.unknown_command")
-    for command in {c.command for c in menu("nl")} | {c.command for c in menu("en")}:
+    every = {c.command for lang in ("nl", "en", "fr") for c in menu(lang)}
+    for command in every:
         calls = await person.send(f"/{command}")
-        if command in ("delete", "verwijder"):
+        if command in ("delete", "verwijder", "supprimer"):
             continue
         assert unknown not in json.dumps([c.params for c in calls], ensure_ascii=False), command

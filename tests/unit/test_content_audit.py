@@ -24,7 +24,7 @@ from bot.telegram_html import check_message
 from tests.catalogue_kit import exercise as exercise_entry
 from tests.catalogue_kit import raw_catalogue, write_variant
 
-LANGS = ("nl", "en")
+LANGS = ("nl", "en", "fr")
 CATALOGUE = load_catalogue()
 
 #: Issue 15, point 11: both passed every content test in a copy of the tree.
@@ -108,6 +108,73 @@ def test_fabricated_texts_fail_in_translations_too() -> None:
     problems = audit.check_translations(fake)
     assert any("translation content.routine.footer [en]: promise word" in p for p in problems)
     assert any("translation content.guided.reps [nl]: promise word" in p for p in problems)
+
+
+# ---------------------------------------------------------------------------------- French
+
+
+def test_every_exercise_has_the_same_numbers_and_cautions_in_nl_en_and_fr() -> None:
+    """The report per exercise field: one set of numbers and one set of cautions, whatever the
+    language (the audit compares each with Dutch; this states it for all three at once)."""
+    for field in audit.fields(CATALOGUE):
+        texts = {lang: field.text.get(lang) for lang in LANGS}
+        assert len({frozenset(audit.numbers(text)) for text in texts.values()}) == 1, field.where
+        terms = {frozenset(audit._terms(lang, text)) for lang, text in texts.items()}
+        assert len(terms) == 1, field.where
+
+
+def test_a_french_text_that_drops_a_caution_or_changes_a_number_fails(
+    tmp_path: Path, raw: dict[str, Any]
+) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["safety"]["when_to_stop"][1]["fr"] = "En cas de douleur, demandez un avis médical."
+        _exercise(d, "staande-bekkenrek")["dosage"][1]["by"]["fr"] = "UMC Groningen, 3 études"
+
+    problems = audit.check_catalogue(_variant(tmp_path, raw, change))
+    assert any(
+        "cautions differ: nl ['hernia', 'immediately', 'pain', 'stop'], fr ['pain']" in p
+        for p in problems
+    )
+    assert "exercise staande-bekkenrek dosage 1 by: numbers differ: nl [], fr [3]" in problems
+
+
+def test_french_promise_words_fail() -> None:
+    for text in (
+        "Guérit le mal de dos en 90 secondes",
+        "Un soulagement garanti",
+        "Cet étirement prévient les blessures",
+        "Tenez aussi longtemps que possible : c'est toujours mieux",
+        "Une méthode prouvée et efficace",
+    ):
+        problems = audit.check_text("x", "Ga staan.", "Stand up.", text)
+        assert any("[fr]: promise word" in p for p in problems), text
+    assert audit.check_text("x", "Langer is niet altijd beter.", "Longer is not always better.",
+                            "Plus long n'est pas toujours mieux.") == []  # fmt: skip
+
+
+def test_a_missing_french_translation_fails() -> None:
+    messages = audit.translations()
+    fake = {lang: {**messages[lang]} for lang in LANGS}
+    del fake["fr"]["content.safety.urgent"]
+    fake["fr"]["content.routine.footer"] = "S'étirer, c'est bien (selon {source})."
+    problems = audit.check_translations(fake)
+    assert "translation content.safety.urgent: missing in fr" in problems
+    assert any(
+        p.startswith("translation content.routine.footer: cautions differ") and "fr []" in p
+        for p in problems
+    )
+
+
+def test_french_numbers_read_like_dutch_ones() -> None:
+    assert audit.numbers("trois fois par jour une minute") == audit.numbers(
+        "drie keer per dag één minuut"
+    )
+    assert audit.numbers("environ une demi-minute") == {30}
+    assert audit.numbers("5 à 10 minutes") == {5, 10, 300, 600}
+    assert audit.numbers("au-delà d'environ trente secondes") == {30}
+    # idioms without a count: "les deux mains" is "both hands", "à quatre pattes" "on all fours"
+    assert audit.numbers("Placez les deux mains sur le bassin, à quatre pattes.") == set()
+    assert audit.numbers("Onze oefening") == set()  # Dutch "our", not French eleven
 
 
 # ------------------------------------------------------------------------ numbers and words

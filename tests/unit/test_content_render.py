@@ -18,7 +18,7 @@ from bot.content.loader import get_catalogue
 from bot.content.models import Text
 from bot.telegram_html import MAX_TEXT, check_message
 
-LANGS = ("nl", "en")
+LANGS = ("nl", "en", "fr")
 CATALOGUE = load_catalogue()
 
 
@@ -131,13 +131,16 @@ def test_safety_note_says_when_to_stop_and_what_is_urgent(lang: str) -> None:
     if lang == "nl":
         assert "Vraag onmiddellijk medisch advies bij:\n• een hernia" in text
         assert "Wanneer stoppen\n• Stop als het pijn doet" in text
+    elif lang == "fr":
+        assert "Demandez immédiatement un avis médical si vous avez :\n• une hernie discale" in text
+        assert "Quand arrêter\n• Arrêtez si ça fait mal" in text
     else:
         assert "Get medical advice immediately if you have:\n• a herniated disc" in text
         assert "When to stop\n• Stop if it hurts" in text
 
 
 def test_hostile_catalogue_text_is_escaped(catalogue: Catalogue) -> None:
-    hostile = Text(nl="<script>&amp; <b>", en="<script>& </i>")
+    hostile = Text(nl="<script>&amp; <b>", en="<script>& </i>", fr="<script>& <b>")
     base = catalogue.exercise("staande-bekkenrek")
     steps = [base.steps[0].model_copy(update={"nl": hostile.nl, "en": hostile.en})]
     exercise = base.model_copy(update={"name": hostile, "purpose": hostile, "steps": steps})

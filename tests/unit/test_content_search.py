@@ -72,3 +72,59 @@ def test_close_suggestions_exclude_best_and_respect_limit(catalogue: Catalogue) 
     assert result.best not in result.close
     assert len(result.close) <= 2
     assert {e.id for e in result.close} & {"bekkenkanteling", "staande-bekkenrek"}
+
+
+# ------------------------------------------------------------------------------ French
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("étirement du bassin", "staande-bekkenrek"),
+        ("bekkenrek", "staande-bekkenrek"),
+        ("posture de l'enfant", "childs-pose"),
+        ("pont fessier", "bruggetje"),
+        ("planche latérale", "zijplank"),
+        ("bascule du bassin", "bekkenkanteling"),
+        ("rouleau de massage", "foam-roller-onderrug"),
+        ("fléchisseurs de la hanche", "heupbuigerstretch"),
+        ("dos rond dos creux", "kattenrug-holrug"),
+    ],
+)
+def test_french_names_and_words_find_the_exercise(
+    catalogue: Catalogue, query: str, expected: str
+) -> None:
+    result = search(catalogue, query)
+    assert result.best is not None and result.best.id == expected, query
+
+
+@pytest.mark.parametrize(
+    ("query", "area"),
+    [("bas du dos", "lower_back"), ("hanches", "hips"), ("étirement du dos", "lower_back")],
+)
+def test_french_body_areas_find_an_exercise_of_that_area(
+    catalogue: Catalogue, query: str, area: str
+) -> None:
+    result = search(catalogue, query)
+    assert result.best is not None and area in result.best.areas, query
+
+
+def test_the_neck_is_not_an_area_of_the_catalogue(catalogue: Catalogue) -> None:
+    """ "nuque" must not land on an exercise: the articles do not cover the neck, and the French
+    word list marks it as a body part to answer honestly about."""
+    from bot.content import words_fr
+
+    assert search(catalogue, "nuque").best is None
+    assert "nuque" in words_fr.OTHER_BODY_PARTS
+    covered = {w for words in words_fr.AREA_WORDS.values() for w in words}
+    assert covered.isdisjoint(words_fr.OTHER_BODY_PARTS)
+
+
+def test_french_area_queries_name_areas_the_catalogue_has(catalogue: Catalogue) -> None:
+    from bot.content import words_fr
+
+    areas = {area for exercise in catalogue.exercises for area in exercise.areas}
+    assert set(words_fr.AREA_QUERIES.values()) <= areas
+    assert words_fr.AREA_QUERIES["bas du dos"] == "lower_back"
+    assert words_fr.AREA_QUERIES["hanches"] == "hips"
+    assert set(words_fr.AREA_QUERIES).isdisjoint(words_fr.OTHER_BODY_PARTS)

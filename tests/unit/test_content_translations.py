@@ -1,9 +1,10 @@
-"""content.po in Dutch and English: same keys, same placeholders, nothing empty."""
+"""content.po in Dutch, English and French: same keys, same placeholders, nothing empty."""
 
 from __future__ import annotations
 
 import string
 
+import pytest
 from babel.messages.pofile import read_po
 
 from bot.paths import data_dir
@@ -20,17 +21,19 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def test_same_keys_and_placeholders() -> None:
-    nl, en = _messages("nl"), _messages("en")
-    assert nl.keys() == en.keys()
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_same_keys_and_placeholders(lang: str) -> None:
+    nl, other = _messages("nl"), _messages(lang)
+    assert sorted(nl.keys() - other.keys()) == [], f"missing in {lang}"
+    assert sorted(other.keys() - nl.keys()) == [], f"only in {lang}"
     for key in nl:
-        assert nl[key].strip() and en[key].strip(), key
-        assert _placeholders(nl[key]) == _placeholders(en[key]), key
+        assert nl[key].strip() and other[key].strip(), key
+        assert _placeholders(nl[key]) == _placeholders(other[key]), key
 
 
 def test_labels_have_no_markup() -> None:
     """Labels are plain text; the renderer adds the tags."""
-    for lang in ("nl", "en"):
+    for lang in ("nl", "en", "fr"):
         for key, text in _messages(lang).items():
             assert "<" not in text and "&" not in text, (lang, key)
 

@@ -98,7 +98,7 @@ def _frames(exercise: Exercise, lang: str) -> list[tuple[str, int, Frame]]:
 OFFERED = [e for e in get_catalogue().exercises if e.offered]
 
 
-@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("lang", ["nl", "en", "fr"])
 @pytest.mark.parametrize("exercise", OFFERED, ids=[e.id for e in OFFERED])
 def test_every_offered_exercise_ends(exercise: Exercise, lang: str) -> None:
     frames = _frames(exercise, lang)
@@ -106,7 +106,7 @@ def test_every_offered_exercise_ends(exercise: Exercise, lang: str) -> None:
     assert frames[-1][1] < 30 * 60
 
 
-@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("lang", ["nl", "en", "fr"])
 def test_guided_cat_camel_never_says_hold(lang: str) -> None:
     cat = get_catalogue().exercise("kattenrug-holrug")
     frames = _frames(cat, lang)
@@ -114,9 +114,10 @@ def test_guided_cat_camel_never_says_hold(lang: str) -> None:
     for text, _, _ in frames:
         lowered = text.lower()
         assert "vasthouden" not in lowered and "houd vast" not in lowered
-        assert "hold" not in lowered
+        assert "hold" not in lowered and "tenez" not in lowered
     moving = next(text for text, _, frame in frames if frame.phase == "move")
-    assert ("Ga zo 5 tot 10 minuten door" if lang == "nl" else "Keep going for 5 to 10") in moving
+    expected = {"nl": "Ga zo 5 tot 10 minuten door", "en": "Keep going for 5 to 10"}
+    assert expected.get(lang, "Continuez pendant 5 à 10 minutes") in moving
 
 
 def test_guided_bird_dog_waits_for_every_set() -> None:
