@@ -245,7 +245,12 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         return 1
     report = capacity_report.build(rows, now, rate, max_late=args.max_late)
     if args.json:
-        print(json.dumps(capacity_report.summary(report)))
+        from bot.scheduling.capacity import weekly_load
+
+        found = capacity_report.summary(report)
+        found["week_of"] = now.date().isoformat()
+        found["weekly_load"] = [round(v) for v in weekly_load(rows, now).ravel().tolist()]
+        print(json.dumps(found))
         return 0
     print("\n".join(capacity_report.text(report)))
     if report.demand.total > 0:

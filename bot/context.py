@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.content.models import Catalogue
     from bot.outbox import Outbox
+    from bot.scheduling.defaults import DefaultLoad
     from bot.scheduling.dispatcher import Dispatcher
     from bot.services.broadcast import Broadcaster
     from bot.storage.db import Database
@@ -43,6 +44,8 @@ class BotData:
         self.admins = AdminCache()
         #: The latest capacity prediction (bot.jobs.predict_capacity), derived, not state.
         self.capacity: dict[str, Any] | None = None
+        #: What new subscribers' default times are placed against (refreshed with it).
+        self.default_load: DefaultLoad | None = None
         self.heartbeat = Heartbeat()
         self.shutdown = ShutdownHooks()
 

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from telegram.ext import Application
@@ -17,6 +17,7 @@ from telegram.ext import Application
 from bot import metrics
 from bot.context import Context
 from bot.lifecycle import DRAIN, RELEASE
+from bot.scheduling.defaults import DefaultLoad
 from bot.services import digests
 from bot.services.admin import count_active
 
@@ -72,6 +73,11 @@ async def predict_capacity(context: Context) -> None:
         log.warning("capacity prediction failed: %r", exc)
         return
     parts.capacity = found
+    parts.default_load = DefaultLoad(
+        week_of=date.fromisoformat(found["week_of"]),
+        cells=[float(v) for v in found["weekly_load"]],
+        window_minutes=parts.settings.default_times_window_minutes,
+    )
     metrics.CAPACITY_P99.set(found["p99_s"])
     metrics.CAPACITY_SKIPS.set(found["skipped"])
 
@@ -144,5 +150,5 @@ def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
     queue.run_repeating(watch_broadcasts, BROADCAST_WATCH_SECONDS, first=1, name="broadcast watch")
     if parts.settings.send_rate_per_second > 0:
         queue.run_repeating(
-            predict_capacity, CAPACITY_INTERVAL_S, first=120, name="capacity prediction"
+            predict_capacity, CAPACITY_INTERVAL_S, first=10, name="capacity prediction"
         )

@@ -100,6 +100,7 @@ async def start(update: Update, context: Context) -> None:
         chat_type=update.effective_chat.type,
         language=language_for(user.language_code if user else None),
         now=context.now(),
+        load=context.bot_data.default_load,
     )
     chat, lang = progress.chat, progress.chat.language
     if progress.step is None:

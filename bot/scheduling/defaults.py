@@ -10,6 +10,8 @@ minute of a wider window, judged by the demand of the chats already there.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -49,24 +51,19 @@ def _tie_break(chat_id: int, index: int) -> int:
 @lru_cache(maxsize=16384)
 def candidate_slots(
     tz_name: str, days: int, base_minute: int, window: int, week_of: date
-) -> np.ndarray:
+) -> tuple[tuple[int, ...], ...]:
     """Where each candidate time lands: for every local minute base-window..base+window (rows),
     the flat index (UTC weekday * 1440 + UTC minute) of its slot on each of the chat's days in
     the week from `week_of` (columns), DST-correct through timemath.local_instant."""
-    import numpy as np
-
     tz = zone(tz_name)
     week = [week_of + timedelta(days=offset) for offset in range(7)]
     active = [day for day in week if days >> day.weekday() & 1]
     rows = []
     for minute in range(base_minute - window, base_minute + window + 1):
-        minute %= 24 * 60
-        at = _clock(minute)
+        at = _clock(minute % (24 * 60))
         instants = [local_instant(day, at, tz) for day in active]
-        rows.append([i.weekday() * 1440 + i.hour * 60 + i.minute for i in instants])
-    index = np.asarray(rows, dtype=np.int64).reshape(2 * window + 1, len(active))
-    index.flags.writeable = False
-    return index
+        rows.append(tuple(i.weekday() * 1440 + i.hour * 60 + i.minute for i in instants))
+    return tuple(rows)
 
 
 def _clock(minute: int) -> time:
@@ -75,36 +72,66 @@ def _clock(minute: int) -> time:
 
 def load_aware_minutes(
     chat_id: int,
-    load: np.ndarray,
+    load: Sequence[float] | np.ndarray,
     tz_name: str,
     days: int,
     *,
     window_minutes: int = DEFAULT_WINDOW_MINUTES,
     week_of: date,
 ) -> list[int]:
-    """Local minutes of the day for the chat's three moments (see `load_aware_times`)."""
-    import numpy as np
+    """Local minutes of the day for the chat's three moments (see `load_aware_times`).
 
-    flat = np.asarray(load, dtype=np.float64).ravel()
-    if flat.shape != (7 * 24 * 60,):
+    Plain Python over a few hundred cells, so the bot places a new subscriber without numpy;
+    `load` is 7 x 1440 cells, flat or (a numpy array) in rows."""
+    flat = load.ravel() if hasattr(load, "ravel") else load
+    if len(flat) != 7 * 24 * 60:
         raise ValueError("load must hold 7 x 1440 UTC minutes")
     chosen: list[int] = []
     for index, base in enumerate(DEFAULT_TIMES):
         hour, minute = map(int, base.split(":"))
         base_minute = hour * 60 + minute
         slots = candidate_slots(tz_name, days & 0b1111111, base_minute, window_minutes, week_of)
-        candidates = (base_minute + np.arange(-window_minutes, window_minutes + 1)) % (24 * 60)
-        if slots.shape[1] == 0:  # no days: no load to weigh; keep the spread
-            worst = total = np.zeros(len(candidates))
-        else:
-            loads = flat[slots]
-            worst, total = loads.max(axis=1), loads.sum(axis=1)
-        # wide windows overlap: never the same minute for two moments
-        worst = np.where(np.isin(candidates, chosen), np.inf, worst)
-        best = np.flatnonzero(worst == worst.min())
-        best = best[total[best] == total[best].min()]
-        chosen.append(int(candidates[best[_tie_break(chat_id, index) % len(best)]]))
+        best: list[int] = []
+        best_key: tuple[float, float] | None = None
+        for offset, cells in enumerate(slots):
+            candidate = (base_minute - window_minutes + offset) % (24 * 60)
+            if candidate in chosen:  # wide windows overlap: never one minute for two moments
+                continue
+            loads = [float(flat[cell]) for cell in cells]
+            # The busiest of its days' minutes first, then their sum; no days: no load.
+            key = (max(loads, default=0.0), sum(loads))
+            if best_key is None or key < best_key:
+                best_key, best = key, [candidate]
+            elif key == best_key:
+                best.append(candidate)
+        chosen.append(best[_tie_break(chat_id, index) % len(best)])
     return chosen
+
+
+@dataclass
+class DefaultLoad:
+    """The coming week's demand per UTC minute that new subscribers' default times are placed
+    against. The capacity job (bot.jobs.predict_capacity) replaces it now and then; each
+    placement adds its own slots, so sign-ups between two refreshes spread too. Derived
+    data: after a restart the next refresh rebuilds it, and until then `default_times` rule."""
+
+    week_of: date
+    cells: list[float]
+    window_minutes: int = DEFAULT_WINDOW_MINUTES
+
+    def place(self, chat_id: int, tz_name: str, days: int) -> list[str]:
+        minutes = load_aware_minutes(
+            chat_id,
+            self.cells,
+            tz_name,
+            days,
+            window_minutes=self.window_minutes,
+            week_of=self.week_of,
+        )
+        for minute in minutes:
+            for cell in candidate_slots(tz_name, days & 0b1111111, minute, 0, self.week_of)[0]:
+                self.cells[cell] += 1
+        return [f"{m // 60:02d}:{m % 60:02d}" for m in sorted(minutes)]
 
 
 def load_aware_times(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.scheduling import rules
+from bot.scheduling.defaults import DefaultLoad
 from bot.scheduling.timemath import zone
 from bot.services.preferences import LANGUAGES, reschedule
 from bot.services.subscribers import Subscriber, register
@@ -34,10 +35,18 @@ class Progress:
 
 
 async def begin(
-    db: Database, chat_id: int, *, chat_type: str, language: str, now: datetime
+    db: Database,
+    chat_id: int,
+    *,
+    chat_type: str,
+    language: str,
+    now: datetime,
+    load: DefaultLoad | None = None,
 ) -> Progress:
     """Register the chat if new and tell where onboarding stands; never resets settings."""
-    registration = await register(db, chat_id, chat_type=chat_type, language=language, now=now)
+    registration = await register(
+        db, chat_id, chat_type=chat_type, language=language, now=now, load=load
+    )
     async with db.session() as session:
         chat = await chats.get_for_update(session, chat_id)
         assert chat is not None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.scheduling import rules
-from bot.scheduling.defaults import default_times
+from bot.scheduling.defaults import DefaultLoad, default_times
 from bot.storage import chats
 from bot.storage.db import Database
 from bot.storage.models import WORKDAYS, Chat
@@ -74,7 +74,13 @@ class Registration:
 
 
 async def register(
-    db: Database, chat_id: int, *, chat_type: str, language: str, now: datetime
+    db: Database,
+    chat_id: int,
+    *,
+    chat_type: str,
+    language: str,
+    now: datetime,
+    load: DefaultLoad | None = None,
 ) -> Registration:
     """Create the chat with default preferences, or return it unchanged if it exists (what
     /start then changes is bot.scheduling.rules.on_start's to decide)."""
@@ -82,8 +88,10 @@ async def register(
         chat = await chats.get(session, chat_id)
         if chat is not None:
             return Registration(Subscriber.of(chat), created=False)
-    times = default_times(chat_id)
     timezone = "Europe/Amsterdam" if language == "nl" else "UTC"
+    # At the least-loaded minutes near the campaign's moments once the capacity job has
+    # measured the load; until then (and in tests) spread by the chat id.
+    times = load.place(chat_id, timezone, WORKDAYS) if load else default_times(chat_id)
     new = Chat(
         id=chat_id,
         type=chat_type,

@@ -153,7 +153,7 @@ class Mix:
                 minutes = [int(t[:2]) * 60 + int(t[3:]) for t in chosen]
                 out.append(chosen)
             for minute in minutes:  # its slots in the week: UTC cells of the chat's days
-                flat[candidate_slots(tz, days, minute, 0, self.week)[0]] += 1
+                flat[list(candidate_slots(tz, days, minute, 0, self.week)[0])] += 1
         return out
 
 

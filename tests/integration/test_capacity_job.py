@@ -29,3 +29,38 @@ async def test_the_prediction_reaches_the_gauges_and_admin(
     await jobs.predict_capacity(SimpleNamespace(bot_data=app.bot_data))  # type: ignore[arg-type]
     assert app.bot_data.capacity == found
     assert metrics.CAPACITY_P99.collect()[0].samples[0].value == found["p99_s"]
+
+
+async def test_a_new_subscriber_gets_the_least_loaded_minutes_near_the_campaigns_moments(
+    app: Any, db: Database, database_url: str, fake_request: Any
+) -> None:
+    from datetime import date
+
+    from bot.scheduling.defaults import DEFAULT_WINDOW_MINUTES, load_aware_times
+    from tests.fakes import message_update, user_dict
+    from tests.reminder_kit import get_chat
+
+    for chat_id in range(1, 41):  # 40 Dutch subscribers at 10:00, 13:30 and 15:30 sharp
+        await add_chat(db, chat_id, next_due_at=None, times=["10:00", "13:30", "15:30"])
+    settings = app.bot_data.settings
+    app.bot_data.settings = settings.model_copy(
+        update={"database_url": database_url, "send_rate_per_second": 1.0}
+    )
+    await jobs.predict_capacity(SimpleNamespace(bot_data=app.bot_data))  # type: ignore[arg-type]
+    load = app.bot_data.default_load
+    assert load is not None and sum(load.cells) > 0
+    expected = load_aware_times(
+        5000,
+        list(load.cells),
+        "Europe/Amsterdam",
+        0b0011111,
+        window_minutes=DEFAULT_WINDOW_MINUTES,
+        week_of=load.week_of,
+    )
+    before = sum(load.cells)
+    await app.process_update(message_update(app.bot, "/start", user=user_dict(5000, "Anke", "nl")))
+    chat = await get_chat(db, 5000)
+    assert chat is not None and chat.times == expected
+    assert "10:00" not in chat.times and "13:30" not in chat.times  # the crowded minutes
+    assert sum(load.cells) == before + 15  # its own slots count for the next sign-up
+    assert isinstance(load.week_of, date)

@@ -75,6 +75,16 @@ def test_cryptography_loads_for_a_calendar_secret_not_for_telegram() -> None:
     assert loaded_after(code) == {"telegram", "sqlalchemy", "pydantic", "cryptography"}
 
 
+def test_placing_a_new_subscribers_default_times_needs_no_numpy() -> None:
+    code = (
+        "from datetime import date\n"
+        "from bot.scheduling.defaults import DefaultLoad\n"
+        "load = DefaultLoad(date(2026, 11, 30), [0.0] * 10080)\n"
+        "assert len(load.place(1, 'Europe/Amsterdam', 31)) == 3"
+    )
+    assert loaded_after(code) == set()
+
+
 def test_head_revision_is_read_from_the_migration_files() -> None:
     versions = sorted((ROOT / "bot" / "storage" / "migrations" / "versions").glob("0*.py"))
     assert head_revision() == versions[-1].name.split("_", 1)[0]
