@@ -29,9 +29,7 @@ def _settings_or_exit() -> Settings:
 
 
 async def _serve(settings: Settings, token: str) -> None:
-    from telegram import Update
-
-    from bot.app import build_application, startup, stop_gracefully
+    from bot.app import HANDLED_UPDATES, build_application, startup, stop_gracefully
     from bot.content import get_catalogue
     from bot.web import WebServer
 
@@ -67,15 +65,12 @@ async def _serve(settings: Settings, token: str) -> None:
                 await app.bot.set_webhook(
                     settings.webhook_url,
                     secret_token=secret,
-                    allowed_updates=Update.ALL_TYPES,
+                    allowed_updates=list(HANDLED_UPDATES),
                     drop_pending_updates=False,
                 )
                 log.info("webhook mode as @%s (id %s) at %s", me.username, me.id, web.webhook_path)
             else:
-                assert app.updater is not None
-                await app.updater.start_polling(
-                    allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-                )
+                await app.bot_data.poller.start()
                 log.info("polling as @%s (id %s)", me.username, me.id)
             await stop.wait()
             log.info("stopping: no new updates; finishing work in flight")

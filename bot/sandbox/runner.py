@@ -96,8 +96,7 @@ async def live_bot(
             async with app:
                 await startup(app)
                 await app.start()
-                assert app.updater is not None
-                await app.updater.start_polling(poll_interval=0.0, timeout=1)
+                await app.bot_data.poller.start()
                 try:
                     yield LiveBot(server=server, app=app, db=db, settings=settings)
                 finally:  # as `rekpauze run` stops: drain sends, release the lease
