@@ -16,6 +16,7 @@ from bot.app import HANDLED_UPDATES
 from bot.sandbox.clock import ScaledClock
 from bot.sandbox.runner import LiveBot, live_bot
 from tests.e2e.conftest import assert_nothing_refused
+from tests.reminder_kit import add_chat, get_chat
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -112,3 +113,39 @@ async def test_readyz_reports_when_fetching_stopped(bot: LiveBot) -> None:
     real = poller.monotonic
     poller.monotonic = lambda: real() + 1000  # a long outage, without waiting for it
     assert (poller.problem() or "").startswith("no answer from getUpdates for 10")
+
+
+async def test_invisible_characters_pause_zero_and_channel_posts(bot: LiveBot) -> None:
+    """Issue 14, point 9: a zero-width space or NUL in valid input does not make it fail;
+    `/pause 0` explains the minimum; a channel post gets no answer at all."""
+    server = bot.server
+    user = server.add_user("Anke", started=True)
+    await add_chat(bot.db, user.id, next_due_at=None, times=["10:00"])
+    await server.send_text(user, "/times 9:00\u200b 12:00\x00")
+    await server.wait_for_message(user)
+    chat = await get_chat(bot.db, user.id)
+    assert chat is not None and chat.times == ["09:00", "12:00"]
+    await server.send_text(user, "/timezone Amster\u2060dam")
+    await server.wait_for_message(user)
+    chat = await get_chat(bot.db, user.id)
+    assert chat is not None and chat.timezone == "Europe/Amsterdam"
+
+    await server.send_text(user, "/pause 0")
+    answer = await server.wait_for_message(user)
+    assert "at least one day" in (answer.text or "")
+
+    server._allowed_updates = None  # as if Telegram still had an older allowed_updates list
+    server._push_update(
+        "channel_post",
+        {
+            "message_id": 7,
+            "date": 1_700_000_000,
+            "chat": {"id": -1001234, "type": "channel", "title": "News"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    )
+    await server.wait_until(lambda: server.pending_updates == 0)
+    await server.send_text(user, "/help")  # processed after the channel post (same poller)
+    await server.wait_for_message(user)
+    assert not [c for c in server.calls_to("sendMessage") if c.chat_id == -1001234]
