@@ -134,6 +134,10 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+#: Seconds to wait for the Bot API's answer. A request that times out after it was written is
+#: not retried (bot.retry), so a slow answer must not be taken for a lost one: Telegram
+#: usually answers within a second, and PTB's default of 5 s made a 7 s answer a duplicate.
+READ_TIMEOUT = 20.0
 SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20
 
 
@@ -191,6 +195,8 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request)
+    else:  # well above the Bot API's usual answer time: a reply is never sent twice
+        builder = builder.read_timeout(READ_TIMEOUT).write_timeout(READ_TIMEOUT)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
