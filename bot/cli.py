@@ -138,7 +138,7 @@ async def _serve(settings: Settings, token: str) -> None:
             await stop.wait()
             log.info("stopping: no new updates; finishing work in flight")
             web.stop_accepting()
-            await stop_gracefully(app)
+            await stop_gracefully(app, settings.shutdown_seconds)
     finally:
         await web.stop()
         await db.dispose()
