@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable
 from typing import Any
 
 from telegram import LinkPreviewOptions, MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     BaseRateLimiter,
-    BaseUpdateProcessor,
     Defaults,
     TypeHandler,
 )
@@ -40,13 +39,14 @@ from bot.handlers import (
     reminders,
     schedule,
 )
-from bot.i18n import t
+from bot.i18n import language_for, t
 from bot.lifecycle import DRAIN
 from bot.outbox import Outbox
 from bot.scheduling import dispatcher
 from bot.sending import RateLimiter
 from bot.services.broadcast import Broadcaster
 from bot.storage.db import Database
+from bot.updates import FairUpdateProcessor, Poller
 
 log = logging.getLogger(__name__)
 
@@ -55,39 +55,13 @@ AnyApplication = Application[Any, Context, Any, Any, Any, Any]
 METRICS_GROUP = -10
 
 
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; updates of one chat run in order.
-
-    Sequential processing would make every user wait for every other user's reply round
-    trip; fully concurrent processing could answer one user's two messages out of order.
-    """
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: defaultdict[int, int] = defaultdict(int)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._users[chat.id] += 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[chat.id] -= 1
-            if not self._users[chat.id]:
-                del self._users[chat.id]
-                del self._locks[chat.id]
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
+#: The update types the handlers below take; everything else is neither requested from
+#: Telegram (allowed_updates) nor processed (channel posts, edits, reactions...).
+HANDLED_UPDATES: tuple[str, ...] = (
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+)
 
 
 def update_type(update: object) -> str:
@@ -101,8 +75,28 @@ def update_type(update: object) -> str:
 
 
 async def count_update(update: object, _context: Context) -> None:
-    """Runs in METRICS_GROUP for every update; later handler groups still run afterwards."""
-    metrics.UPDATES.labels(update_type(update)).inc()
+    """Runs in METRICS_GROUP for every update; later handler groups still run afterwards,
+    unless the bot does not handle this kind of update (a channel post, an edit)."""
+    kind = update_type(update)
+    metrics.UPDATES.labels(kind).inc()
+    if kind not in HANDLED_UPDATES:
+        raise ApplicationHandlerStop
+
+
+def say_slow_down(app: AnyApplication, update: Update) -> None:
+    """Once per flood: the chat's oldest waiting messages are being dropped."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    text = t(language_for(user.language_code if user else None), "updates.slow_down")
+
+    async def send() -> None:
+        try:
+            await app.bot.send_message(chat.id, text)
+        except TelegramError as exc:
+            log.info("slow-down notice not sent: %s", exc)
+
+    app.create_task(send(), name="rekpauze:slow-down")
 
 
 def register_handlers(app: AnyApplication) -> None:
@@ -156,6 +150,10 @@ def freeze_heap() -> None:
     log.debug("start-up heap frozen: %d objects", gc.get_freeze_count())
 
 
+#: Seconds to wait for the Bot API's answer. A request that times out after it was written is
+#: not retried (bot.retry), so a slow answer must not be taken for a lost one: Telegram
+#: usually answers within a second, and PTB's default of 5 s made a 7 s answer a duplicate.
+READ_TIMEOUT = 20.0
 SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20
 
 
@@ -167,14 +165,21 @@ async def stop_gracefully(app: AnyApplication, budget: float = SHUTDOWN_SECONDS)
     in-process stop it exactly as an operator's SIGTERM does."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
+    poller = app.bot_data.poller
+    polling = poller.running
+    await poller.stop()
     await app.bot_data.shutdown.run(max(deadline - loop.time(), 0.0))
     try:
         # Handles the updates already received, waits for running jobs.
         await asyncio.wait_for(app.stop(), max(deadline - loop.time(), 2.0))
     except TimeoutError:
         log.warning("stopping: updates or jobs still running after %.0f s", budget)
+        processor = app.update_processor
+        if isinstance(processor, FairUpdateProcessor):
+            abandoned = await processor.abandon()
+            log.warning("stopping: %d updates abandoned unfinished", abandoned)
+    if polling:  # confirm to Telegram only what was processed; the rest comes again
+        await poller.confirm()
 
 
 def build_application(
@@ -188,6 +193,7 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> AnyApplication:
+    processor = FairUpdateProcessor()
     builder = (
         ApplicationBuilder()
         .context_types(CONTEXT_TYPES)
@@ -199,11 +205,14 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(processor)
+        .updater(None)  # bot.updates.Poller fetches updates
         .rate_limiter(rate_limiter or RateLimiter.for_rate(settings.send_rate_per_second))
     )
     if request is not None:
         builder = builder.request(request)
+    else:  # well above the Bot API's usual answer time: a reply is never sent twice
+        builder = builder.read_timeout(READ_TIMEOUT).write_timeout(READ_TIMEOUT)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app: AnyApplication = builder.build()
@@ -214,5 +223,8 @@ def build_application(
     parts.dispatcher = dispatcher.from_settings(parts.outbox, parts.catalogue, settings, db, clock)
     parts.broadcaster = Broadcaster(db, parts.outbox, clock)
     parts.shutdown.add("broadcast", parts.broadcaster.stop, order=DRAIN)
+    parts.poller = Poller(app.bot, app.update_queue, allowed_updates=HANDLED_UPDATES)
+    processor.on_done = parts.poller.finished
+    processor.on_flood = lambda update: say_slow_down(app, update)
     register_handlers(app)
     return app

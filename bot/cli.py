@@ -20,6 +20,46 @@ class StartupError(Exception):
     """A one-line reason the bot could not start that is not a configuration mistake."""
 
 
+DB_START_SECONDS = 30.0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    detail = text[0][:200] if text else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def database_failure(exc: BaseException) -> StartupError:
+    """Why the database could not be opened or upgraded, in one line with the setting."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+        return StartupError(
+            f"the database is read-only ({_first_line(exc)}); check DATABASE_URL and the "
+            "permissions of the database file and its directory"
+        )
+    if isinstance(exc, TimeoutError):
+        return StartupError(
+            f"no answer from the database within {DB_START_SECONDS:g} s; check DATABASE_URL "
+            "and that the database server is reachable"
+        )
+    return StartupError(
+        f"cannot open the database ({_first_line(exc)}); check DATABASE_URL and that the "
+        "database server is running and reachable"
+    )
+
+
+def telegram_failure(exc: BaseException, base_url: str) -> StartupError:
+    """Why the Bot API could not be reached at start-up, in one line with the setting."""
+    from telegram.error import InvalidToken
+
+    if isinstance(exc, InvalidToken):
+        return StartupError("Telegram refused the bot token; check TELEGRAM_BOT_TOKEN")
+    return StartupError(
+        f"cannot reach the Bot API at {base_url} ({_first_line(exc)}); check the network, "
+        "a proxy, or TELEGRAM_API_BASE_URL"
+    )
+
+
 def _settings_or_exit() -> Settings:
     from bot.config import ConfigError, load_settings
 
@@ -35,20 +75,32 @@ async def _serve(settings: Settings, token: str) -> None:
     import logging
     import signal
 
+    from telegram.error import TelegramError
+
     log = logging.getLogger("rekpauze")
 
-    from telegram import Update
-
-    from bot.app import build_application, startup, stop_gracefully
+    from bot.app import HANDLED_UPDATES, build_application, startup, stop_gracefully
     from bot.content import get_catalogue
     from bot.storage.db import Database
     from bot.web import WebServer
 
     get_catalogue()  # refuse to start on an invalid catalogue, before touching Telegram
     db = Database(settings.database_url)
-    if not await db.is_current():
-        await _migrate_in_child()
+    try:
+        if not await asyncio.wait_for(db.is_current(), DB_START_SECONDS):
+            await _migrate_in_child()
+    except StartupError:
+        await db.dispose()
+        raise
+    except Exception as exc:  # any driver or file error: one line naming the setting
+        await db.dispose()
+        raise database_failure(exc) from None
     app = build_application(settings, db, token=token)
+    try:
+        await app.initialize()  # getMe: the token and the network, before anything else
+    except TelegramError as exc:
+        await db.dispose()
+        raise telegram_failure(exc, settings.telegram_api_base_url) from None
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     web = WebServer(
         app,
@@ -69,7 +121,10 @@ async def _serve(settings: Settings, token: str) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with app:
-            await startup(app)
+            try:
+                await startup(app)
+            except TelegramError as exc:
+                raise telegram_failure(exc, settings.telegram_api_base_url) from None
             try:  # listening before Telegram is told where to send updates
                 await web.start()
             except OSError as exc:
@@ -77,26 +132,32 @@ async def _serve(settings: Settings, token: str) -> None:
                     f"cannot listen on {settings.http_host}:{settings.http_port} "
                     f"({exc.strerror or exc}); free the port or set HTTP_PORT"
                 ) from None
-            await app.start()
             me = app.bot.bot
-            if settings.webhook_url:
-                await app.bot.set_webhook(
-                    settings.webhook_url,
-                    secret_token=secret,
-                    allowed_updates=Update.ALL_TYPES,
-                    drop_pending_updates=False,
-                )
-                log.info("webhook mode as @%s (id %s) at %s", me.username, me.id, web.webhook_path)
-            else:
-                assert app.updater is not None
-                await app.updater.start_polling(
-                    allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-                )
-                log.info("polling as @%s (id %s)", me.username, me.id)
+            try:
+                if settings.webhook_url:
+                    await app.bot.set_webhook(
+                        settings.webhook_url,
+                        secret_token=secret,
+                        allowed_updates=list(HANDLED_UPDATES),
+                        drop_pending_updates=False,
+                    )
+                    log.info(
+                        "webhook mode as @%s (id %s) at %s", me.username, me.id, web.webhook_path
+                    )
+                else:
+                    await app.bot_data.poller.start()
+                    log.info("polling as @%s (id %s)", me.username, me.id)
+            except TelegramError as exc:
+                if settings.webhook_url:
+                    raise StartupError(
+                        f"Telegram refused the webhook ({_first_line(exc)}); check WEBHOOK_URL"
+                    ) from None
+                raise telegram_failure(exc, settings.telegram_api_base_url) from None
+            await app.start()  # processes what the webhook or the poller queued meanwhile
             await stop.wait()
             log.info("stopping: no new updates; finishing work in flight")
             web.stop_accepting()
-            await stop_gracefully(app)
+            await stop_gracefully(app, settings.shutdown_seconds)
     finally:
         await web.stop()
         await db.dispose()
@@ -109,17 +170,27 @@ async def _migrate_in_child() -> None:
     import asyncio
 
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "db", "upgrade", stdout=asyncio.subprocess.DEVNULL
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "db",
+        "upgrade",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
-    if await child.wait() != 0:
+    _, err = await asyncio.wait_for(child.communicate(), 10 * DB_START_SECONDS)
+    if child.returncode != 0:
+        # The child says why in one line (cmd_db_upgrade): pass it on as this start's reason.
+        lines = [line for line in err.decode(errors="replace").splitlines() if line.strip()]
+        reason = lines[-1].removeprefix("rekpauze: ") if lines else ""
         raise StartupError(
-            f"database migration failed (exit {child.returncode}); "
-            "check DATABASE_URL and run `rekpauze db upgrade` to see why"
+            reason or f"database migration failed (exit {child.returncode}); check DATABASE_URL"
         )
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
     import asyncio
+    import logging
 
     from bot.config import ConfigError
     from bot.logs import setup_logging
@@ -134,7 +205,10 @@ def cmd_run(_args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(settings, token))
     except StartupError as exc:
-        print(f"rekpauze: {exc}", file=sys.stderr)
+        if settings.log_format == "json":  # one JSON line, like every other line it writes
+            logging.getLogger("rekpauze").critical("rekpauze: %s", exc)
+        else:
+            print(f"rekpauze: {exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -151,11 +225,15 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     async def upgrade() -> None:
         db = Database(settings.database_url)
         try:
-            await db.upgrade()
+            await asyncio.wait_for(db.upgrade(), 10 * DB_START_SECONDS)
         finally:
             await db.dispose()
 
-    asyncio.run(upgrade())
+    try:
+        asyncio.run(upgrade())
+    except Exception as exc:  # one line naming the cause and the setting (the run's reason)
+        print(f"rekpauze: {database_failure(exc)}", file=sys.stderr)
+        return 1
     print("database upgraded")
     return 0
 

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     )
     send_concurrency: int = Field(default=64, ge=1, le=1024, alias="SEND_CONCURRENCY")
     leader_lease_seconds: float = Field(default=20, ge=5, le=300, alias="LEADER_LEASE_SECONDS")
+    # Seconds after SIGTERM for work in flight; systemd/compose give 20 before SIGKILL.
+    shutdown_seconds: float = Field(default=10, gt=0, le=300, alias="SHUTDOWN_SECONDS")
     http_host: str = Field(default="0.0.0.0", alias="HTTP_HOST")
     http_port: int = Field(default=8080, ge=1, le=65535, alias="HTTP_PORT")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")

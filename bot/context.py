@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.scheduling.dispatcher import Dispatcher
     from bot.services.broadcast import Broadcaster
     from bot.storage.db import Database
+    from bot.updates import Poller
 
 
 class BotData:
@@ -39,6 +40,7 @@ class BotData:
     outbox: Outbox
     dispatcher: Dispatcher
     broadcaster: Broadcaster
+    poller: Poller
 
     def __init__(self) -> None:
         self.admins = AdminCache()

@@ -26,6 +26,16 @@ ProcessCollector(registry=REGISTRY)
 UPDATES = Counter(
     "rekpauze_updates", "Updates received from Telegram, by type", ["type"], registry=REGISTRY
 )
+UPDATES_UNPARSABLE = Counter(
+    "rekpauze_updates_unparsable",
+    "Updates skipped because python-telegram-bot could not parse them",
+    registry=REGISTRY,
+)
+UPDATES_DROPPED = Counter(
+    "rekpauze_updates_dropped",
+    "Updates dropped unprocessed because their chat had too many waiting",
+    registry=REGISTRY,
+)
 REMINDERS_SENT = Counter(
     "rekpauze_reminders_sent", "Reminders Telegram accepted", registry=REGISTRY
 )

@@ -26,6 +26,7 @@ from telegram.error import (
 )
 
 from bot.outgoing import Keyboard, Outcome, Outgoing, Result, SendPolicy
+from bot.retry import may_have_arrived
 from bot.sending import retry_after_seconds
 from bot.storage import chats
 from bot.storage.db import Database
@@ -82,7 +83,7 @@ def classify(exc: TelegramError, chat_id: int, attempts: int) -> Outcome:
             reason=reason,
             retry_after=retry_after_seconds(exc),
         )
-    if isinstance(exc, TimedOut):  # may have arrived: never risk sending it twice
+    if may_have_arrived(exc):  # a timeout or lost answer: never risk sending it twice
         return Outcome(Result.FAILED, chat_id, attempts, error=str(exc), reason=reason)
     if reason == "network":
         return Outcome(Result.RETRY, chat_id, attempts, error=str(exc), reason=reason)

@@ -19,8 +19,12 @@ second) and paces with reservations that never cross a sliding window:
   paced);
 - private chats: about one send (and separately one edit) a second, after a burst of 3;
 - retries: a 429 waits `retry_after` (holding back every request, as PTB does) and retries;
-  5xx and network errors retry with exponential backoff; both only while the call's
-  `SendPolicy` budget lasts (for a reminder: until its grace window ends).
+  5xx and connection errors retry with exponential backoff; both only while the call's
+  `SendPolicy` budget lasts (for a reminder: until its grace window ends). A read timeout or a
+  connection lost after the request was written is NOT retried (bot.retry.retryable): Telegram
+  may have delivered the message, and a second copy is worse than an error. The remaining
+  window: such a send ends as an error although it may have been delivered (a reminder's row
+  is then `failed`, never sent again; an interactive reply shows the generic apology).
 
 403, 400 and ChatMigrated are not retried here: they are answers, handled by the caller.
 Reservations are taken without an await in between, so no lock is needed; the sleep function
@@ -44,6 +48,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.outgoing import SendPolicy
+from bot.retry import retryable
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +295,8 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
             except BadRequest:
                 raise
             except NetworkError as exc:  # 5xx, timeouts, connection errors
+                if not retryable(exc, on_wire=True):  # Telegram may have it: never twice
+                    raise
                 wait = self._backoff(policy.attempts)
                 if self._monotonic() + wait > deadline:
                     raise

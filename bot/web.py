@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from telegram import Update
 
 from bot import metrics
 from bot.context import BotData
 from bot.storage.db import Database
+from bot.updates import parse_update
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +130,12 @@ class WebServer:
             checks["scheduler"] = (
                 "ok" if scheduler_ok else f"last tick {age:.0f} s ago (> {heartbeat.stale_after:g})"
             )
+        processor = self.application.update_processor
+        updates = self.services.poller.problem() or processor.backlog_problem()
+        checks["updates"] = updates or "ok"
         if not self.accepting:
             checks["process"] = "shutting down"
-        ready = problem is None and scheduler_ok and self.accepting
+        ready = problem is None and scheduler_ok and self.accepting and updates is None
         return web.json_response(
             {"status": "ready" if ready else "not ready", "checks": checks},
             status=200 if ready else 503,
@@ -163,11 +166,13 @@ class WebServer:
             return web.Response(status=413, text="too large")
         try:
             data = json.loads(body)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-            update = Update.de_json(data, self.application.bot)
-        except Exception as exc:  # malformed input from outside: refuse, never crash
-            log.warning("webhook request refused: not an update (%s)", type(exc).__name__)
+        except ValueError as exc:  # malformed input from outside: refuse, never crash
+            log.warning("webhook request refused: not JSON (%s)", type(exc).__name__)
             return web.Response(status=400, text="bad request")
-        await self.application.update_queue.put(update)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            log.warning("webhook request refused: not an update")
+            return web.Response(status=400, text="bad request")
+        update = parse_update(data, self.application.bot)
+        if update is not None:  # else skipped and counted; a 200 so Telegram does not resend it
+            await self.application.update_queue.put(update)
         return web.Response(text="ok")

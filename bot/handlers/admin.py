@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import metrics
@@ -72,9 +73,10 @@ async def broadcast_command(update: Update, context: Context) -> None:
     if not text:
         await update.effective_message.reply_text(t(lang, "admin.broadcast.usage"))
         return
-    if len(text) > broadcast.MAX_TEXT:
+    length = broadcast.over_limit(text)
+    if length is not None:
         await update.effective_message.reply_text(
-            t(lang, "admin.broadcast.too_long", limit=broadcast.MAX_TEXT, length=len(text))
+            t(lang, "admin.broadcast.too_long", limit=broadcast.MAX_TEXT, length=length)
         )
         return
     # Subscribers get the admin's words as plain text: escaped once, here, for good.
@@ -99,9 +101,14 @@ async def broadcast_command(update: Update, context: Context) -> None:
             ]
         ]
     )
-    await update.effective_message.reply_text(
-        t(lang, "admin.broadcast.preview", count=count, text=text), reply_markup=buttons
-    )
+    try:
+        await update.effective_message.reply_text(
+            t(lang, "admin.broadcast.preview", count=count, text=text), reply_markup=buttons
+        )
+    except BadRequest as exc:  # Telegram refused the preview: no draft may be left behind
+        await broadcast.cancel_draft(svc.db, token)
+        log.warning("broadcast preview refused (%s); draft removed", exc)
+        await update.effective_message.reply_text(t(lang, "admin.broadcast.refused"))
 
 
 async def broadcast_button(update: Update, context: Context) -> None:

@@ -144,8 +144,7 @@ async def live_bot(
             async with app, _serve_mini_app(app, app_port):
                 await startup(app, freeze=freeze_heap)
                 await app.start()
-                assert app.updater is not None
-                await app.updater.start_polling(poll_interval=0.0, timeout=1)
+                await app.bot_data.poller.start()
                 try:
                     yield LiveBot(server=server, app=app, db=db, settings=settings, app_url=app_url)
                 finally:  # as `rekpauze run` stops: drain sends, release the lease

@@ -31,18 +31,26 @@ from bot.i18n import t
 from bot.outgoing import Outgoing, Result, Sender
 from bot.storage import chats, state
 from bot.storage.db import Database
+from bot.telegram_html import utf16_len
 
 log = logging.getLogger(__name__)
 
 DRAFT = "broadcast:draft:"
 RUN = "broadcast:run:"
-MAX_TEXT = 3500  # leaves room for the preview's header within Telegram's 4096
+MAX_TEXT = 3500  # UTF-16 units: leaves room for the preview's header within Telegram's 4096
 DRAFT_TTL = timedelta(days=1)
 LEASE = timedelta(seconds=60)
 # Leaves most of Telegram's ~30 messages/s to reminders, which must not wait for a broadcast.
 PER_SECOND = 20.0
 BATCH = 200
 NETWORK_RETRIES = 3
+
+
+def over_limit(text: str) -> int | None:
+    """The text's length as Telegram counts it (UTF-16 units: most emoji count 2) when it is
+    over MAX_TEXT, else None."""
+    length = utf16_len(text)
+    return length if length > MAX_TEXT else None
 
 
 async def count_recipients(db: Database) -> int:

@@ -114,7 +114,7 @@ def names_list(lang: str, names: Sequence[str], budget: int = NAMES_BUDGET) -> s
     shown: list[str] = []
     used = 0
     for name in names:
-        cost = len(name) + 2
+        cost = telegram_html.utf16_len(name) + 2  # as Telegram counts: emoji in names count 2
         if len(shown) >= MAX_NAMES or used + cost > budget:
             break
         shown.append(html.escape(name, quote=False))

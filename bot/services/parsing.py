@@ -35,6 +35,20 @@ class ParseError(ValueError):
         self.details = details
 
 
+def clean_input(text: str) -> str:
+    """User input without the characters nobody sees: format characters (zero-width space
+    and joiners, word joiner, BOM, soft hyphen, direction marks) and controls other than
+    whitespace (NUL). A pasted "09:00\u200b" looks like 09:00 and must parse as 09:00."""
+    return "".join(
+        ch
+        for ch in text
+        if not (
+            unicodedata.category(ch) == "Cf"
+            or (unicodedata.category(ch) == "Cc" and not ch.isspace())
+        )
+    )
+
+
 def shown(text: str, limit: int = MAX_SHOWN) -> str:
     """User input made fit to quote in a reply: control characters out, length capped.
 
@@ -64,6 +78,7 @@ _TIME_SPLIT = re.compile(r"[\s,;]+")
 
 def parse_time(token: str) -> str:
     """One local time as "HH:MM": 9:30, 09.30, 0930, 930, 9h30, 9u30, 9 and 9u are accepted."""
+    token = clean_input(token)
     match = _TIME_RE.match(token.strip().lower())
     if match is None:
         raise ParseError("parse.times.bad", value=shown(token))
@@ -76,6 +91,7 @@ def parse_time(token: str) -> str:
 
 def parse_times(text: str) -> list[str]:
     """1 to 6 local times, 24-hour, sorted, duplicates collapsed."""
+    text = clean_input(text)
     tokens = [tok for tok in _TIME_SPLIT.split(text.strip()) if tok]
     if not tokens:
         raise ParseError("parse.times.empty")
@@ -140,6 +156,7 @@ def parse_days(text: str) -> int:
     Lists take English or Dutch names ("mon wed fri", "ma,wo,vr") and ranges ("ma-vr",
     "fri-mon" wraps over the weekend).
     """
+    text = clean_input(text)
     plain = _plain(text)
     if not plain:
         raise ParseError("parse.days.empty")
@@ -362,6 +379,7 @@ def _key(text: str) -> str:
 def parse_timezone(text: str) -> str:
     """An IANA timezone name (case-insensitive), a common city or country name in Dutch or
     English, or an offset like UTC+2. Offline: a table and the system's zoneinfo only."""
+    text = clean_input(text)
     raw = text.strip()
     if not raw:
         raise ParseError("parse.timezone.empty")
@@ -395,6 +413,7 @@ def parse_timezone(text: str) -> str:
 
 def suggest_timezone(text: str) -> str | None:
     """The IANA name of the closest known place or zone, for "did you mean ...?" replies."""
+    text = clean_input(text)
     key = _key(text)
     if len(key) < 3:
         return None
@@ -423,6 +442,7 @@ class PauseSpec:
 
 def parse_date(text: str) -> date:
     """DD-MM-YYYY (also with / or .) or YYYY-MM-DD."""
+    text = clean_input(text)
     for pattern in _DATE_FORMATS:
         match = pattern.match(text.strip())
         if match:
@@ -439,13 +459,16 @@ def parse_pause(text: str, today: date) -> PauseSpec:
     "N days" pauses today and the N-1 days after it; "until DATE" pauses up to DATE, and
     reminders come back on DATE itself.
     """
+    text = clean_input(text)
     plain = _plain(text)
     if not plain:
         return PauseSpec(today + timedelta(days=1))
     days = _DAYS_RE.match(plain)
     if days:
         n = int(days.group("n"))
-        if not 1 <= n <= MAX_PAUSE_DAYS:
+        if n < 1:
+            raise ParseError("parse.pause.min")
+        if n > MAX_PAUSE_DAYS:
             raise ParseError("parse.pause.range", max=MAX_PAUSE_DAYS)
         return PauseSpec(today + timedelta(days=n))
     until = _UNTIL_RE.match(plain)
@@ -496,6 +519,7 @@ LANGUAGE_WORDS = {
 
 
 def parse_place(text: str) -> str:
+    text = clean_input(text)
     plain = _plain(text)
     if not plain:
         raise ParseError("parse.place.empty")
@@ -505,6 +529,7 @@ def parse_place(text: str) -> str:
 
 
 def parse_language(text: str) -> str:
+    text = clean_input(text)
     plain = _plain(text)
     if not plain:
         raise ParseError("parse.language.empty")

@@ -94,3 +94,71 @@ def test_check_reports_a_broken_catalogue(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "FAIL content" in result.stdout and "buikplank" in result.stdout
+
+
+# Issue 14, point 8: every start-up failure is one line naming the setting, and exit 1.
+TOKEN = "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_a_read_only_sqlite_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    db_file = tmp_path / "ro.sqlite3"
+    db_file.touch()
+    # Opened read-only (as a file the process may not write; root could write a 0444 file).
+    url = f"sqlite+aiosqlite:///file:{db_file}?mode=ro&uri=true"
+    result = rekpauze(
+        "run",
+        env={"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"},
+        cwd=tmp_path,
+    )
+    line = _one_line(result)
+    assert "read-only" in line and "DATABASE_URL" in line
+
+
+def test_an_unreachable_postgresql_is_one_json_line_and_exit_1(tmp_path: Path) -> None:
+    import json
+
+    result = rekpauze(
+        "run",
+        env={
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{_free_port()}/none",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "WARNING",
+        },
+        cwd=tmp_path,
+    )
+    record = json.loads(_one_line(result))
+    assert record["level"] == "CRITICAL"
+    assert "cannot open the database" in record["event"] and "DATABASE_URL" in record["event"]
+
+
+def test_an_unreachable_bot_api_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = rekpauze(
+        "run",
+        env={
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{_free_port()}/bot",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ok.sqlite3'}",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(_free_port()),
+            "LOG_LEVEL": "WARNING",
+        },
+        cwd=tmp_path,
+    )
+    line = _one_line(result)
+    assert "cannot reach the Bot API" in line and "TELEGRAM_API_BASE_URL" in line

@@ -81,7 +81,8 @@ MALFORMED = [
     ("/pause forever", "/pauze altijd", "/pause 3 days", "/pauze 3 dagen"),
     ("/pause until 01-01-2020", "/pauze tot 01-01-2020", "not in the future", "toekomst"),
     ("/pause until 31-02-2027", "/pauze tot 31-02-2027", "day-month-year", "dag-maand-jaar"),
-    ("/pause 0 days", "/pauze 0 dagen", "at most 366", "maximaal 366"),
+    ("/pause 0 days", "/pauze 0 dagen", "at least one day", "minstens één dag"),
+    ("/pause 400 days", "/pauze 400 dagen", "at most 366", "maximaal 366"),
 ]  # fmt: skip
 
 

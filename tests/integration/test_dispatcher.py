@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from telegram.error import TimedOut
 
@@ -348,7 +349,7 @@ async def test_429_waits_retry_after_and_delivers(
     assert (row.status, row.attempts) == ("sent", 2)
 
 
-async def test_5xx_and_timeouts_retry_with_growing_backoff(
+async def test_5xx_and_connect_timeouts_retry_with_growing_backoff(
     dispatcher: Dispatcher,
     db: Database,
     fake_request: RecordingRequest,
@@ -357,7 +358,9 @@ async def test_5xx_and_timeouts_retry_with_growing_backoff(
     await add_chat(db, 1, next_due_at=T0)
     fake_request.fail("sendMessage", 502, "Bad Gateway", times=2)
     fake_request.fail("sendMessage", 500, "Internal Server Error")
-    fake_request.fail("sendMessage", exception=TimedOut())
+    connect = TimedOut()  # before the request was written: safe to send again (bot.retry)
+    connect.__cause__ = httpx.ConnectTimeout("connect")
+    fake_request.fail("sendMessage", exception=connect)
     await run(dispatcher, T0)
     assert len(fake_request.delivered()) == 1
     assert len(sleep.waits) == 4

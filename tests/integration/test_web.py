@@ -131,7 +131,7 @@ async def test_readyz_follows_the_scheduler_heartbeat(
 ) -> None:
     heartbeat = app.bot_data.heartbeat
     body = await (await client.get("/readyz")).json()
-    assert body["checks"] == {"database": "ok", "scheduler": "not configured"}
+    assert body["checks"] == {"database": "ok", "scheduler": "not configured", "updates": "ok"}
     heartbeat.register(5.0, clock())
     heartbeat.beat(clock())
     assert (await client.get("/readyz")).status == 200
@@ -194,3 +194,12 @@ async def test_readyz_when_postgres_stops_and_returns_without_a_restart(
         services.db = db
         await proxied.dispose()
         await proxy.stop()
+
+
+async def test_readyz_reports_an_update_backlog(client: TestClient[Any, Any], app: Any) -> None:
+    processor = app.update_processor
+    processor.backlog_limit = -1  # any backlog, even none, is over this limit
+    response = await client.get("/readyz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["checks"]["updates"] == "0 updates waiting (> -1)"

@@ -263,7 +263,7 @@ def test_pause_forms(text: str, resume_on: date) -> None:
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("0 days", "parse.pause.range"),
+        ("0 days", "parse.pause.min"),
         ("999 dagen", "parse.pause.range"),
         ("until 23-11-2026", "parse.pause.past"),
         ("tot 31-02-2026", "parse.pause.bad_date"),
@@ -303,3 +303,24 @@ def test_place_and_language() -> None:
 def test_shown_strips_control_characters_and_caps_length() -> None:
     assert shown("a\x00b\x1b[31mc\u202e") == "a b [31mc"
     assert len(shown("x" * 1000)) == MAX_SHOWN
+
+
+# Issue 14, point 9: what the user cannot see does not change what the input means.
+@pytest.mark.parametrize("hidden", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\x00"])
+def test_invisible_characters_and_nul_are_ignored(hidden: str) -> None:
+    from bot.services.parsing import clean_input, parse_language, parse_place, parse_timezone
+
+    assert clean_input(f"9:00{hidden}") == "9:00"
+    assert parse_times(f"9:00{hidden} 12:{hidden}30") == ["09:00", "12:30"]
+    assert parse_timezone(f"Amsterdam{hidden}") == "Europe/Amsterdam"
+    assert parse_days(f"ma{hidden}-vr") == WORKDAYS
+    assert parse_pause(f"3{hidden} days", date(2026, 1, 5)).resume_on == date(2026, 1, 8)
+    assert parse_place(f"home{hidden}") == "home"
+    assert parse_language(f"{hidden}nl") == "nl"
+
+
+@pytest.mark.parametrize("text", ["0", "0 days", "0 dagen"])
+def test_a_pause_of_zero_days_explains_the_minimum(text: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_pause(text, date(2026, 1, 5))
+    assert caught.value.key == "parse.pause.min"

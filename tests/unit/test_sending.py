@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from telegram.constants import FloodLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -84,10 +85,23 @@ async def test_429_beyond_the_budget_is_raised() -> None:
 
 async def test_network_errors_back_off_exponentially() -> None:
     rl, sleep, _ = _setup()
-    callback = _script(NetworkError("Bad Gateway"), TimedOut(), NetworkError("500"), None)
+    connect = TimedOut()
+    connect.__cause__ = httpx.ConnectTimeout("connect")  # never reached Telegram
+    callback = _script(NetworkError("Bad Gateway"), connect, NetworkError("500"), None)
     await rl.process_request(callback, (), {}, "sendMessage", {"chat_id": 5}, SendPolicy(600))
     assert len(sleep.waits) == 3
     assert 0.8 <= sleep.waits[0] <= 1.2 and 3.2 <= sleep.waits[2] <= 4.8
+
+
+async def test_a_read_timeout_is_not_retried() -> None:
+    """Telegram may have delivered it (issue 14, point 5): a second copy is worse."""
+    rl, sleep, _ = _setup()
+    late = TimedOut()
+    late.__cause__ = httpx.ReadTimeout("read")
+    callback = _script(late, None)
+    with pytest.raises(TimedOut):
+        await rl.process_request(callback, (), {}, "sendMessage", {"chat_id": 5}, SendPolicy(600))
+    assert len(callback.calls) == 1 and sleep.waits == []
 
 
 @pytest.mark.parametrize("error", [Forbidden("blocked"), BadRequest("chat not found")])
