@@ -39,6 +39,7 @@ from bot.handlers import (
     registry,
     reminders,
     schedule,
+    talk,
 )
 from bot.lifecycle import DRAIN
 from bot.outbox import Outbox
@@ -114,6 +115,7 @@ def register_handlers(app: AnyApplication) -> None:
     schedule.register_handlers(app)
     privacy.register_handlers(app)
     admin.register_handlers(app)
+    talk.register_handlers(app)  # free text, understood in context
     fallback.register_handlers(app)  # last: only what no other handler took
     app.add_error_handler(errors.on_error)
 

@@ -16,7 +16,6 @@ from tzfpy import get_tz
 
 from bot.content.render import render_safety
 from bot.context import Context
-from bot.handlers import fallback
 from bot.handlers.ui import (
     answer,
     button,
@@ -24,7 +23,6 @@ from bot.handlers.ui import (
     edit,
     keyboard,
     local_moment,
-    parse_error,
     reply,
     split_data,
     stale,
@@ -32,7 +30,6 @@ from bot.handlers.ui import (
 )
 from bot.i18n import language_for, t
 from bot.services import onboarding, preferences
-from bot.services.parsing import ParseError, parse_timezone
 from bot.services.subscribers import Subscriber
 
 log = logging.getLogger(__name__)
@@ -192,29 +189,7 @@ async def on_location(update: Update, context: Context) -> None:
     await timezone_chosen(update, context, tz_name)
 
 
-async def on_text(update: Update, context: Context) -> None:
-    """Free text: a timezone or city at the timezone step, otherwise the usual pointer."""
-    message = update.effective_message
-    assert message and update.effective_chat
-    step = await onboarding.current_step(context.bot_data.db, update.effective_chat.id)
-    if step != onboarding.TIMEZONE or not message.text:
-        await fallback.free_text(update, context)
-        return
-    lang = await context.language()
-    try:
-        tz_name = parse_timezone(message.text)
-    except ParseError as error:
-        await reply(update, parse_error(lang, error) + "\n" + t(lang, "onboarding.timezone_retry"))
-        return
-    await timezone_chosen(update, context, tz_name)
-
-
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^ob:"))
     app.add_handler(MessageHandler(filters.LOCATION, on_location))
-    app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
-            on_text,
-        )
-    )
+    # Typed text (a city at the timezone step) is read by bot.handlers.talk.

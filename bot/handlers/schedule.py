@@ -35,7 +35,7 @@ from bot.handlers.ui import (
 from bot.i18n import t
 from bot.scheduling.rules import is_paused
 from bot.scheduling.timemath import ALL_DAYS, WORKDAYS
-from bot.services import preferences, reports
+from bot.services import awaiting, preferences, reports
 from bot.services.parsing import (
     ParseError,
     PauseSpec,
@@ -104,6 +104,9 @@ async def times_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     usage = t(chat.language, "settings.times_usage", times=times_label(chat.times))
+    if not args_text(context):
+        await awaiting.ask(context.bot_data.db, chat.id, "times", context.now())
+        usage += "\n" + t(chat.language, "talk.or_type")
     times = await _argument(update, context, chat.language, parse_times, usage)
     if times is None:
         return
@@ -165,6 +168,9 @@ async def timezone_command(update: Update, context: Context) -> None:
         return
     lang = chat.language
     usage = t(lang, "settings.timezone_usage", timezone=chat.timezone)
+    if not args_text(context):
+        await awaiting.ask(context.bot_data.db, chat.id, "timezone", context.now())
+        usage += "\n" + t(lang, "talk.or_type")
     tz_name = await _argument(
         update, context, chat.language, parse_timezone, usage, timezone_keyboard(lang)
     )
@@ -226,10 +232,10 @@ async def pause_command(update: Update, context: Context) -> None:
     except ParseError as error:
         await reply(update, parse_error(lang, error))
         return
-    await _pause(update, context, chat, spec)
+    await apply_pause(update, context, chat, spec)
 
 
-async def _pause(update: Update, context: Context, chat: Subscriber, spec: PauseSpec) -> None:
+async def apply_pause(update: Update, context: Context, chat: Subscriber, spec: PauseSpec) -> None:
     paused = await preferences.pause(context.bot_data.db, chat.id, spec, context.now())
     if paused is None:
         return
@@ -380,14 +386,14 @@ async def on_button(update: Update, context: Context) -> None:
         usage = t(lang, "settings.days_usage", days=days_label(lang, changed.days))
         await edit(query, usage, days_keyboard(lang, changed.days))
     elif parts[0] in ("zm",):
-        await edit(
-            query,
-            t(lang, "settings.timezone_usage", timezone=changed.timezone),
-            timezone_keyboard(lang),
-        )
+        await awaiting.ask(context.bot_data.db, changed.id, "timezone", context.now())
+        usage = t(lang, "settings.timezone_usage", timezone=changed.timezone)
+        await edit(query, usage + "\n" + t(lang, "talk.or_type"), timezone_keyboard(lang))
     elif parts[0] == "t":
+        await awaiting.ask(context.bot_data.db, changed.id, "times", context.now())
         back = keyboard([button(t(lang, "settings.button_back"), "st:h")])
-        await edit(query, t(lang, "settings.times_usage", times=times_label(changed.times)), back)
+        usage = t(lang, "settings.times_usage", times=times_label(changed.times))
+        await edit(query, usage + "\n" + t(lang, "talk.or_type"), back)
     else:
         text, markup = settings_screen(changed, context)
         await edit(query, text, markup)

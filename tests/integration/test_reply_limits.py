@@ -105,12 +105,13 @@ GARBAGE = [
 
 
 async def test_a_burst_of_garbage_is_answered_politely(
-    app: Any, fake_request: RecordingRequest, caplog: pytest.LogCaptureFixture
+    app: Any, fake_request: RecordingRequest, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
     person = Chatter(app, fake_request, 6002, "G", "en")
     await person.send("/start")
     for line in GARBAGE:
+        clock.advance(minutes=1)  # "I didn't understand" is said once a minute at most
         calls = await person.send(line)
         assert texts(calls) or [c for c in calls if c.method == "sendDocument"], line
     for data in ("", "x", "a" * 64, "ob:" + "z" * 61, "st:d:" + "9" * 59, "gd:n:x:1", "ex:d:../"):

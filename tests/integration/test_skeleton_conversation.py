@@ -66,7 +66,9 @@ async def test_unknown_command_and_free_text_point_to_help(
     await _send(app, "hello <there> & bye", user=user)
     unknown, free = fake_request.texts(1005)
     assert "/help" in unknown and "don't know" in unknown
-    assert "/help" in free
+    assert "didn't understand" in free
+    markup = fake_request.delivered(1005)[-1]["reply_markup"]
+    assert "tk:help" in str(markup)
 
 
 async def test_user_text_in_a_name_is_escaped(app: Any, fake_request: RecordingRequest) -> None:
