@@ -31,6 +31,7 @@ from bot.handlers.ui import (
 from bot.i18n import language_for, t
 from bot.services import onboarding, preferences
 from bot.services.subscribers import Subscriber
+from bot.services.zones import zone_label
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def language_step(lang: str, intro: str) -> tuple[str, InlineKeyboardMarkup]:
 def timezone_step(lang: str, group: bool = False) -> tuple[str, InlineKeyboardMarkup]:
     """In a group (privacy mode: the bot reads commands and buttons only) a typed city would
     never arrive, so the text offers the buttons and /timezone instead."""
-    buttons = [button(QUICK_ZONES[code], f"ob:z:{code}") for code in QUICK_FOR[lang]]
+    buttons = [button(zone_label(QUICK_ZONES[code]), f"ob:z:{code}") for code in QUICK_FOR[lang]]
     key = "groups.step_timezone" if group else "onboarding.step_timezone"
     return t(lang, key), keyboard(buttons)
 
@@ -70,7 +71,7 @@ def confirm_step(lang: str, chat: Subscriber) -> tuple[str, InlineKeyboardMarkup
         "onboarding.step_confirm",
         times=times_label(chat.times),
         days=days_label(lang, chat.days),
-        timezone=chat.timezone,
+        timezone=zone_label(chat.timezone),
         next=local_moment(lang, chat.next_due_at, chat.timezone),
     )
     return text, keyboard([button(t(lang, "onboarding.button_confirm"), "ob:c")])
@@ -168,7 +169,7 @@ async def timezone_chosen(update: Update, context: Context, tz_name: str) -> Non
         text = t(
             lang,
             "settings.timezone_set",
-            timezone=tz_name,
+            timezone=zone_label(tz_name),
             next=local_moment(lang, chat.next_due_at, chat.timezone),
         )
         await reply(update, text)

@@ -6,7 +6,7 @@ valid time is, when the next reminder falls) live in plain functions tested with
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from bot.handlers.ui import (
     button,
     days_label,
     edit,
+    error_markup,
     keyboard,
     language_label,
     local_moment,
@@ -45,8 +46,10 @@ from bot.services.parsing import (
     parse_place,
     parse_times,
     parse_timezone,
+    too_close,
 )
 from bot.services.subscribers import Subscriber
+from bot.services.zones import zone_label
 
 Change = Callable[[], Awaitable[Subscriber | None]]
 T = TypeVar("T")
@@ -82,7 +85,7 @@ async def _argument(
     try:
         return parse(text)
     except ParseError as error:
-        await reply(update, parse_error(lang, error))
+        await reply(update, parse_error(lang, error), error_markup(lang, error))
         return None
 
 
@@ -93,7 +96,15 @@ async def _apply(update: Update, context: Context, change: Change, key: str, **k
         lang = await context.language()
         await reply(update, t(lang, "settings.not_registered"))
         return
-    await reply(update, t(chat.language, key, **kw) + "\n" + next_line(chat.language, chat))
+    note = times_warning(chat.language, chat.times) if key == "settings.times_set" else ""
+    text = t(chat.language, key, **kw) + note
+    await reply(update, text + "\n" + next_line(chat.language, chat))
+
+
+def times_warning(lang: str, times: Sequence[str]) -> str:
+    """A word about two reminders very close together ("9:00 9:05"), or nothing."""
+    pair = too_close(times)
+    return "\n" + t(lang, "talk.times_close", first=pair[0], second=pair[1]) if pair else ""
 
 
 # ---------------------------------------------------------------------------- commands
@@ -157,8 +168,11 @@ async def days_command(update: Update, context: Context) -> None:
     )
 
 
-def timezone_keyboard(lang: str) -> InlineKeyboardMarkup:
-    zones = [button(name, f"st:z:{code}") for code, name in QUICK_ZONES.items()]
+def timezone_keyboard(lang: str, current: str = "") -> InlineKeyboardMarkup:
+    zones = [
+        button(("✓ " if name == current else "") + zone_label(name), f"st:z:{code}")
+        for code, name in QUICK_ZONES.items()
+    ]
     return keyboard(zones[:2], zones[2:], [button(t(lang, "settings.button_back"), "st:h")])
 
 
@@ -167,12 +181,17 @@ async def timezone_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     lang = chat.language
-    usage = t(lang, "settings.timezone_usage", timezone=chat.timezone)
+    usage = t(lang, "settings.timezone_usage", timezone=zone_label(chat.timezone))
     if not args_text(context):
         await awaiting.ask(context.bot_data.db, chat.id, "timezone", context.now())
         usage += "\n" + t(lang, "talk.or_type")
     tz_name = await _argument(
-        update, context, chat.language, parse_timezone, usage, timezone_keyboard(lang)
+        update,
+        context,
+        chat.language,
+        lambda text: parse_timezone(text, lang),
+        usage,
+        timezone_keyboard(lang, chat.timezone),
     )
     if tz_name is None:
         return
@@ -275,7 +294,7 @@ def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyb
         "settings.screen",
         status=status_line(lang, chat, at),
         language=language_label(lang, lang),
-        timezone=chat.timezone,
+        timezone=zone_label(chat.timezone),
         times=times_label(chat.times),
         days=days_label(lang, chat.days),
         place=place_label(lang, chat.place),
@@ -387,8 +406,9 @@ async def on_button(update: Update, context: Context) -> None:
         await edit(query, usage, days_keyboard(lang, changed.days))
     elif parts[0] in ("zm",):
         await awaiting.ask(context.bot_data.db, changed.id, "timezone", context.now())
-        usage = t(lang, "settings.timezone_usage", timezone=changed.timezone)
-        await edit(query, usage + "\n" + t(lang, "talk.or_type"), timezone_keyboard(lang))
+        usage = t(lang, "settings.timezone_usage", timezone=zone_label(changed.timezone))
+        markup = timezone_keyboard(lang, changed.timezone)
+        await edit(query, usage + "\n" + t(lang, "talk.or_type"), markup)
     elif parts[0] == "t":
         await awaiting.ask(context.bot_data.db, changed.id, "times", context.now())
         back = keyboard([button(t(lang, "settings.button_back"), "st:h")])

@@ -11,13 +11,22 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import available_timezones
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.content.search import area_for
 from bot.context import Context
 from bot.handlers import exercises, fallback, help, onboarding, schedule
-from bot.handlers.ui import answer, button, keyboard, parse_error, reply, split_data, stale
+from bot.handlers.ui import (
+    answer,
+    button,
+    error_markup,
+    keyboard,
+    parse_error,
+    reply,
+    split_data,
+    stale,
+)
 from bot.i18n import t
 from bot.services import awaiting, preferences
 from bot.services import onboarding as steps
@@ -33,22 +42,14 @@ async def ask(update: Update, context: Context, what: str) -> None:
     await awaiting.ask(context.bot_data.db, update.effective_chat.id, what, context.now())
 
 
-def did_you_mean(lang: str, error: ParseError) -> InlineKeyboardMarkup | None:
-    """A one-tap "yes, that one" for a timezone suggestion."""
-    suggestion = str(error.details.get("suggestion", ""))
-    data = f"tk:z:{suggestion}"
-    if error.key != "parse.timezone.suggest" or len(data.encode()) > 64:
-        return None
-    return keyboard([button(t(lang, "talk.button_yes", value=suggestion), data)])
-
-
 async def _timezone_answer(update: Update, context: Context, text: str, intent: Intent) -> bool:
     lang = await context.language()
     try:
-        tz_name = parse_timezone(text)
+        tz_name = parse_timezone(text, lang)
     except ParseError as error:
-        if error.key == "parse.timezone.suggest":
-            await reply(update, parse_error(lang, error), did_you_mean(lang, error))
+        markup = error_markup(lang, error)
+        if markup is not None:
+            await reply(update, parse_error(lang, error), markup)
             return True
         return False
     await awaiting.answered(context.bot_data.db, _chat_id(update))
@@ -83,6 +84,7 @@ async def _answer_question(update: Update, context: Context, text: str, intent: 
             if changed is not None:
                 context.remember(changed)
                 done = t(lang, "settings.times_set", times=", ".join(changed.times))
+                done += schedule.times_warning(lang, changed.times)
                 await reply(update, done + "\n" + schedule.next_line(lang, changed))
             return True
         if question == "pause_date":
@@ -145,14 +147,15 @@ async def _onboarding_answer(update: Update, context: Context, text: str, intent
     step = await steps.current_step(context.bot_data.db, _chat_id(update))
     if step not in (steps.LANGUAGE, steps.TIMEZONE) or not text:
         return False
+    lang = await context.language()
     try:
-        tz_name = parse_timezone(text)
+        tz_name = parse_timezone(text, lang)
     except ParseError as error:
-        if step != steps.TIMEZONE or intent is not Intent.OTHER:
+        markup = error_markup(lang, error)
+        if markup is None and (step != steps.TIMEZONE or intent is not Intent.OTHER):
             return False
-        lang = await context.language()
         text = parse_error(lang, error) + "\n" + t(lang, "onboarding.timezone_retry")
-        await reply(update, text, did_you_mean(lang, error))
+        await reply(update, text, markup)
         return True
     await onboarding.timezone_chosen(update, context, tz_name)
     return True

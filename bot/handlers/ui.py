@@ -25,8 +25,9 @@ from bot.context import Context
 from bot.i18n import t
 from bot.scheduling.rules import is_paused
 from bot.scheduling.timemath import ALL_DAYS, WORKDAYS, as_utc, zone
-from bot.services.parsing import ParseError, day_indexes
+from bot.services.parsing import ParseError, ZoneChoice, day_indexes
 from bot.services.subscribers import Subscriber
+from bot.services.zones import zone_label
 from bot.telegram_html import MAX_CALLBACK_DATA
 
 #: Telegram shows at most 200 characters in a callback answer.
@@ -84,6 +85,20 @@ async def edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
 
 def parse_error(lang: str, error: ParseError) -> str:
     return t(lang, error.key, **{k: v for k, v in error.details.items()})
+
+
+def error_markup(lang: str, error: ParseError) -> InlineKeyboardMarkup | None:
+    """One-tap answers to a parse error: the zones an offset or abbreviation may mean, or
+    "Yes, <suggestion>" (handled in bot.handlers.talk)."""
+    if isinstance(error, ZoneChoice):
+        rows = [[button(zone_label(z), f"tk:z:{z}")] for z in error.choices]
+        return keyboard(*rows)
+    suggestion = str(error.details.get("suggestion", ""))
+    if error.key == "parse.timezone.suggest" and suggestion:
+        return keyboard(
+            [button(t(lang, "talk.button_yes", value=suggestion), f"tk:z:{suggestion}")]
+        )
+    return None
 
 
 def args_text(context: Context) -> str:

@@ -100,7 +100,7 @@ async def test_a_team_gets_reminders_moves_together_and_can_remove_the_bot(
     assert t("nl", "groups.intro") in (welcome.source or "")
     await server.press_button(anke, welcome, "✓ 🇳🇱 Nederlands")
     await team.deliver()
-    await server.press_button(anke, welcome, "Europe/Amsterdam")
+    await server.press_button(anke, welcome, "Amsterdam (CET/CEST)")
     await team.deliver()
     await server.press_button(anke, welcome, welcome.buttons[0][0]["text"])  # confirm
     await team.deliver()

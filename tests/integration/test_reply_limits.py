@@ -147,7 +147,7 @@ async def test_settings_survive_a_restart(
         person = Chatter(second, second_request, 6003, "R", "nl")
         [screen] = texts(await person.send("/settings"))
         [again] = texts(await person.send("/start"))
-    assert "08:00, 11:00, 14:00, 16:30" in screen and "Europe/London" in screen
+    assert "08:00, 11:00, 14:00, 16:30" in screen and "London (GMT/BST)" in screen
     assert "Mon, Wed, Fri" in screen and "home" in screen and "paused until" in screen
     assert "Welcome back" in again
     async with db.session() as session:
