@@ -30,6 +30,7 @@ from bot.content.models import Catalogue
 from bot.context import CONTEXT_TYPES, Context
 from bot.handlers import (
     admin,
+    choices,
     errors,
     exercises,
     fallback,
@@ -115,6 +116,7 @@ def register_handlers(app: AnyApplication) -> None:
     schedule.register_handlers(app)
     privacy.register_handlers(app)
     admin.register_handlers(app)
+    choices.register_handlers(app)
     talk.register_handlers(app)  # free text, understood in context
     fallback.register_handlers(app)  # last: only what no other handler took
     app.add_error_handler(errors.on_error)

@@ -198,8 +198,15 @@ async def timezone_command(update: Update, context: Context) -> None:
     await timezone_chosen(update, context, tz_name)
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
-    return keyboard([button("🇳🇱 Nederlands", "st:l:nl"), button("🇬🇧 English", "st:l:en")])
+def language_keyboard(current: str = "", back: bool = False) -> InlineKeyboardMarkup:
+    marks = {code: "✓ " if code == current else "" for code in ("nl", "en")}
+    return keyboard(
+        [
+            button(marks["nl"] + "🇳🇱 Nederlands", "st:l:nl"),
+            button(marks["en"] + "🇬🇧 English", "st:l:en"),
+        ],
+        [button(t(current or "en", "settings.button_back"), "st:h")] if back else [],
+    )
 
 
 async def language_command(update: Update, context: Context) -> None:
@@ -209,7 +216,7 @@ async def language_command(update: Update, context: Context) -> None:
     lang = chat.language
     usage = t(lang, "settings.language_usage", language=language_label(lang, lang))
     language = await _argument(
-        update, context, chat.language, parse_language, usage, language_keyboard()
+        update, context, chat.language, parse_language, usage, language_keyboard(lang)
     )
     if language is None:
         return
@@ -217,12 +224,13 @@ async def language_command(update: Update, context: Context) -> None:
     await reply(update, t(language, "settings.language_set"))
 
 
-def place_keyboard(lang: str) -> InlineKeyboardMarkup:
+def place_keyboard(lang: str, current: str = "", back: bool = False) -> InlineKeyboardMarkup:
+    def label(place: str) -> str:
+        return ("✓ " if place == current else "") + t(lang, f"label.place.{place}").capitalize()
+
     return keyboard(
-        [
-            button(t(lang, "label.place.office"), "st:p:office"),
-            button(t(lang, "label.place.home"), "st:p:home"),
-        ]
+        [button(label("office"), "st:p:office"), button(label("home"), "st:p:home")],
+        [button(t(lang, "settings.button_back"), "st:h")] if back else [],
     )
 
 
@@ -233,7 +241,7 @@ async def place_command(update: Update, context: Context) -> None:
     lang = chat.language
     usage = t(lang, "settings.place_usage", place=place_label(lang, chat.place))
     place = await _argument(
-        update, context, chat.language, parse_place, usage, place_keyboard(lang)
+        update, context, chat.language, parse_place, usage, place_keyboard(lang, chat.place)
     )
     if place is None:
         return
@@ -246,12 +254,32 @@ async def pause_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     lang, at = chat.language, context.now()
+    if not chat.active:
+        await reply(update, t(lang, "state.stopped_cannot_pause"))
+        return
+    if not args_text(context):
+        await reply(update, t(lang, "choice.pause_menu"), pause_buttons(lang))
+        return
     try:
         spec = parse_pause(args_text(context), preferences.local_today(chat, at))
     except ParseError as error:
         await reply(update, parse_error(lang, error))
         return
     await apply_pause(update, context, chat, spec)
+
+
+def pause_buttons(lang: str) -> InlineKeyboardMarkup:
+    """How long to pause, one tap each (handled in bot.handlers.choices)."""
+    return keyboard(
+        [
+            button(t(lang, "choice.pause_today"), "ch:p:1"),
+            button(t(lang, "choice.pause_3"), "ch:p:3"),
+        ],
+        [
+            button(t(lang, "choice.pause_week"), "ch:p:7"),
+            button(t(lang, "choice.pause_until"), "ch:pu"),
+        ],
+    )
 
 
 async def apply_pause(update: Update, context: Context, chat: Subscriber, spec: PauseSpec) -> None:
@@ -270,6 +298,10 @@ async def apply_pause(update: Update, context: Context, chat: Subscriber, spec: 
 async def resume_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
+        return
+    if chat.active and not is_paused(chat, context.now()):
+        lang = chat.language
+        await reply(update, t(lang, "state.already_active") + "\n" + next_line(lang, chat))
         return
     db, chat_id, at = context.bot_data.db, chat.id, context.now()
     await _apply(update, context, lambda: preferences.resume(db, chat_id, at), "settings.resumed")
@@ -302,23 +334,21 @@ def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyb
         summary=_switch_label(lang, chat.weekly_summary),
         nudge=_switch_label(lang, chat.evening_nudge),
     )
-    other_lang = "en" if lang == "nl" else "nl"
-    other_place = "home" if chat.place == "office" else "office"
     paused = is_paused(chat, at)
     if not chat.active or paused:
         pause_row = [button(t(lang, "settings.button_resume"), "st:r")]
     else:
         pause_row = [
-            button(t(lang, "settings.button_pause"), "st:pa"),
-            button(t(lang, "settings.button_stop"), "st:s"),
+            button(t(lang, "choice.button_pause"), "ch:pm"),
+            button(t(lang, "settings.button_stop"), "ch:sc"),
         ]
     markup = keyboard(
         [
-            button("🌐 " + language_label(other_lang, other_lang), f"st:l:{other_lang}"),
-            button("📍 " + place_label(lang, other_place), f"st:p:{other_place}"),
+            button("🌐 " + language_label(lang, lang), "st:lm"),
+            button("📍 " + place_label(lang, chat.place).capitalize(), "st:pm"),
         ],
         [
-            button(t(lang, "settings.button_times"), "st:t"),
+            button(t(lang, "settings.button_times"), "ch:t"),
             button(t(lang, "settings.button_days"), "st:dm"),
             button(t(lang, "settings.button_timezone"), "st:zm"),
         ],
@@ -378,7 +408,7 @@ async def _settings_action(
             return await reports.set_weekly_summary(db, chat_id, on == "1", now=at)
         case ["en", on] if on in {"0", "1"}:
             return await reports.set_evening_nudge(db, chat_id, on == "1", now=at)
-        case ["h"] | ["dm"] | ["zm"] | ["t"]:
+        case ["h"] | ["dm"] | ["zm"] | ["t"] | ["lm"] | ["pm"]:
             return chat
     return None
 
@@ -403,6 +433,8 @@ async def on_button(update: Update, context: Context) -> None:
     await answer(query)
     if parts[0] in ("d", "ds", "dm"):
         usage = t(lang, "settings.days_usage", days=days_label(lang, changed.days))
+        if parts[0] != "dm":
+            usage = t(lang, "choice.saved") + "\n\n" + usage
         await edit(query, usage, days_keyboard(lang, changed.days))
     elif parts[0] in ("zm",):
         await awaiting.ask(context.bot_data.db, changed.id, "timezone", context.now())
@@ -414,8 +446,16 @@ async def on_button(update: Update, context: Context) -> None:
         back = keyboard([button(t(lang, "settings.button_back"), "st:h")])
         usage = t(lang, "settings.times_usage", times=times_label(changed.times))
         await edit(query, usage + "\n" + t(lang, "talk.or_type"), back)
+    elif parts[0] == "lm":
+        usage = t(lang, "settings.language_usage", language=language_label(lang, lang))
+        await edit(query, usage, language_keyboard(lang, back=True))
+    elif parts[0] == "pm":
+        usage = t(lang, "settings.place_usage", place=place_label(lang, changed.place))
+        await edit(query, usage, place_keyboard(lang, changed.place, back=True))
     else:
         text, markup = settings_screen(changed, context)
+        if parts[0] != "h":  # a change: one line says it was saved
+            text = t(lang, "choice.saved") + "\n\n" + text
         await edit(query, text, markup)
 
 
