@@ -27,11 +27,12 @@ from bot.handlers.ui import (
     split_data,
     stale,
     times_label,
+    when_label,
 )
 from bot.i18n import language_for, t
 from bot.services import onboarding, preferences
 from bot.services.subscribers import Subscriber
-from bot.services.zones import zone_label
+from bot.services.zones import guess_timezone, zone_label
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ async def start(update: Update, context: Context) -> None:
         chat_type=update.effective_chat.type,
         language=language_for(user.language_code if user else None),
         now=context.now(),
+        timezone=guess_timezone(user.language_code if user else None),
     )
     chat, lang = progress.chat, progress.chat.language
     if progress.step is None:
@@ -135,7 +137,9 @@ async def on_button(update: Update, context: Context) -> None:
         if parts == ["c"]:
             progress = await onboarding.confirm(db, chat_id, at)
             await answer(query)
-            text = t(progress.chat.language, "onboarding.done")
+            chat = progress.chat
+            first = when_label(chat.language, chat.next_due_at, chat.timezone, at)
+            text = t(chat.language, "onboarding.done_first", first=first)
             await edit(query, text)
             await _show_safety_once(update, context, progress.chat)
             return

@@ -299,6 +299,9 @@ async def resume_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
+    if not chat.onboarded:
+        await reply(update, t(chat.language, "label.status.setting_up"))
+        return
     if chat.active and not is_paused(chat, context.now()):
         lang = chat.language
         await reply(update, t(lang, "state.already_active") + "\n" + next_line(lang, chat))

@@ -133,6 +133,20 @@ def local_moment(lang: str, instant: datetime | None, tz_name: str) -> str:
     return format_datetime(as_utc(instant), "EEE d MMM HH:mm", tzinfo=zone(tz_name), locale=lang)
 
 
+def when_label(lang: str, instant: datetime | None, tz_name: str, now: datetime) -> str:
+    """ "today at 13:42", "tomorrow at 09:50", or the date: the truth about a next moment."""
+    if instant is None:
+        return t(lang, "label.no_reminder")
+    local, today = as_utc(instant).astimezone(zone(tz_name)), as_utc(now).astimezone(zone(tz_name))
+    at = local.strftime("%H:%M")
+    days = (local.date() - today.date()).days
+    if days == 0:
+        return t(lang, "when.today", time=at)
+    if days == 1:
+        return t(lang, "when.tomorrow", time=at)
+    return local_moment(lang, instant, tz_name)
+
+
 def place_label(lang: str, place: str) -> str:
     return t(lang, f"label.place.{place}")
 
@@ -142,6 +156,8 @@ def language_label(lang: str, code: str) -> str:
 
 
 def status_line(lang: str, chat: Subscriber, at: datetime) -> str:
+    if not chat.onboarded:
+        return t(lang, "label.status.setting_up")
     if not chat.active:
         return t(lang, "label.status.stopped")
     if is_paused(chat, at):

@@ -34,10 +34,19 @@ class Progress:
 
 
 async def begin(
-    db: Database, chat_id: int, *, chat_type: str, language: str, now: datetime
+    db: Database,
+    chat_id: int,
+    *,
+    chat_type: str,
+    language: str,
+    now: datetime,
+    timezone: str | None = None,
 ) -> Progress:
-    """Register the chat if new and tell where onboarding stands; never resets settings."""
-    registration = await register(db, chat_id, chat_type=chat_type, language=language, now=now)
+    """Register the chat if new (with `timezone` as the first guess) and tell where
+    onboarding stands; never resets settings."""
+    registration = await register(
+        db, chat_id, chat_type=chat_type, language=language, now=now, timezone=timezone
+    )
     async with db.session() as session:
         chat = await chats.get_for_update(session, chat_id)
         assert chat is not None

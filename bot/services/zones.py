@@ -124,3 +124,22 @@ def zone_label(name: str) -> str:
     if name.startswith("Etc/"):
         return names[0]
     return f"{city} ({'/'.join(names)})"
+
+
+#: Telegram's language_code (an IETF tag, sometimes with a region) -> the likeliest zone.
+LANGUAGE_ZONES = {
+    "nl-be": "Europe/Brussels",
+    "fr-be": "Europe/Brussels",
+    "nl": "Europe/Amsterdam",
+    "nl-nl": "Europe/Amsterdam",
+    "en-gb": "Europe/London",
+    "en-ie": "Europe/Dublin",
+    "en-us": "America/New_York",
+    "en-au": "Australia/Sydney",
+}
+
+
+def guess_timezone(language_code: str | None) -> str | None:
+    """A first guess from the Telegram language (asked to confirm in one tap), or None."""
+    code = (language_code or "").lower().replace("_", "-")
+    return LANGUAGE_ZONES.get(code) or LANGUAGE_ZONES.get(code.split("-")[0])

@@ -168,6 +168,12 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_subscription(
     bo = server.add_user("Bo", language_code="nl")
     group = server.add_group("Team", owner=anke, members=[bo])
     await server.send_text(anke, "/start", group)
+    await team.deliver()
+    [welcome] = bot_messages(server, group)
+    for label in ("✓ 🇳🇱 Nederlands", "Amsterdam (CET/CEST)"):
+        await server.press_button(anke, welcome, label)
+        await team.deliver()
+    await server.press_button(anke, welcome, welcome.buttons[0][0]["text"])  # confirm
     await server.send_text(anke, "/tijden 09:30 14:00", group)
     await team.deliver()
     supergroup = server.migrate_group(group)

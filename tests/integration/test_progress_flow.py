@@ -51,6 +51,7 @@ async def _subscriber(
             "Europe/Amsterdam",
             created,
         )
+        chat.active = chat.onboarded = True  # as after onboarding's last step
 
 
 async def _done(db: Database, chat_id: int, day: date, n: int, times: list[str] = TIMES) -> None:

@@ -23,8 +23,9 @@ async def test_start_registers_the_chat_with_defaults(
     assert chat.language == "nl"
     assert chat.timezone == "Europe/Amsterdam"
     assert len(chat.times) == 3
-    assert chat.active and not chat.blocked
-    assert chat.next_due_at is not None
+    # Not subscribed until onboarding's last step (issue 16, point 4).
+    assert not chat.active and not chat.blocked and not chat.onboarded
+    assert chat.next_due_at is None
     [text] = fake_request.texts(1001)
     assert "Welkom bij Rekpauze, Anke" in text
     assert all(time in text for time in chat.times)
