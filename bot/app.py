@@ -42,6 +42,7 @@ from bot.handlers import (
     schedule,
     talk,
 )
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from bot.lifecycle import DRAIN
 from bot.outbox import Outbox
 from bot.scheduling import dispatcher
@@ -127,9 +128,18 @@ async def set_command_menu(app: AnyApplication) -> None:
     await app.bot.set_my_commands(menu("nl"), language_code="nl")
 
 
+async def set_profile_texts(bot: Any) -> None:
+    """What an empty chat shows before /start, per language (English is the default)."""
+    for lang in LANGUAGES:
+        code = "" if lang == DEFAULT_LANGUAGE else lang
+        await bot.set_my_description(t(lang, "profile.description"), language_code=code)
+        await bot.set_my_short_description(t(lang, "profile.short_description"), language_code=code)
+
+
 async def startup(app: AnyApplication) -> None:
     """Everything the bot does once it is connected, before it takes updates."""
     await set_command_menu(app)
+    await set_profile_texts(app.bot)
     jobs.schedule_all(app)
     freeze_heap()
 

@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.content.search import area_for
 from bot.context import Context
-from bot.handlers import exercises, fallback, help, onboarding, schedule
+from bot.handlers import exercises, fallback, help, onboarding, progress, schedule
 from bot.handlers.ui import (
     answer,
     button,
@@ -175,6 +175,9 @@ async def on_button(update: Update, context: Context) -> None:
         case ["help"]:
             await answer(query)
             await help.help_command(update, context)
+        case ["stats"]:
+            await answer(query)
+            await progress.stats(update, context)
         case ["z", *zone_parts] if ":".join(zone_parts) in available_timezones():
             await answer(query)
             await awaiting.answered(context.bot_data.db, _chat_id(update))

@@ -55,8 +55,8 @@ async def test_help_lists_the_commands_in_the_chat_language(
     await _send(app, "/help", user=user_dict(1003, "Cas", "en"))
     await _send(app, "/help", user=user_dict(1004, "Dirk", "nl"))
     english, dutch = fake_request.texts(1003)[-1], fake_request.texts(1004)[-1]
-    assert "/start" in english and "/help" in english and "Commands" in english
-    assert "/start" in dutch and "Opdrachten" in dutch
+    assert "/start" in english and "/help" in english and "Your schedule" in english
+    assert "/start" in dutch and "/hulp" in dutch and "Je schema" in dutch
 
 
 async def test_unknown_command_and_free_text_point_to_help(
