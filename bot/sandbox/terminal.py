@@ -79,9 +79,11 @@ class Terminal:
     def show(self, event: BotEvent) -> None:
         message = event.message
         if event.kind == "callback_answer":
-            answer = getattr(event.detail, "text", None)
+            # event.detail is the CallbackQueryRecord: the toast's text is its answer_text.
+            answer = getattr(event.detail, "answer_text", None)
             if answer:
-                self._line(f"  ({answer})")
+                kind = "alert" if getattr(event.detail, "show_alert", False) else "toast"
+                self._line(f"  [{kind}] {answer}")
             return
         if message is None or event.kind not in ("message", "edit"):
             return
