@@ -131,7 +131,7 @@ async def set_command_menu(app: AnyApplication) -> None:
 async def set_profile_texts(bot: Any) -> None:
     """What an empty chat shows before /start, per language (English is the default)."""
     for lang in LANGUAGES:
-        code = "" if lang == DEFAULT_LANGUAGE else lang
+        code = None if lang == DEFAULT_LANGUAGE else lang  # None: for every other language
         await bot.set_my_description(t(lang, "profile.description"), language_code=code)
         await bot.set_my_short_description(t(lang, "profile.short_description"), language_code=code)
 
