@@ -95,3 +95,34 @@ async def test_stats_start_at_sign_up_and_know_free_days(
     await person.send("/stats")
     text = _captions(fake_request, 16304)[-1]
     assert "Today: no reminders" in text and "Today: 0 of" not in text
+
+
+# ------------------------------------------------- "done when": newcomers without /help
+
+
+async def test_an_english_newcomer_onboards_with_buttons_and_typed_answers(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    person = Chatter(app, fake_request, 16310, "Bo", "en")
+    calls = await person.send("/start")
+    calls = await person.press_button(calls, "English")
+    assert "Step 2 of 3" in texts(calls)[0]
+    calls = await person.send("EST")  # a typed answer to the bot's own question
+    assert "Step 3 of 3" in texts(calls)[0] and "New York (EST/EDT)" in texts(calls)[0]
+    calls = await person.press_button(calls, "Sounds good")
+    assert "Your first stretch break is" in texts(calls)[0]
+    chat = await _chat(db, 16310)
+    assert chat.onboarded and chat.active and chat.timezone == "America/New_York"
+
+
+async def test_a_dutch_newcomer_onboards_typing_a_city_at_the_first_step(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    person = Chatter(app, fake_request, 16311, "Anke", "nl")
+    await person.send("/start")
+    calls = await person.send("Gent")
+    assert "Stap 3 van 3" in texts(calls)[0] and "Brussels (CET/CEST)" in texts(calls)[0]
+    calls = await person.press_button(calls, "Zo is het goed")
+    assert "Je eerste rekpauze is" in texts(calls)[0]
+    chat = await _chat(db, 16311)
+    assert chat.onboarded and chat.active and chat.timezone == "Europe/Brussels"
