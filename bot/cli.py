@@ -7,7 +7,9 @@ import asyncio
 import logging
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
@@ -160,9 +162,22 @@ def cmd_check(_args: argparse.Namespace) -> int:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox.terminal import run_sandbox
 
-    setup_logging("WARNING", "text")
+    # Logs go to a file, not between the chat lines; pictures and exports next to it.
+    folder = Path(tempfile.mkdtemp(prefix="rekpauze-sandbox-"))
+    log_file = folder / "sandbox.log"
+    setup_logging("INFO", "text")
+    root = logging.getLogger()
+    for index, handler in enumerate(root.handlers):
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setFormatter(handler.formatter)
+        for log_filter in handler.filters:
+            to_file.addFilter(log_filter)
+        root.handlers[index] = to_file
+    print(f"Logs: {log_file}\nPictures and files the bot sends: {folder}", file=sys.stderr)
     try:
-        return asyncio.run(run_sandbox(speed=args.speed, language=args.language, name=args.name))
+        return asyncio.run(
+            run_sandbox(speed=args.speed, language=args.language, name=args.name, files_dir=folder)
+        )
     except KeyboardInterrupt:
         return 0
 

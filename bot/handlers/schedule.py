@@ -254,6 +254,9 @@ async def pause_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     lang, at = chat.language, context.now()
+    if not chat.onboarded:
+        await reply(update, t(lang, "label.status.setting_up"))
+        return
     if not chat.active:
         await reply(update, t(lang, "state.stopped_cannot_pause"))
         return

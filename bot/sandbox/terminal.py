@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.sandbox.clock import ScaledClock
@@ -60,12 +61,34 @@ def styled(message: StoredMessage, *, color: bool) -> str:
 class Terminal:
     """Prints what the bot does and keeps the numbered buttons of its latest keyboard."""
 
-    def __init__(self, out: TextIO, *, color: bool, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        color: bool,
+        now: Callable[[], datetime],
+        files_dir: Path | None = None,
+        file_content: Callable[[str], bytes | None] | None = None,
+    ) -> None:
         self.out = out
         self.color = color
         self.now = now
         self.buttons: list[tuple[StoredMessage, str]] = []
         self.closed = False
+        # Where pictures and files the bot sends are written, so they can be opened.
+        self.files_dir = files_dir
+        self.file_content = file_content
+
+    def _save(self, file_id: str, name: str) -> str:
+        """ " saved to <path>" when the file could be written, else ""."""
+        if self.files_dir is None or self.file_content is None:
+            return ""
+        content = self.file_content(file_id)
+        if content is None:
+            return ""
+        path = self.files_dir / Path(name).name
+        path.write_bytes(content)
+        return f" saved to {path}"
 
     def _line(self, text: str = "") -> None:
         if self.closed:
@@ -92,9 +115,12 @@ class Terminal:
         self._line(f"{BOLD if self.color else ''}[{stamp}] {title}:{RESET if self.color else ''}")
         if message.photo:
             biggest = message.photo[-1]
-            self._line(f"  [image {biggest.width}x{biggest.height}]")
+            saved = self._save(biggest.file_id, f"image-{message.message_id}.png")
+            self._line(f"  [image {biggest.width}x{biggest.height}]{saved}")
         if message.document:
-            self._line(f"  [file {message.document.file_name or 'document'}]")
+            name = message.document.file_name or f"file-{message.message_id}"
+            saved = self._save(message.document.file_id, name)
+            self._line(f"  [file {name}]{saved}")
         for line in styled(message, color=self.color).splitlines() or [""]:
             self._line(f"  {line}")
         labels = message.button_labels
@@ -157,6 +183,7 @@ async def run_sandbox(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     database_url: str | None = None,
+    files_dir: Path | None = None,
 ) -> int:
     interactive = stdin.isatty()
     unix_clock = ScaledClock(speed)
@@ -167,11 +194,13 @@ async def run_sandbox(
         stdout,
         color=interactive and stdout.isatty(),
         now=lambda: datetime.fromtimestamp(unix_clock(), UTC),
+        files_dir=files_dir,
     )
     async with live_bot(
         unix_clock=unix_clock, database_url=database_url, settings_overrides=overrides
     ) as bot:
         user = bot.server.add_user(first_name=name, language_code=language)
+        terminal.file_content = bot.server.file_content
         bot.server.add_listener(terminal.show)
         if interactive:
             terminal._line(f"Rekpauze sandbox (clock x{speed:g}). {HELP}")

@@ -30,8 +30,9 @@ async def test_nothing_is_scheduled_until_onboarding_is_finished(
     assert not chat.active and chat.next_due_at is None
     [screen] = texts(await person.send("/settings"))
     assert "Status: not started yet" in screen and "Status: active" not in screen
-    [text] = texts(await person.send("/resume"))
-    assert "not started yet" in text
+    for command in ("/resume", "/pause"):
+        [text] = texts(await person.send(command))
+        assert "not started yet" in text
     assert not (await _chat(db, 16300)).active
     await person.press("ob:l:en")
     await person.press("ob:z:lon")
