@@ -171,6 +171,7 @@ async def on_button(update: Update, context: Context) -> None:
     match parts:
         case ["pm"]:
             await answer(query)
+            await awaiting.ask(context.bot_data.db, chat.id, "pause_date", context.now())
             await edit(query, *pause_menu(lang))
             return
         case ["pu"]:

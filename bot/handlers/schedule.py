@@ -261,6 +261,8 @@ async def pause_command(update: Update, context: Context) -> None:
         await reply(update, t(lang, "state.stopped_cannot_pause"))
         return
     if not args_text(context):
+        # A typed answer ("3 dagen", "tot vrijdag") is understood too (bot.handlers.talk).
+        await awaiting.ask(context.bot_data.db, chat.id, "pause_date", at)
         await reply(update, t(lang, "choice.pause_menu"), pause_buttons(lang))
         return
     try:

@@ -93,7 +93,7 @@ async def _answer_question(update: Update, context: Context, text: str, intent: 
             await schedule.apply_pause(update, context, chat, spec)
             return True
     except ParseError as error:
-        if _looks_like_numbers(text) or (intent is Intent.OTHER and question == "pause_date"):
+        if _looks_like_numbers(text):  # meant as an answer: say what is wrong with it
             await reply(update, parse_error(lang, error) + "\n" + t(lang, "talk.try_again"))
             return True
     return False

@@ -116,3 +116,13 @@ async def test_place_and_language_mark_the_current_choice(
     assert ("✓ Kantoor", "st:p:office") in all_buttons(calls)
     calls = await person.send("/taal")
     assert ("✓ 🇳🇱 Nederlands", "st:l:nl") in all_buttons(calls)
+
+
+async def test_a_typed_pause_length_answers_the_pause_question(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    person = await subscriber(app, fake_request, 16207, "nl")
+    await person.send("/pauze")
+    [text] = texts(await person.send("1 week"))
+    assert "Gepauzeerd" in text and "ma 30 nov" in text
+    assert (await _chat(db, 16207)).paused_until is not None
