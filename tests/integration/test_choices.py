@@ -6,16 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.storage import chats
 from bot.storage.db import Database
 from tests.fakes import RecordingRequest
 from tests.integration.chatter import all_buttons, answers, texts
 from tests.integration.test_commands import subscriber
-
-
-async def _chat(db: Database, chat_id: int) -> Any:
-    async with db.session() as session:
-        return await chats.get(session, chat_id)
+from tests.reminder_kit import get_chat
 
 
 async def test_pause_buttons_from_the_settings_screen(
@@ -30,7 +25,7 @@ async def test_pause_buttons_from_the_settings_screen(
     [screen] = texts(calls)
     assert screen.startswith("✅ Saved.") and "paused until" in screen
     assert "Saved" in answers(calls)[0]
-    assert (await _chat(db, 16200)).paused_until is not None
+    assert (await get_chat(db, 16200)).paused_until is not None
 
 
 async def test_pause_until_a_typed_date(
@@ -51,14 +46,14 @@ async def test_stop_is_confirmed_and_state_messages_match_settings(
     await person.send("/instellingen")
     calls = await person.press("ch:sc")
     assert "Alle herinneringen stoppen?" in texts(calls)[0]
-    assert (await _chat(db, 16202)).active  # nothing happened yet
+    assert (await get_chat(db, 16202)).active  # nothing happened yet
     calls = await person.press("st:h")
     assert "Status: actief" in texts(calls)[0]
     calls = await person.press("ch:sc")
     calls = await person.press("ch:sy")
     [screen] = texts(calls)
     assert screen.startswith("✅ Opgeslagen.") and "gestopt" in screen
-    assert not (await _chat(db, 16202)).active
+    assert not (await get_chat(db, 16202)).active
     # After /stoppen, /pauze does not claim to pause.
     [text] = texts(await person.send("/pauze"))
     assert "staan stil" in text and "Gepauzeerd" not in text
@@ -86,12 +81,12 @@ async def test_the_times_picker(app: Any, db: Database, fake_request: RecordingR
     assert steps == ["ch:tp:1315", "ch:tp:1400", "ch:tp:1430", "ch:tp:1515"]
     calls = await person.press("ch:ta:1415")
     assert texts(calls)[0].startswith("✅ Saved.")
-    assert list((await _chat(db, 16204)).times) == ["09:00", "13:00", "14:15"]
+    assert list((await get_chat(db, 16204)).times) == ["09:00", "13:00", "14:15"]
     await person.press("ch:tr:0900")
     await person.press("ch:tr:1300")
     calls = await person.press("ch:tr:1415")  # the last one stays
     assert "at least one" in answers(calls)[0]
-    assert list((await _chat(db, 16204)).times) == ["14:15"]
+    assert list((await get_chat(db, 16204)).times) == ["14:15"]
 
 
 async def test_summary_and_nudge_are_buttons_with_the_current_choice_marked(
@@ -103,7 +98,7 @@ async def test_summary_and_nudge_are_buttons_with_the_current_choice_marked(
     calls = await person.press("ch:en:1")
     assert texts(calls)[0].startswith("✅ Opgeslagen.")
     assert all_buttons(calls) == [("✓ Aan", "ch:en:1"), ("Uit", "ch:en:0")]
-    assert (await _chat(db, 16205)).evening_nudge
+    assert (await get_chat(db, 16205)).evening_nudge
     calls = await person.send("/samenvatting")
     assert ("Aan", "ch:ws:1") in all_buttons(calls)
 
@@ -125,4 +120,4 @@ async def test_a_typed_pause_length_answers_the_pause_question(
     await person.send("/pauze")
     [text] = texts(await person.send("1 week"))
     assert "Gepauzeerd" in text and "ma 30 nov" in text
-    assert (await _chat(db, 16207)).paused_until is not None
+    assert (await get_chat(db, 16207)).paused_until is not None

@@ -9,18 +9,12 @@ import pytest
 
 from bot.app import build_application
 from bot.config import Settings
-from bot.storage import chats
 from bot.storage.db import Database
 from tests.conftest import FakeClock
 from tests.fakes import TOKEN, RecordingRequest
 from tests.integration.chatter import Chatter, all_buttons, texts
 from tests.integration.test_commands import subscriber
-
-
-async def _chat(db: Database, chat_id: int) -> Any:
-    async with db.session() as session:
-        return await chats.get(session, chat_id)
-
+from tests.reminder_kit import get_chat
 
 # --------------------------------------------------------- 3. free text in context
 
@@ -33,10 +27,10 @@ async def test_typed_times_answer_the_question_just_asked(
     assert "Stuur 1 tot 6 tijden" in asked or "tijden" in asked
     [text] = texts(await person.send("10:00 13:00 16:00"))
     assert "10:00, 13:00, 16:00" in text
-    assert (await _chat(db, 16020)).times == ["10:00", "13:00", "16:00"]
+    assert (await get_chat(db, 16020)).times == ["10:00", "13:00", "16:00"]
     # Answered: the same text now is not taken as times again.
     calls = await person.send("11:00")
-    assert (await _chat(db, 16020)).times == ["10:00", "13:00", "16:00"]
+    assert (await get_chat(db, 16020)).times == ["10:00", "13:00", "16:00"]
     assert "niet" in texts(calls)[0]
 
 
@@ -52,7 +46,7 @@ async def test_the_times_button_also_waits_for_typed_times_across_a_restart(
         person = Chatter(second, fake_request, 16021, "P", "en")
         [text] = texts(await person.send("9:15, 12:45"))
     assert "09:15, 12:45" in text
-    assert (await _chat(db, 16021)).times == ["09:15", "12:45"]
+    assert (await get_chat(db, 16021)).times == ["09:15", "12:45"]
 
 
 async def test_a_typed_timezone_after_the_question_with_a_did_you_mean_button(
@@ -64,7 +58,7 @@ async def test_a_typed_timezone_after_the_question_with_a_did_you_mean_button(
     assert ("✓ Yes, Europe/London", "tk:z:Europe/London") in all_buttons(calls)
     calls = await person.press_button(calls, "Yes, Europe/London")
     assert "London (GMT/BST)" in texts(calls)[0]
-    assert (await _chat(db, 16022)).timezone == "Europe/London"
+    assert (await get_chat(db, 16022)).timezone == "Europe/London"
 
 
 async def test_a_city_typed_at_the_first_onboarding_step_is_understood(
@@ -74,7 +68,7 @@ async def test_a_city_typed_at_the_first_onboarding_step_is_understood(
     await person.send("/start")
     [text] = texts(await person.send("Amsterdam"))
     assert "Stap 3 van 3" in text
-    assert (await _chat(db, 16023)).timezone == "Europe/Amsterdam"
+    assert (await get_chat(db, 16023)).timezone == "Europe/Amsterdam"
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot.storage import chats
 from bot.storage.db import Database
 from tests.fakes import RecordingRequest
 from tests.integration.chatter import all_buttons, texts
 from tests.integration.test_commands import subscriber
-
-
-async def _chat(db: Database, chat_id: int) -> Any:
-    async with db.session() as session:
-        return await chats.get(session, chat_id)
+from tests.reminder_kit import get_chat
 
 
 @pytest.mark.parametrize(
@@ -29,7 +24,7 @@ async def test_times_in_the_forms_people_use(
     person = await subscriber(app, fake_request, 16100, "en")
     [text] = texts(await person.send(command))
     assert "09:00, 13:00, 16:00" in text
-    assert (await _chat(db, 16100)).times == ["09:00", "13:00", "16:00"]
+    assert (await get_chat(db, 16100)).times == ["09:00", "13:00", "16:00"]
 
 
 async def test_times_close_together_get_a_word(app: Any, fake_request: RecordingRequest) -> None:
@@ -69,7 +64,7 @@ async def test_est_is_new_york_with_summer_time(
     person = await subscriber(app, fake_request, 16120, "en")
     [text] = texts(await person.send("/timezone EST"))
     assert "New York (EST/EDT)" in text
-    assert (await _chat(db, 16120)).timezone == "America/New_York"
+    assert (await get_chat(db, 16120)).timezone == "America/New_York"
 
 
 async def test_an_offset_is_asked_about_with_buttons(
@@ -84,10 +79,10 @@ async def test_an_offset_is_asked_about_with_buttons(
         ("Amsterdam (CET/CEST)", "tk:z:Europe/Amsterdam"),
         ("Brussels (CET/CEST)", "tk:z:Europe/Brussels"),
     ]
-    assert (await _chat(db, 16121)).timezone == "Europe/Amsterdam"  # unchanged so far
+    assert (await get_chat(db, 16121)).timezone == "Europe/Amsterdam"  # unchanged so far
     calls = await person.press_button(calls, "Brussels")
     assert "Brussels (CET/CEST)" in texts(calls)[0]
-    assert (await _chat(db, 16121)).timezone == "Europe/Brussels"
+    assert (await get_chat(db, 16121)).timezone == "Europe/Brussels"
 
 
 async def test_did_you_mean_has_a_button_and_zone_buttons_mark_the_current_one(

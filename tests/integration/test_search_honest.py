@@ -9,17 +9,11 @@ import pytest
 
 from bot.content.loader import get_catalogue
 from bot.content.routines import exercises_for_place
-from bot.storage import chats
 from bot.storage.db import Database
 from tests.fakes import RecordingRequest
 from tests.integration.chatter import Chatter, all_buttons, texts
 from tests.integration.test_commands import subscriber
-
-
-async def _chat(db: Database, chat_id: int) -> Any:
-    async with db.session() as session:
-        return await chats.get(session, chat_id)
-
+from tests.reminder_kit import get_chat
 
 # ------------------------------------------------------------------- 1. honest search
 
@@ -64,7 +58,7 @@ async def test_area_words_list_the_area_for_the_place_with_show_all(
     app: Any, db: Database, fake_request: RecordingRequest
 ) -> None:
     person = await subscriber(app, fake_request, 16010, "en")
-    assert (await _chat(db, 16010)).place == "office"
+    assert (await get_chat(db, 16010)).place == "office"
     catalogue = get_catalogue()
     office = {e.id for e in exercises_for_place(catalogue, "office")}
     lower_back = [e for e in catalogue.exercises if "lower_back" in e.areas]

@@ -8,17 +8,12 @@ from typing import Any
 
 import pytest
 
-from bot.storage import chats
 from bot.storage.db import Database
 from tests.conftest import FakeClock
 from tests.fakes import RecordingRequest
 from tests.integration.chatter import Chatter, all_buttons, texts
 from tests.integration.test_commands import subscriber
-
-
-async def _chat(db: Database, chat_id: int) -> Any:
-    async with db.session() as session:
-        return await chats.get(session, chat_id)
+from tests.reminder_kit import get_chat
 
 
 async def test_nothing_is_scheduled_until_onboarding_is_finished(
@@ -26,18 +21,18 @@ async def test_nothing_is_scheduled_until_onboarding_is_finished(
 ) -> None:
     person = Chatter(app, fake_request, 16300, "Ed", "en")
     await person.send("/start")
-    chat = await _chat(db, 16300)
+    chat = await get_chat(db, 16300)
     assert not chat.active and chat.next_due_at is None
     [screen] = texts(await person.send("/settings"))
     assert "Status: not started yet" in screen and "Status: active" not in screen
     for command in ("/resume", "/pause"):
         [text] = texts(await person.send(command))
         assert "not started yet" in text
-    assert not (await _chat(db, 16300)).active
+    assert not (await get_chat(db, 16300)).active
     await person.press("ob:l:en")
     await person.press("ob:z:lon")
     await person.press("ob:c")
-    chat = await _chat(db, 16300)
+    chat = await get_chat(db, 16300)
     assert chat.active and chat.next_due_at is not None
 
 
@@ -50,7 +45,7 @@ async def test_the_last_step_tells_when_the_first_break_is(
     await person.press("ob:l:en")
     await person.press("ob:z:lon")
     done = texts(await person.press("ob:c"))[0]
-    first = (await _chat(db, 16301)).times[0]
+    first = (await get_chat(db, 16301)).times[0]
     assert f"Your first stretch break is tomorrow at {first}" in done
     assert "on its way" not in done
 
@@ -64,7 +59,7 @@ async def test_the_timezone_is_guessed_from_the_telegram_language(
 ) -> None:
     person = Chatter(app, fake_request, 16302, "Ed", code)
     await person.send("/start")
-    assert (await _chat(db, 16302)).timezone == zone
+    assert (await get_chat(db, 16302)).timezone == zone
 
 
 async def test_a_dutch_newcomer_needs_one_tap_for_the_zone(
@@ -112,7 +107,7 @@ async def test_an_english_newcomer_onboards_with_buttons_and_typed_answers(
     assert "Step 3 of 3" in texts(calls)[0] and "New York (EST/EDT)" in texts(calls)[0]
     calls = await person.press_button(calls, "Sounds good")
     assert "Your first stretch break is" in texts(calls)[0]
-    chat = await _chat(db, 16310)
+    chat = await get_chat(db, 16310)
     assert chat.onboarded and chat.active and chat.timezone == "America/New_York"
 
 
@@ -125,5 +120,5 @@ async def test_a_dutch_newcomer_onboards_typing_a_city_at_the_first_step(
     assert "Stap 3 van 3" in texts(calls)[0] and "Brussels (CET/CEST)" in texts(calls)[0]
     calls = await person.press_button(calls, "Zo is het goed")
     assert "Je eerste rekpauze is" in texts(calls)[0]
-    chat = await _chat(db, 16311)
+    chat = await get_chat(db, 16311)
     assert chat.onboarded and chat.active and chat.timezone == "Europe/Brussels"
