@@ -133,6 +133,10 @@ async def free_text(update: Update, context: Context) -> None:
         await _safety(update, context, text, intent)
     elif intent is Intent.GREETING:
         name = user.first_name if user else ""
+        if await steps.current_step(context.bot_data.db, _chat_id(update)) is not None:
+            # Setting up is not finished: point there, not at the other actions.
+            await reply(update, t(lang, "talk.greeting_setting_up", name=name))
+            return
         await reply(update, t(lang, "talk.greeting", name=name), fallback.main_actions(lang))
     elif intent is Intent.THANKS:
         await reply(update, t(lang, "talk.thanks"))

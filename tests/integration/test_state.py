@@ -122,3 +122,12 @@ async def test_a_dutch_newcomer_onboards_typing_a_city_at_the_first_step(
     assert "Je eerste rekpauze is" in texts(calls)[0]
     chat = await get_chat(db, 16311)
     assert chat.onboarded and chat.active and chat.timezone == "Europe/Brussels"
+
+
+async def test_a_greeting_during_onboarding_points_back_to_it(
+    app: Any, fake_request: RecordingRequest
+) -> None:
+    person = Chatter(app, fake_request, 16312, "Anke", "nl")
+    await person.send("/start")
+    [text] = texts(await person.send("hallo"))
+    assert "We zijn er bijna" in text and "/start" in text
