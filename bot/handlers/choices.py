@@ -94,8 +94,8 @@ def _draft_for(times: Sequence[str]) -> str:
     """A sensible time to start from: an hour after the last one, or noon."""
     if not times:
         return DEFAULT_DRAFT.replace(":", "")
-    last = times[-1].replace(":", "")
-    return _hhmm(min(_minutes(last) + 60, 23 * 60))
+    last = _minutes(times[-1].replace(":", "")) + 60
+    return _hhmm(min(last - last % 15, 23 * 60))  # on the quarter, as the steps go
 
 
 async def open_times(update: Update, context: Context, chat: Subscriber) -> None:
@@ -201,8 +201,8 @@ async def on_button(update: Update, context: Context) -> None:
     context.remember(changed)
     await answer(query, t(lang, "choice.saved"))
     if parts[0] in ("ta", "tr"):
-        draft = parts[1] if parts[0] == "ta" else _draft_for(changed.times)
-        text, markup = times_picker(lang, changed.times, _hhmm(_minutes(draft) + 60))
+        draft = _draft_for(changed.times)
+        text, markup = times_picker(lang, changed.times, draft)
         await edit(query, saved(lang) + text + schedule.times_warning(lang, changed.times), markup)
     elif parts[0] in ("ws", "en"):
         kind = "summary" if parts[0] == "ws" else "nudge"

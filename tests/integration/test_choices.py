@@ -81,6 +81,7 @@ async def test_the_times_picker(app: Any, db: Database, fake_request: RecordingR
     assert steps == ["ch:tp:1315", "ch:tp:1400", "ch:tp:1430", "ch:tp:1515"]
     calls = await person.press("ch:ta:1415")
     assert texts(calls)[0].startswith("✅ Saved.")
+    assert ("➕ Add 15:15", "ch:ta:1515") in all_buttons(calls)  # an hour after the last
     assert list((await get_chat(db, 16204)).times) == ["09:00", "13:00", "14:15"]
     await person.press("ch:tr:0900")
     await person.press("ch:tr:1300")
@@ -121,3 +122,12 @@ async def test_a_typed_pause_length_answers_the_pause_question(
     [text] = texts(await person.send("1 week"))
     assert "Gepauzeerd" in text and "ma 30 nov" in text
     assert (await get_chat(db, 16207)).paused_until is not None
+
+
+async def test_the_picker_starts_on_a_quarter_hour(
+    app: Any, fake_request: RecordingRequest
+) -> None:
+    person = await subscriber(app, fake_request, 16208, "en")
+    await person.send("/times 9:50 13:37")
+    calls = await person.press("ch:t")
+    assert ("➕ Add 14:30", "ch:ta:1430") in all_buttons(calls)
