@@ -154,3 +154,14 @@ async def test_a_send_waits_while_the_limit_is_in_flight_or_answered_within_a_se
         rl._answered_now()
     await rl._overall_turn()
     assert (clock.now - answered_at).total_seconds() >= 1.0
+
+
+async def test_a_normal_exchange_of_three_replies_is_not_held_back() -> None:
+    """Issue 16, point 16: the production defaults let three replies in a row through at
+    once; only a fourth waits for the chat's pace."""
+    rl, sleep, _ = _setup(overall_max_rate=0)  # the defaults for the chat pace
+    for _ in range(3):
+        await _call(rl, 42)
+    assert sleep.waits == []
+    await _call(rl, 42)
+    assert sleep.waits == pytest.approx([1.0])
