@@ -97,10 +97,22 @@ def cmd_run(_args: argparse.Namespace) -> int:
         print(f"rekpauze: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format, secrets=settings.secrets())
+    from telegram.error import InvalidToken, NetworkError
+
     try:
         asyncio.run(_serve(settings, token))
     except StartupError as exc:
         print(f"rekpauze: {exc}", file=sys.stderr)
+        return 1
+    except InvalidToken:
+        print("rekpauze: Telegram refused the bot token; check TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 1
+    except NetworkError as exc:  # Telegram unreachable while starting up
+        print(
+            f"rekpauze: cannot reach Telegram at {settings.telegram_api_base_url} ({exc.message}); "
+            "check the network and try again",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
