@@ -142,3 +142,26 @@ async def test_a_burst_of_unusable_messages_gets_one_answer_a_minute(
     data = [d for _, d in all_buttons(calls)]
     assert data == ["tk:ex", "br:h", "tk:st", "tk:help"]
     assert texts(await person.press("tk:st"))[0].startswith("<b>Your settings")
+
+
+async def test_what_the_bot_waits_for_is_exported_and_erased(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    from bot.storage import conversation
+
+    person = await subscriber(app, fake_request, 16060, "en")
+    await person.send("/times")
+    await person.send("qwxz")  # an "I didn't understand" is remembered for a minute
+    async with db.session() as session:
+        assert await conversation.get(session, "awaiting", 16060) is not None
+        assert await conversation.get(session, "unclear", 16060) is not None
+    calls = await person.send("/export")
+    exported = next(c for c in calls if c.method == "sendDocument")
+    [(_, content)] = exported.files.values()
+    assert b"awaiting:16060" in content and b"unclear:16060" in content
+    calls = await person.send("/delete")
+    yes = next(d for _, d in all_buttons(calls) if d.startswith("dl:y"))
+    await person.press(yes)
+    async with db.session() as session:
+        assert await conversation.get(session, "awaiting", 16060) is None
+        assert await conversation.get(session, "unclear", 16060) is None
