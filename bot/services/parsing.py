@@ -420,7 +420,7 @@ def parse_timezone(text: str, lang: str = "en") -> str:
     if len(raw) > 64:
         raise ParseError("parse.timezone.bad", value=shown(raw))
     plain = _plain(raw)
-    if plain in ("utc", "etc/utc", "z", "zulu", "universal"):
+    if plain == "utc":
         return "UTC"
     abbreviated = zones_for_abbreviation(plain)
     if abbreviated is not None:
