@@ -29,6 +29,7 @@ from bot.content.models import Catalogue
 from bot.context import CONTEXT_TYPES, Context
 from bot.handlers import (
     admin,
+    choices,
     errors,
     exercises,
     fallback,
@@ -38,8 +39,9 @@ from bot.handlers import (
     registry,
     reminders,
     schedule,
+    talk,
 )
-from bot.i18n import language_for, t
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_for, t
 from bot.lifecycle import DRAIN
 from bot.outbox import Outbox
 from bot.scheduling import dispatcher
@@ -109,6 +111,8 @@ def register_handlers(app: AnyApplication) -> None:
     schedule.register_handlers(app)
     privacy.register_handlers(app)
     admin.register_handlers(app)
+    choices.register_handlers(app)
+    talk.register_handlers(app)  # free text, understood in context
     fallback.register_handlers(app)  # last: only what no other handler took
     app.add_error_handler(errors.on_error)
 
@@ -117,6 +121,14 @@ async def set_command_menu(app: AnyApplication) -> None:
     await app.bot.set_my_commands(menu("en"))
     await app.bot.set_my_commands(menu("nl"), language_code="nl")
     await app.bot.set_my_commands(menu("fr"), language_code="fr")
+
+
+async def set_profile_texts(bot: Any) -> None:
+    """What an empty chat shows before /start, per language (English is the default)."""
+    for lang in LANGUAGES:
+        code = None if lang == DEFAULT_LANGUAGE else lang  # None: for every other language
+        await bot.set_my_description(t(lang, "profile.description"), language_code=code)
+        await bot.set_my_short_description(t(lang, "profile.short_description"), language_code=code)
 
 
 async def set_menu_button(app: AnyApplication) -> None:
@@ -135,6 +147,7 @@ async def startup(app: AnyApplication, *, freeze: bool = True) -> None:
     freezing the heap would freeze the host's heap too."""
     await set_command_menu(app)
     await set_menu_button(app)
+    await set_profile_texts(app.bot)
     jobs.schedule_all(app)
     if freeze:
         freeze_heap()

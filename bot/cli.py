@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -202,6 +203,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
         print(f"rekpauze: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format, secrets=settings.secrets())
+    from telegram.error import InvalidToken, NetworkError
+
     try:
         asyncio.run(_serve(settings, token))
     except StartupError as exc:
@@ -209,6 +212,16 @@ def cmd_run(_args: argparse.Namespace) -> int:
             logging.getLogger("rekpauze").critical("rekpauze: %s", exc)
         else:
             print(f"rekpauze: {exc}", file=sys.stderr)
+        return 1
+    except InvalidToken:
+        print("rekpauze: Telegram refused the bot token; check TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 1
+    except NetworkError as exc:  # Telegram unreachable while starting up
+        print(
+            f"rekpauze: cannot reach Telegram at {settings.telegram_api_base_url} ({exc.message}); "
+            "check the network and try again",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -291,13 +304,28 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     import asyncio
+    import logging
+    import tempfile
 
     from bot.logs import setup_logging
     from bot.sandbox.terminal import run_sandbox
 
-    setup_logging("WARNING", "text")
+    # Logs go to a file, not between the chat lines; pictures and exports next to it.
+    folder = Path(tempfile.mkdtemp(prefix="rekpauze-sandbox-"))
+    log_file = folder / "sandbox.log"
+    setup_logging("INFO", "text")
+    root = logging.getLogger()
+    for index, handler in enumerate(root.handlers):
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setFormatter(handler.formatter)
+        for log_filter in handler.filters:
+            to_file.addFilter(log_filter)
+        root.handlers[index] = to_file
+    print(f"Logs: {log_file}\nPictures and files the bot sends: {folder}", file=sys.stderr)
     try:
-        return asyncio.run(run_sandbox(speed=args.speed, language=args.language, name=args.name))
+        return asyncio.run(
+            run_sandbox(speed=args.speed, language=args.language, name=args.name, files_dir=folder)
+        )
     except KeyboardInterrupt:
         return 0
 

@@ -15,10 +15,11 @@ from rapidfuzz import fuzz
 
 from bot.content import words_fr
 from bot.content.models import Catalogue, Exercise
+from bot.content.routines import exercises_for_place
 
 #: Score (0-100) from which a match counts as the answer, and from which it is worth suggesting.
-BEST_THRESHOLD = 75.0
-CLOSE_THRESHOLD = 50.0
+BEST_THRESHOLD = 82.0
+CLOSE_THRESHOLD = 65.0
 
 # Area matches count a little less than names and aliases, so that a name wins over an area.
 _AREA_WEIGHT = 0.9
@@ -122,3 +123,137 @@ def search(catalogue: Catalogue, query: str, limit: int = 3) -> SearchResult:
         if exercise is not best and score >= CLOSE_THRESHOLD
     ][:limit]
     return SearchResult(best=best, close=close)
+
+
+# ------------------------------------------------------------------ honest lookup for people
+
+#: A body-area word typed on its own -> the area whose list it asks for. "rug"/"back" mean the
+#: lower back, the area the articles are about.
+AREA_QUERIES: dict[str, str] = {
+    **{w: "lower_back" for w in ("onderrug", "lage rug", "rug", "lower back", "back", "lumbar")},
+    **{w: "lower_back" for w in ("rugpijn", "back pain", "low back", "onderrugpijn")},
+    **{w: "spine" for w in ("wervelkolom", "spine")},
+    **{w: "pelvis" for w in ("bekken", "pelvis")},
+    **{w: "hips" for w in ("heup", "heupen", "hip", "hips")},
+    **{w: "glutes" for w in ("billen", "bil", "glutes", "buttocks", "bilspieren")},
+    **{w: "abdomen" for w in ("buik", "buikspieren", "core", "belly", "abdomen", "abs")},
+    **{w: "flank" for w in ("zij", "flank", "zijkant", "side")},
+    **words_fr.AREA_QUERIES,
+}
+
+#: Body parts the articles do not cover: named on their own they get an honest "not here".
+OTHER_BODY_PARTS: frozenset[str] = frozenset(
+    {
+        *("nek", "neck", "schouder", "schouders", "shoulder", "shoulders"),
+        *("pols", "polsen", "wrist", "wrists", "arm", "armen", "arms", "elleboog", "elbow"),
+        *("hand", "handen", "hands", "vinger", "vingers", "finger", "fingers"),
+        *("been", "benen", "leg", "legs", "knie", "knieen", "knee", "knees"),
+        *("enkel", "enkels", "ankle", "ankles", "voet", "voeten", "foot", "feet"),
+        *("kuit", "kuiten", "calf", "calves", "dij", "dijen", "thigh", "thighs"),
+        *("hoofd", "head", "hoofdpijn", "headache", "kaak", "jaw", "bovenrug", "upper back"),
+        *("borst", "chest", "ogen", "eyes", "tenen", "toes", "hamstring", "hamstrings"),
+        *words_fr.OTHER_BODY_PARTS,
+    }
+)
+
+# Words around a body part that do not change what is asked ("pain in my neck").
+_FILLER = frozenset(
+    {
+        *("pijn", "pijnlijke", "last", "klachten", "stijve", "stijf", "mijn", "m n", "voor", "aan"),
+        *("pain", "sore", "stiff", "ache", "aching", "my", "for", "hurts", "hurt", "ik", "heb"),
+        *("i", "have", "a", "mn"),
+        *words_fr.FILLER,
+    }
+)
+_AREA_FUZZ = 88.0
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a typed query found, honestly.
+
+    `kind` is "exercise" (`exercise` is the one), "area" (the exercises of `area` that fit the
+    place, `hidden` more that need the floor or equipment), "close" (no close match, `close`
+    are worth asking about), "elsewhere" (a body part the catalogue does not cover) or
+    "none"."""
+
+    kind: str
+    exercise: Exercise | None = None
+    area: str | None = None
+    items: list[Exercise] = field(default_factory=list)
+    hidden: int = 0
+    close: list[Exercise] = field(default_factory=list)
+
+
+def _meaningful(query: str) -> str:
+    words = [w for w in normalise(query).split() if w not in _STOPWORDS and w not in _FILLER]
+    return " ".join(words)
+
+
+def area_for(query: str) -> str | None:
+    """The body area a query names on its own ("onderrug", "lower back", "onderug")."""
+    key = _meaningful(query)
+    if not key:
+        return None
+    if key in AREA_QUERIES:
+        return AREA_QUERIES[key]
+    if len(key) >= 5:
+        match = max(AREA_QUERIES, key=lambda word: fuzz.ratio(key, word))
+        if fuzz.ratio(key, match) >= _AREA_FUZZ:
+            return AREA_QUERIES[match]
+    return None
+
+
+def names_other_body_part(query: str) -> bool:
+    """True when the query is about a body part the catalogue does not cover ("pols",
+    "pain in my neck"), and names none it does."""
+    key = _meaningful(query)
+    words = key.split()
+    if not words or any(w in AREA_QUERIES for w in words):
+        return False
+    pairs = [" ".join(words[i : i + 2]) for i in range(len(words) - 1)]
+    return any(w in OTHER_BODY_PARTS for w in words + pairs)
+
+
+def area_exercises(
+    catalogue: Catalogue, area: str, place: str | None
+) -> tuple[list[Exercise], int]:
+    """The area's exercises that fit `place` (all when None), and how many were left out."""
+    every = [e for e in catalogue.exercises if area in e.areas]
+    if place is None:
+        return every, 0
+    fitting = set(e.id for e in exercises_for_place(catalogue, place))
+    shown = [e for e in every if e.id in fitting]
+    return shown, len(every) - len(shown)
+
+
+def _exact(catalogue: Catalogue, query: str) -> Exercise | None:
+    """An exercise whose name, id or alias is exactly what was typed."""
+    key = normalise(query)
+    for exercise in catalogue.exercises:
+        if key in {normalise(p) for p in _phrases(exercise)}:
+            return exercise
+    return None
+
+
+def lookup(catalogue: Catalogue, query: str, place: str | None = None) -> Lookup:
+    """Answer a typed query the way a person would: an exercise asked for by name, a body
+    area's list (fitting the place), an honest "not covered" for other body parts, a few
+    names worth asking about, or nothing."""
+    if not normalise(query):
+        return Lookup("none")
+    area = area_for(query)
+    if area is not None and any(area in e.areas for e in catalogue.exercises):
+        items, hidden = area_exercises(catalogue, area, place)
+        return Lookup("area", area=area, items=items, hidden=hidden)
+    exact = _exact(catalogue, query)
+    if exact is not None:
+        return Lookup("exercise", exercise=exact)
+    if names_other_body_part(query):
+        return Lookup("elsewhere")
+    result = search(catalogue, query)
+    if result.best is not None:
+        return Lookup("exercise", exercise=result.best, close=result.close)
+    if result.close:
+        return Lookup("close", close=result.close)
+    return Lookup("none")

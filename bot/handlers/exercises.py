@@ -20,7 +20,7 @@ from telegram.ext import Application, CallbackQueryHandler, Job
 
 from bot.content.models import Catalogue, Exercise
 from bot.content.render import guided_steps, render_exercise
-from bot.content.search import search
+from bot.content.search import lookup
 from bot.context import Context
 from bot.handlers.ui import (
     answer,
@@ -29,6 +29,7 @@ from bot.handlers.ui import (
     button,
     edit,
     keyboard,
+    place_label,
     reply,
     split_data,
     stale,
@@ -78,21 +79,42 @@ async def exercise_command(update: Update, context: Context) -> None:
             with_app_row(exercise_keyboard(lang, exercise), in_app),
         )
         return
-    result = search(catalogue, query[:MAX_QUERY])
-    if result.best is not None:
+    await answer_query(update, context, query)
+
+
+async def answer_query(
+    update: Update, context: Context, query: str, *, typed_freely: bool = False
+) -> bool:
+    """Answer a search honestly: the exercise asked for, a body area's list for the chat's
+    place, or say plainly what the catalogue covers. For free text (`typed_freely`) only a
+    clear find is answered; False means nothing was said."""
+    lang = await context.language()
+    catalogue = context.bot_data.catalogue
+    place = await _place(update, context)
+    found = lookup(catalogue, query[:MAX_QUERY], place)
+    if found.kind == "exercise" and found.exercise is not None:
+        exercise = found.exercise
+        in_app = app_row(context, update, lang, "exercises")
         await reply(
             update,
-            render_exercise(result.best, lang, context.bot_data.catalogue),
-            with_app_row(exercise_keyboard(lang, result.best), in_app),
+            render_exercise(exercise, lang, catalogue),
+            with_app_row(exercise_keyboard(lang, exercise), in_app),
         )
-        return
-    if result.close:
-        buttons = [[button(e.name.get(lang)[:60], f"ex:s:{e.id}")] for e in result.close]
-        await reply(
-            update, t(lang, "exercises.no_match_close", query=shown(query)), keyboard(*buttons)
-        )
-        return
-    await reply(update, t(lang, "exercises.no_match", query=shown(query)))
+        return True
+    if found.kind == "area" and found.area is not None:
+        await reply(update, *browse_page(catalogue, lang, "a", found.area, 0, place))
+        return True
+    if typed_freely and found.kind in ("close", "none"):
+        return False
+    browse = button(t(lang, "search.button_browse"), "br:h")
+    if found.kind == "close":
+        buttons = [[button(e.name.get(lang)[:60], f"ex:s:{e.id}")] for e in found.close]
+        text = t(lang, "search.close", query=shown(query))
+        await reply(update, text, keyboard(*buttons, [browse]))
+        return True
+    key = "search.elsewhere" if found.kind == "elsewhere" else "search.nothing"
+    await reply(update, t(lang, key, query=shown(query)), keyboard([browse]))
+    return True
 
 
 async def on_exercise_button(update: Update, context: Context) -> None:
@@ -170,9 +192,15 @@ def browse_home(catalogue: Catalogue, lang: str) -> tuple[str, InlineKeyboardMar
 
 
 def browse_page(
-    catalogue: Catalogue, lang: str, facet: str, value: str, page: int
+    catalogue: Catalogue,
+    lang: str,
+    facet: str,
+    value: str,
+    page: int,
+    place: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    result = exercises.browse(catalogue, facet, value, page)
+    """One page of an area or kind; with `place`, only what fits it, plus "show all"."""
+    result = exercises.browse(catalogue, facet, value, page, place)
     label = t(lang, f"label.{'area' if facet == 'a' else 'kind'}.{value}")
     text = t(
         lang,
@@ -182,13 +210,21 @@ def browse_page(
         page=result.page + 1,
         pages=result.pages,
     )
+    suffix = ":o" if place is not None else ""
+    if place is not None and result.hidden:
+        note = "search.place_none" if not result.total else "search.place_note"
+        text += "\n" + t(lang, note, place=place_label(lang, place), hidden=result.hidden)
     rows = [[button(e.name.get(lang)[:60], f"ex:s:{e.id}")] for e in result.items]
     nav = []
     if result.page > 0:
-        nav.append(button("◀", f"br:{facet}:{value}:{result.page - 1}"))
+        nav.append(button("◀", f"br:{facet}:{value}:{result.page - 1}{suffix}"))
     if result.page < result.pages - 1:
-        nav.append(button("▶", f"br:{facet}:{value}:{result.page + 1}"))
-    rows += [nav, [button(t(lang, "settings.button_back"), "br:h")]]
+        nav.append(button("▶", f"br:{facet}:{value}:{result.page + 1}{suffix}"))
+    rows.append(nav)
+    if place is not None and result.hidden:
+        show_all = t(lang, "search.button_show_all", n=result.total + result.hidden)
+        rows.append([button(show_all, f"br:{facet}:{value}:0")])
+    rows.append([button(t(lang, "settings.button_back"), "br:h")])
     return text, keyboard(*rows)
 
 
@@ -209,22 +245,23 @@ async def on_browse_button(update: Update, context: Context) -> None:
         return
     valid = (
         parts is not None
-        and len(parts) == 3
+        and len(parts) in (3, 4)
         and (
             (parts[0] == "a" and parts[1] in exercises.AREAS)
             or (parts[0] == "k" and parts[1] in exercises.KINDS)
         )
         and parts[2].isdigit()
         and len(parts[2]) <= 3
+        and parts[3:] in ([], ["o"])
     )
     if not valid:
         await stale(update, context)
         return
     assert parts is not None
+    place = await _place(update, context) if parts[3:] == ["o"] else None
     await answer(query)
-    await edit(
-        query, *browse_page(context.bot_data.catalogue, lang, parts[0], parts[1], int(parts[2]))
-    )
+    screen = browse_page(context.bot_data.catalogue, lang, parts[0], parts[1], int(parts[2]), place)
+    await edit(query, *screen)
 
 
 # ------------------------------------------------------------------------------ guided mode

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -13,8 +13,9 @@ from telegram.ext import (
 )
 
 from bot.context import Context
-from bot.handlers.ui import answer
+from bot.handlers.ui import answer, button, keyboard
 from bot.i18n import t
+from bot.services import awaiting
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -32,10 +33,36 @@ async def unknown_command(update: Update, context: Context) -> None:
     await message.reply_text(t(lang, "fallback.unknown_command"))
 
 
-async def free_text(update: Update, context: Context) -> None:
-    assert update.effective_message
+async def unclear(update: Update, context: Context) -> None:
+    """ "I didn't understand", with buttons for the main actions; at most once a minute per
+    chat, so a burst of unusable messages cannot queue a burst of answers ahead of a real
+    one (Telegram paces each chat's replies)."""
+    assert update.effective_message and update.effective_chat
+    db, chat_id = context.bot_data.db, update.effective_chat.id
+    if not await awaiting.may_say_unclear(db, chat_id, context.now()):
+        return
     lang = await context.language()
-    await update.effective_message.reply_text(t(lang, "fallback.free_text"))
+    text = t(lang, "talk.unclear")
+    await update.effective_message.reply_text(text, reply_markup=main_actions(lang))
+
+
+def main_actions(lang: str) -> InlineKeyboardMarkup:
+    """Buttons for what people most often want (handled in bot.handlers.talk)."""
+    return keyboard(
+        [
+            button(t(lang, "talk.button_exercise"), "tk:ex"),
+            button(t(lang, "talk.button_browse"), "br:h"),
+        ],
+        [
+            button(t(lang, "talk.button_settings"), "tk:st"),
+            button(t(lang, "talk.button_help"), "tk:help"),
+        ],
+    )
+
+
+async def free_text(update: Update, context: Context) -> None:
+    """Anything private that is not text (a sticker, a photo) and not a command."""
+    await unclear(update, context)
 
 
 async def unknown_button(update: Update, context: Context) -> None:

@@ -16,7 +16,6 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.content.render import render_safety
 from bot.context import Context
-from bot.handlers import fallback
 from bot.handlers.ui import (
     answer,
     button,
@@ -24,16 +23,16 @@ from bot.handlers.ui import (
     edit,
     keyboard,
     local_moment,
-    parse_error,
     reply,
     split_data,
     stale,
     times_label,
+    when_label,
 )
 from bot.i18n import language_for, t
 from bot.services import onboarding, preferences
-from bot.services.parsing import ParseError, parse_timezone
 from bot.services.subscribers import Subscriber
+from bot.services.zones import guess_timezone, zone_label
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def language_step(lang: str, intro: str) -> tuple[str, InlineKeyboardMarkup]:
 def timezone_step(lang: str, group: bool = False) -> tuple[str, InlineKeyboardMarkup]:
     """In a group (privacy mode: the bot reads commands and buttons only) a typed city would
     never arrive, so the text offers the buttons and /timezone instead."""
-    buttons = [button(QUICK_ZONES[code], f"ob:z:{code}") for code in QUICK_FOR[lang]]
+    buttons = [button(zone_label(QUICK_ZONES[code]), f"ob:z:{code}") for code in QUICK_FOR[lang]]
     key = "groups.step_timezone" if group else "onboarding.step_timezone"
     return t(lang, key), keyboard(buttons)
 
@@ -74,7 +73,7 @@ def confirm_step(lang: str, chat: Subscriber) -> tuple[str, InlineKeyboardMarkup
         "onboarding.step_confirm",
         times=times_label(chat.times),
         days=days_label(lang, chat.days),
-        timezone=chat.timezone,
+        timezone=zone_label(chat.timezone),
         next=local_moment(lang, chat.next_due_at, chat.timezone),
     )
     return text, keyboard([button(t(lang, "onboarding.button_confirm"), "ob:c")])
@@ -100,6 +99,7 @@ async def start(update: Update, context: Context) -> None:
         chat_type=update.effective_chat.type,
         language=language_for(user.language_code if user else None),
         now=context.now(),
+        timezone=guess_timezone(user.language_code if user else None),
         load=context.bot_data.default_load,
     )
     chat, lang = progress.chat, progress.chat.language
@@ -141,7 +141,9 @@ async def on_button(update: Update, context: Context) -> None:
         if parts == ["c"]:
             progress = await onboarding.confirm(db, chat_id, at)
             await answer(query)
-            text = t(progress.chat.language, "onboarding.done")
+            chat = progress.chat
+            first = when_label(chat.language, chat.next_due_at, chat.timezone, at)
+            text = t(chat.language, "onboarding.done_first", first=first)
             await edit(query, text)
             await _show_safety_once(update, context, progress.chat)
             return
@@ -175,7 +177,7 @@ async def timezone_chosen(update: Update, context: Context, tz_name: str) -> Non
         text = t(
             lang,
             "settings.timezone_set",
-            timezone=tz_name,
+            timezone=zone_label(tz_name),
             next=local_moment(lang, chat.next_due_at, chat.timezone),
         )
         await reply(update, text)
@@ -200,29 +202,7 @@ async def on_location(update: Update, context: Context) -> None:
     await timezone_chosen(update, context, tz_name)
 
 
-async def on_text(update: Update, context: Context) -> None:
-    """Free text: a timezone or city at the timezone step, otherwise the usual pointer."""
-    message = update.effective_message
-    assert message and update.effective_chat
-    step = await onboarding.current_step(context.bot_data.db, update.effective_chat.id)
-    if step != onboarding.TIMEZONE or not message.text:
-        await fallback.free_text(update, context)
-        return
-    lang = await context.language()
-    try:
-        tz_name = parse_timezone(message.text)
-    except ParseError as error:
-        await reply(update, parse_error(lang, error) + "\n" + t(lang, "onboarding.timezone_retry"))
-        return
-    await timezone_chosen(update, context, tz_name)
-
-
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^ob:"))
     app.add_handler(MessageHandler(filters.LOCATION, on_location))
-    app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
-            on_text,
-        )
-    )
+    # Typed text (a city at the timezone step) is read by bot.handlers.talk.

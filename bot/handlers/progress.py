@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Context
+from bot.handlers import choices
 from bot.handlers.groups import team_stats
 from bot.handlers.ui import app_row, with_app_row
 from bot.i18n import t
@@ -12,7 +13,6 @@ from bot.services.reports import (
     chart_png,
     fits_caption,
     load_progress,
-    nudge_possible,
     set_evening_nudge,
     set_weekly_summary,
     stats_text,
@@ -72,10 +72,8 @@ async def _toggle(update: Update, context: Context, kind: str) -> None:
         await reply(t(lang, "stats.not_registered"))
         return
     on = chat.weekly_summary if kind == "summary" else chat.evening_nudge
-    text = t(lang, f"{kind}.{'on' if on else 'off'}")
-    if kind == "nudge" and on and not nudge_possible(chat):
-        text += "\n" + t(lang, "nudge.too_late")
-    await reply(text)
+    text = choices.switch_text(lang, kind, chat)
+    await reply(text, reply_markup=choices.switch_markup(lang, kind, on))
 
 
 async def summary_command(update: Update, context: Context) -> None:

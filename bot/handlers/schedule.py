@@ -6,7 +6,7 @@ valid time is, when the next reminder falls) live in plain functions tested with
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from bot.handlers.ui import (
     button,
     days_label,
     edit,
+    error_markup,
     keyboard,
     language_label,
     local_moment,
@@ -37,7 +38,7 @@ from bot.handlers.ui import (
 from bot.i18n import t
 from bot.scheduling.rules import is_paused
 from bot.scheduling.timemath import ALL_DAYS, WORKDAYS
-from bot.services import preferences, reports
+from bot.services import awaiting, preferences, reports
 from bot.services.parsing import (
     ParseError,
     PauseSpec,
@@ -47,8 +48,10 @@ from bot.services.parsing import (
     parse_place,
     parse_times,
     parse_timezone,
+    too_close,
 )
 from bot.services.subscribers import Subscriber
+from bot.services.zones import zone_label
 
 Change = Callable[[], Awaitable[Subscriber | None]]
 T = TypeVar("T")
@@ -84,7 +87,7 @@ async def _argument(
     try:
         return parse(text)
     except ParseError as error:
-        await reply(update, parse_error(lang, error))
+        await reply(update, parse_error(lang, error), error_markup(lang, error))
         return None
 
 
@@ -95,7 +98,15 @@ async def _apply(update: Update, context: Context, change: Change, key: str, **k
         lang = await context.language()
         await reply(update, t(lang, "settings.not_registered"))
         return
-    await reply(update, t(chat.language, key, **kw) + "\n" + next_line(chat.language, chat))
+    note = times_warning(chat.language, chat.times) if key == "settings.times_set" else ""
+    text = t(chat.language, key, **kw) + note
+    await reply(update, text + "\n" + next_line(chat.language, chat))
+
+
+def times_warning(lang: str, times: Sequence[str]) -> str:
+    """A word about two reminders very close together ("9:00 9:05"), or nothing."""
+    pair = too_close(times)
+    return "\n" + t(lang, "talk.times_close", first=pair[0], second=pair[1]) if pair else ""
 
 
 # ---------------------------------------------------------------------------- commands
@@ -106,6 +117,9 @@ async def times_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     usage = t(chat.language, "settings.times_usage", times=times_label(chat.times))
+    if not args_text(context):
+        await awaiting.ask(context.bot_data.db, chat.id, "times", context.now())
+        usage += "\n" + t(chat.language, "talk.or_type")
     times = await _argument(update, context, chat.language, parse_times, usage)
     if times is None:
         return
@@ -156,8 +170,11 @@ async def days_command(update: Update, context: Context) -> None:
     )
 
 
-def timezone_keyboard(lang: str) -> InlineKeyboardMarkup:
-    zones = [button(name, f"st:z:{code}") for code, name in QUICK_ZONES.items()]
+def timezone_keyboard(lang: str, current: str = "") -> InlineKeyboardMarkup:
+    zones = [
+        button(("✓ " if name == current else "") + zone_label(name), f"st:z:{code}")
+        for code, name in QUICK_ZONES.items()
+    ]
     return keyboard(zones[:2], zones[2:], [button(t(lang, "settings.button_back"), "st:h")])
 
 
@@ -166,21 +183,30 @@ async def timezone_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     lang = chat.language
-    usage = t(lang, "settings.timezone_usage", timezone=chat.timezone)
+    usage = t(lang, "settings.timezone_usage", timezone=zone_label(chat.timezone))
+    if not args_text(context):
+        await awaiting.ask(context.bot_data.db, chat.id, "timezone", context.now())
+        usage += "\n" + t(lang, "talk.or_type")
     tz_name = await _argument(
-        update, context, chat.language, parse_timezone, usage, timezone_keyboard(lang)
+        update,
+        context,
+        chat.language,
+        lambda text: parse_timezone(text, lang),
+        usage,
+        timezone_keyboard(lang, chat.timezone),
     )
     if tz_name is None:
         return
     await timezone_chosen(update, context, tz_name)
 
 
-def language_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
+def language_keyboard(current: str = "", back: bool = False) -> InlineKeyboardMarkup:
     return keyboard(
         [
             button(("✓ " if code == current else "") + label, f"st:l:{code}")
             for code, label in LANGUAGE_BUTTONS
-        ]
+        ],
+        [button(t(current or "en", "settings.button_back"), "st:h")] if back else [],
     )
 
 
@@ -199,12 +225,13 @@ async def language_command(update: Update, context: Context) -> None:
     await reply(update, t(language, "settings.language_set"))
 
 
-def place_keyboard(lang: str) -> InlineKeyboardMarkup:
+def place_keyboard(lang: str, current: str = "", back: bool = False) -> InlineKeyboardMarkup:
+    def label(place: str) -> str:
+        return ("✓ " if place == current else "") + t(lang, f"label.place.{place}").capitalize()
+
     return keyboard(
-        [
-            button(t(lang, "label.place.office"), "st:p:office"),
-            button(t(lang, "label.place.home"), "st:p:home"),
-        ]
+        [button(label("office"), "st:p:office"), button(label("home"), "st:p:home")],
+        [button(t(lang, "settings.button_back"), "st:h")] if back else [],
     )
 
 
@@ -215,7 +242,7 @@ async def place_command(update: Update, context: Context) -> None:
     lang = chat.language
     usage = t(lang, "settings.place_usage", place=place_label(lang, chat.place))
     place = await _argument(
-        update, context, chat.language, parse_place, usage, place_keyboard(lang)
+        update, context, chat.language, parse_place, usage, place_keyboard(lang, chat.place)
     )
     if place is None:
         return
@@ -228,15 +255,40 @@ async def pause_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     lang, at = chat.language, context.now()
+    if not chat.onboarded:
+        await reply(update, t(lang, "label.status.setting_up"))
+        return
+    if not chat.active:
+        await reply(update, t(lang, "state.stopped_cannot_pause"))
+        return
+    if not args_text(context):
+        # A typed answer ("3 dagen", "tot vrijdag") is understood too (bot.handlers.talk).
+        await awaiting.ask(context.bot_data.db, chat.id, "pause_date", at)
+        await reply(update, t(lang, "choice.pause_menu"), pause_buttons(lang))
+        return
     try:
         spec = parse_pause(args_text(context), preferences.local_today(chat, at))
     except ParseError as error:
         await reply(update, parse_error(lang, error))
         return
-    await _pause(update, context, chat, spec)
+    await apply_pause(update, context, chat, spec)
 
 
-async def _pause(update: Update, context: Context, chat: Subscriber, spec: PauseSpec) -> None:
+def pause_buttons(lang: str) -> InlineKeyboardMarkup:
+    """How long to pause, one tap each (handled in bot.handlers.choices)."""
+    return keyboard(
+        [
+            button(t(lang, "choice.pause_today"), "ch:p:1"),
+            button(t(lang, "choice.pause_3"), "ch:p:3"),
+        ],
+        [
+            button(t(lang, "choice.pause_week"), "ch:p:7"),
+            button(t(lang, "choice.pause_until"), "ch:pu"),
+        ],
+    )
+
+
+async def apply_pause(update: Update, context: Context, chat: Subscriber, spec: PauseSpec) -> None:
     paused = await preferences.pause(context.bot_data.db, chat.id, spec, context.now())
     if paused is None:
         return
@@ -252,6 +304,13 @@ async def _pause(update: Update, context: Context, chat: Subscriber, spec: Pause
 async def resume_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
+        return
+    if not chat.onboarded:
+        await reply(update, t(chat.language, "label.status.setting_up"))
+        return
+    if chat.active and not is_paused(chat, context.now()):
+        lang = chat.language
+        await reply(update, t(lang, "state.already_active") + "\n" + next_line(lang, chat))
         return
     db, chat_id, at = context.bot_data.db, chat.id, context.now()
     await _apply(update, context, lambda: preferences.resume(db, chat_id, at), "settings.resumed")
@@ -276,7 +335,7 @@ def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyb
         "settings.screen",
         status=status_line(lang, chat, at),
         language=language_label(lang, lang),
-        timezone=chat.timezone,
+        timezone=zone_label(chat.timezone),
         times=times_label(chat.times),
         days=days_label(lang, chat.days),
         place=place_label(lang, chat.place),
@@ -284,26 +343,21 @@ def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyb
         summary=_switch_label(lang, chat.weekly_summary),
         nudge=_switch_label(lang, chat.evening_nudge),
     )
-    other_place = "home" if chat.place == "office" else "office"
     paused = is_paused(chat, at)
     if not chat.active or paused:
         pause_row = [button(t(lang, "settings.button_resume"), "st:r")]
     else:
         pause_row = [
-            button(t(lang, "settings.button_pause"), "st:pa"),
-            button(t(lang, "settings.button_stop"), "st:s"),
+            button(t(lang, "choice.button_pause"), "ch:pm"),
+            button(t(lang, "settings.button_stop"), "ch:sc"),
         ]
     markup = keyboard(
         [
-            *(
-                button("🌐 " + language_label(other, other), f"st:l:{other}")
-                for other in preferences.LANGUAGES
-                if other != lang
-            ),
-            button("📍 " + place_label(lang, other_place), f"st:p:{other_place}"),
+            button("🌐 " + language_label(lang, lang), "st:lm"),
+            button("📍 " + place_label(lang, chat.place).capitalize(), "st:pm"),
         ],
         [
-            button(t(lang, "settings.button_times"), "st:t"),
+            button(t(lang, "settings.button_times"), "ch:t"),
             button(t(lang, "settings.button_days"), "st:dm"),
             button(t(lang, "settings.button_timezone"), "st:zm"),
         ],
@@ -365,7 +419,7 @@ async def _settings_action(
             return await reports.set_weekly_summary(db, chat_id, on == "1", now=at)
         case ["en", on] if on in {"0", "1"}:
             return await reports.set_evening_nudge(db, chat_id, on == "1", now=at)
-        case ["h"] | ["dm"] | ["zm"] | ["t"]:
+        case ["h"] | ["dm"] | ["zm"] | ["t"] | ["lm"] | ["pm"]:
             return chat
     return None
 
@@ -390,18 +444,29 @@ async def on_button(update: Update, context: Context) -> None:
     await answer(query)
     if parts[0] in ("d", "ds", "dm"):
         usage = t(lang, "settings.days_usage", days=days_label(lang, changed.days))
+        if parts[0] != "dm":
+            usage = t(lang, "choice.saved") + "\n\n" + usage
         await edit(query, usage, days_keyboard(lang, changed.days))
     elif parts[0] in ("zm",):
-        await edit(
-            query,
-            t(lang, "settings.timezone_usage", timezone=changed.timezone),
-            timezone_keyboard(lang),
-        )
+        await awaiting.ask(context.bot_data.db, changed.id, "timezone", context.now())
+        usage = t(lang, "settings.timezone_usage", timezone=zone_label(changed.timezone))
+        markup = timezone_keyboard(lang, changed.timezone)
+        await edit(query, usage + "\n" + t(lang, "talk.or_type"), markup)
     elif parts[0] == "t":
+        await awaiting.ask(context.bot_data.db, changed.id, "times", context.now())
         back = keyboard([button(t(lang, "settings.button_back"), "st:h")])
-        await edit(query, t(lang, "settings.times_usage", times=times_label(changed.times)), back)
+        usage = t(lang, "settings.times_usage", times=times_label(changed.times))
+        await edit(query, usage + "\n" + t(lang, "talk.or_type"), back)
+    elif parts[0] == "lm":
+        usage = t(lang, "settings.language_usage", language=language_label(lang, lang))
+        await edit(query, usage, language_keyboard(lang, back=True))
+    elif parts[0] == "pm":
+        usage = t(lang, "settings.place_usage", place=place_label(lang, changed.place))
+        await edit(query, usage, place_keyboard(lang, changed.place, back=True))
     else:
         text, markup = settings_screen(changed, context)
+        if parts[0] != "h":  # a change: one line says it was saved
+            text = t(lang, "choice.saved") + "\n\n" + text
         await edit(query, text, markup)
 
 

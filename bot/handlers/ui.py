@@ -26,8 +26,9 @@ from bot.context import Context
 from bot.i18n import t
 from bot.scheduling.rules import is_paused
 from bot.scheduling.timemath import ALL_DAYS, WORKDAYS, as_utc, zone
-from bot.services.parsing import ParseError, day_indexes
+from bot.services.parsing import ParseError, ZoneChoice, day_indexes
 from bot.services.subscribers import Subscriber
+from bot.services.zones import zone_label
 from bot.telegram_html import MAX_CALLBACK_DATA
 
 #: Telegram shows at most 200 characters in a callback answer.
@@ -107,6 +108,20 @@ def parse_error(lang: str, error: ParseError) -> str:
     return t(lang, error.key, **{k: v for k, v in error.details.items()})
 
 
+def error_markup(lang: str, error: ParseError) -> InlineKeyboardMarkup | None:
+    """One-tap answers to a parse error: the zones an offset or abbreviation may mean, or
+    "Yes, <suggestion>" (handled in bot.handlers.talk)."""
+    if isinstance(error, ZoneChoice):
+        rows = [[button(zone_label(z), f"tk:z:{z}")] for z in error.choices]
+        return keyboard(*rows)
+    suggestion = str(error.details.get("suggestion", ""))
+    if error.key == "parse.timezone.suggest" and suggestion:
+        return keyboard(
+            [button(t(lang, "talk.button_yes", value=suggestion), f"tk:z:{suggestion}")]
+        )
+    return None
+
+
 def args_text(context: Context) -> str:
     return " ".join(context.args or [])
 
@@ -139,6 +154,20 @@ def local_moment(lang: str, instant: datetime | None, tz_name: str) -> str:
     return format_datetime(as_utc(instant), "EEE d MMM HH:mm", tzinfo=zone(tz_name), locale=lang)
 
 
+def when_label(lang: str, instant: datetime | None, tz_name: str, now: datetime) -> str:
+    """ "today at 13:42", "tomorrow at 09:50", or the date: the truth about a next moment."""
+    if instant is None:
+        return t(lang, "label.no_reminder")
+    local, today = as_utc(instant).astimezone(zone(tz_name)), as_utc(now).astimezone(zone(tz_name))
+    at = local.strftime("%H:%M")
+    days = (local.date() - today.date()).days
+    if days == 0:
+        return t(lang, "when.today", time=at)
+    if days == 1:
+        return t(lang, "when.tomorrow", time=at)
+    return local_moment(lang, instant, tz_name)
+
+
 def place_label(lang: str, place: str) -> str:
     return t(lang, f"label.place.{place}")
 
@@ -148,6 +177,8 @@ def language_label(lang: str, code: str) -> str:
 
 
 def status_line(lang: str, chat: Subscriber, at: datetime) -> str:
+    if not chat.onboarded:
+        return t(lang, "label.status.setting_up")
     if not chat.active:
         return t(lang, "label.status.stopped")
     if is_paused(chat, at):

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.sandbox.clock import ScaledClock
@@ -61,12 +62,34 @@ def styled(message: StoredMessage, *, color: bool) -> str:
 class Terminal:
     """Prints what the bot does and keeps the numbered buttons of its latest keyboard."""
 
-    def __init__(self, out: TextIO, *, color: bool, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        color: bool,
+        now: Callable[[], datetime],
+        files_dir: Path | None = None,
+        file_content: Callable[[str], bytes | None] | None = None,
+    ) -> None:
         self.out = out
         self.color = color
         self.now = now
         self.buttons: list[tuple[StoredMessage, str]] = []
         self.closed = False
+        # Where pictures and files the bot sends are written, so they can be opened.
+        self.files_dir = files_dir
+        self.file_content = file_content
+
+    def _save(self, file_id: str, name: str) -> str:
+        """ " saved to <path>" when the file could be written, else ""."""
+        if self.files_dir is None or self.file_content is None:
+            return ""
+        content = self.file_content(file_id)
+        if content is None:
+            return ""
+        path = self.files_dir / Path(name).name
+        path.write_bytes(content)
+        return f" saved to {path}"
 
     def _line(self, text: str = "") -> None:
         if self.closed:
@@ -80,9 +103,11 @@ class Terminal:
     def show(self, event: BotEvent) -> None:
         message = event.message
         if event.kind == "callback_answer":
-            answer = getattr(event.detail, "text", None)
+            # event.detail is the CallbackQueryRecord: the toast's text is its answer_text.
+            answer = getattr(event.detail, "answer_text", None)
             if answer:
-                self._line(f"  ({answer})")
+                kind = "alert" if getattr(event.detail, "show_alert", False) else "toast"
+                self._line(f"  [{kind}] {answer}")
             return
         if message is None or event.kind not in ("message", "edit"):
             return
@@ -91,9 +116,12 @@ class Terminal:
         self._line(f"{BOLD if self.color else ''}[{stamp}] {title}:{RESET if self.color else ''}")
         if message.photo:
             biggest = message.photo[-1]
-            self._line(f"  [image {biggest.width}x{biggest.height}]")
+            saved = self._save(biggest.file_id, f"image-{message.message_id}.png")
+            self._line(f"  [image {biggest.width}x{biggest.height}]{saved}")
         if message.document:
-            self._line(f"  [file {message.document.file_name or 'document'}]")
+            name = message.document.file_name or f"file-{message.message_id}"
+            saved = self._save(message.document.file_id, name)
+            self._line(f"  [file {name}]{saved}")
         for line in styled(message, color=self.color).splitlines() or [""]:
             self._line(f"  {line}")
         labels = message.button_labels
@@ -167,6 +195,7 @@ async def run_sandbox(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     database_url: str | None = None,
+    files_dir: Path | None = None,
 ) -> int:
     interactive = stdin.isatty()
     unix_clock = ScaledClock(speed)
@@ -177,6 +206,7 @@ async def run_sandbox(
         stdout,
         color=interactive and stdout.isatty(),
         now=lambda: datetime.fromtimestamp(unix_clock(), UTC),
+        files_dir=files_dir,
     )
     async with live_bot(
         unix_clock=unix_clock,
@@ -185,6 +215,7 @@ async def run_sandbox(
         mini_app=True,
     ) as bot:
         user = bot.server.add_user(first_name=name, language_code=language)
+        terminal.file_content = bot.server.file_content
         bot.server.add_listener(terminal.show)
         if interactive:
             terminal._line(f"Rekpauze sandbox (clock x{speed:g}). {HELP}")

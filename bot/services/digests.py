@@ -14,7 +14,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.outgoing import Outgoing, Result, Sender
+from bot.i18n import t
+from bot.outgoing import Button, Outgoing, Result, Sender, keyboard
 from bot.scheduling import rules
 from bot.scheduling.rules import Schedule, due_on, monday_of, send_window_open, summary_at
 from bot.scheduling.timemath import local_date, local_day_bounds
@@ -127,7 +128,10 @@ async def _handle(
             photo=await chart_png(planned.lang, planned.progress),
         )
     else:
-        message = Outgoing(chat_id, nudge_text(planned.lang, planned.done, planned.goal))
+        # A button, so the minute is one tap away (bot.handlers.talk answers "tk:ex").
+        exercise = Button(t(planned.lang, "talk.button_exercise"), "tk:ex")
+        text = nudge_text(planned.lang, planned.done, planned.goal)
+        message = Outgoing(chat_id, text, keyboard=keyboard([exercise]))
     outcome = await sender.deliver(message)
     async with db.session() as session:
         if outcome.result is Result.RETRY:  # refused before delivery: try again shortly

@@ -46,19 +46,29 @@ class Page:
     page: int  # 0-based, clamped into range
     pages: int
     total: int
+    hidden: int = 0  # left out because they do not fit the place
 
 
-def browse(catalogue: Catalogue, facet: str, value: str, page: int) -> Page:
-    """Exercises of one body area (facet "a") or kind (facet "k"), one page of them."""
+def browse(
+    catalogue: Catalogue, facet: str, value: str, page: int, place: str | None = None
+) -> Page:
+    """Exercises of one body area (facet "a") or kind (facet "k"), one page of them; with
+    `place`, only those that fit it (`hidden` counts the others)."""
     if facet == "a":
         matches = [e for e in catalogue.exercises if value in e.areas]
     elif facet == "k":
         matches = [e for e in catalogue.exercises if e.kind == value]
     else:
         raise ValueError(f"unknown facet {facet!r}")
+    hidden = 0
+    if place is not None:
+        fitting = {e.id for e in exercises_for_place(catalogue, place)}
+        kept = [e for e in matches if e.id in fitting]
+        hidden, matches = len(matches) - len(kept), kept
     pages = max(1, math.ceil(len(matches) / PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    return Page(matches[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages, len(matches))
+    items = matches[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    return Page(items, page, pages, len(matches), hidden)
 
 
 async def record_done(

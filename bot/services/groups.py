@@ -37,7 +37,8 @@ GROUP_TYPES = frozenset({"group", "supergroup"})
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 #: Button areas that change settings: onboarding, /settings, the /delete confirmation.
-ADMIN_BUTTON_AREAS = ("ob:", "st:", "dl:")
+#: ch: pause, stop, times and switches; tk:z: a timezone choice; tk:st opens the settings.
+ADMIN_BUTTON_AREAS = ("ob:", "st:", "dl:", "ch:", "tk:z:", "tk:st")
 
 #: At most one edit of a group's reminder per this many seconds, however many press Done.
 REFRESH_SECONDS = 4.0

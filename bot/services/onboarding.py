@@ -41,11 +41,19 @@ async def begin(
     chat_type: str,
     language: str,
     now: datetime,
+    timezone: str | None = None,
     load: DefaultLoad | None = None,
 ) -> Progress:
-    """Register the chat if new and tell where onboarding stands; never resets settings."""
+    """Register the chat if new (with `timezone` as the first guess, default times placed
+    against `load`) and tell where onboarding stands; never resets settings."""
     registration = await register(
-        db, chat_id, chat_type=chat_type, language=language, now=now, load=load
+        db,
+        chat_id,
+        chat_type=chat_type,
+        language=language,
+        now=now,
+        timezone=timezone,
+        load=load,
     )
     async with db.session() as session:
         chat = await chats.get_for_update(session, chat_id)

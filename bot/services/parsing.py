@@ -7,8 +7,10 @@ Nothing here touches Telegram, the database or a clock: "today" is passed in.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -16,6 +18,13 @@ from zoneinfo import available_timezones
 
 from rapidfuzz import fuzz, process
 
+from bot.services.zones import (
+    CANDIDATES,
+    MAX_CHOICES,
+    offset_minutes,
+    zones_for_abbreviation,
+    zones_for_offset,
+)
 from bot.storage.models import ALL_DAYS, WORKDAYS
 
 MAX_TIMES = 6
@@ -73,13 +82,24 @@ def _plain(text: str) -> str:
 _TIME_RE = re.compile(
     r"^(?:(?P<h1>\d{1,2})(?:[:.hu](?P<m1>\d{2})?)?|(?P<h2>\d{1,2})(?P<m2>\d{2}))$"
 )
+_AMPM_RE = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?P<half>am|pm)$")
 _TIME_SPLIT = re.compile(r"[\s,;]+")
+#: Words between times that only join them: "9:00, 13:00 and 16:00", "9 en 13 uur".
+_TIME_JOINERS = frozenset({"and", "en", "&", "+", "uur", "h", "o'clock", "oclock"})
 
 
 def parse_time(token: str) -> str:
-    """One local time as "HH:MM": 9:30, 09.30, 0930, 930, 9h30, 9u30, 9 and 9u are accepted."""
+    """One local time as "HH:MM": 9:30, 09.30, 0930, 930, 9h30, 9u30, 9, 9u, 9am, 1:30pm."""
     token = clean_input(token)
-    match = _TIME_RE.match(token.strip().lower())
+    plain = token.strip().lower()
+    ampm = _AMPM_RE.match(plain)
+    if ampm:
+        hour, minute = int(ampm.group("h")), int(ampm.group("m") or 0)
+        if not 1 <= hour <= 12 or minute > 59:
+            raise ParseError("parse.times.out_of_range", value=shown(token))
+        hour = hour % 12 + (12 if ampm.group("half") == "pm" else 0)
+        return f"{hour:02d}:{minute:02d}"
+    match = _TIME_RE.match(plain)
     if match is None:
         raise ParseError("parse.times.bad", value=shown(token))
     hour = int(match.group("h1") or match.group("h2"))
@@ -89,10 +109,24 @@ def parse_time(token: str) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
+def _time_tokens(text: str) -> list[str]:
+    """Split on spaces and commas, drop joining words, glue "4 pm" into "4pm"."""
+    plain = text.strip().lower().replace("a.m.", "am").replace("p.m.", "pm")
+    tokens: list[str] = []
+    for token in _TIME_SPLIT.split(plain):
+        if not token or token in _TIME_JOINERS:
+            continue
+        if token in ("am", "pm") and tokens and tokens[-1][-2:] not in ("am", "pm"):
+            tokens[-1] += token
+            continue
+        tokens.append(token)
+    return tokens
+
+
 def parse_times(text: str) -> list[str]:
-    """1 to 6 local times, 24-hour, sorted, duplicates collapsed."""
-    text = clean_input(text)
-    tokens = [tok for tok in _TIME_SPLIT.split(text.strip()) if tok]
+    """1 to 6 local times, sorted, duplicates collapsed: 24-hour or am/pm, separated by
+    spaces, commas, "and", "en" or "et"."""
+    tokens = _time_tokens(clean_input(text))
     if not tokens:
         raise ParseError("parse.times.empty")
     if len(tokens) > 4 * MAX_TIMES:  # don't parse a novel
@@ -101,6 +135,15 @@ def parse_times(text: str) -> list[str]:
     if len(times) > MAX_TIMES:
         raise ParseError("parse.times.too_many", max=MAX_TIMES)
     return times
+
+
+def too_close(times: Sequence[str], minutes: int = 30) -> tuple[str, str] | None:
+    """The first two (sorted) times less than `minutes` apart, worth a word to the user."""
+    for first, second in itertools.pairwise(times):
+        gap = (int(second[:2]) - int(first[:2])) * 60 + int(second[3:]) - int(first[3:])
+        if gap < minutes:
+            return first, second
+    return None
 
 
 # ------------------------------------------------------------------------------------ days
@@ -349,8 +392,6 @@ PLACES: dict[str, str] = {
     "canberra": "Australia/Sydney",
 }
 
-_OFFSET_RE = re.compile(r"^(?:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?00)?$")
-
 
 @cache
 def _zone_names() -> dict[str, str]:
@@ -376,9 +417,26 @@ def _key(text: str) -> str:
     return _plain(text).replace("-", " ")
 
 
-def parse_timezone(text: str) -> str:
+class ZoneChoice(ParseError):
+    """An abbreviation or UTC offset that fits several real zones: `choices` to offer."""
+
+    def __init__(self, value: str, choices: list[str]) -> None:
+        super().__init__("parse.timezone.choose", value=value)
+        self.choices = choices
+
+
+def _offset_choice(raw: str, minutes: int, lang: str) -> str:
+    """An offset is never stored as such (it would miss summer time): offer real zones."""
+    if minutes == 0 and _plain(raw) in ("utc", "utc 0", "utc+0", "utc+00:00", "z", "zulu"):
+        return "UTC"
+    raise ZoneChoice(shown(raw), zones_for_offset(minutes, lang) or ["UTC"])
+
+
+def parse_timezone(text: str, lang: str = "en") -> str:
     """An IANA timezone name (case-insensitive), a common city or country name in Dutch or
-    English, or an offset like UTC+2. Offline: a table and the system's zoneinfo only."""
+    English, an abbreviation ("EST", "CET") or an offset ("UTC+1"). Abbreviations and offsets
+    become a real zone that follows summer time, or a ZoneChoice when several fit (the
+    language's own zones first). Offline: a table and the system's zoneinfo only."""
     text = clean_input(text)
     raw = text.strip()
     if not raw:
@@ -386,25 +444,30 @@ def parse_timezone(text: str) -> str:
     if len(raw) > 64:
         raise ParseError("parse.timezone.bad", value=shown(raw))
     plain = _plain(raw)
+    if plain == "utc":
+        return "UTC"
+    abbreviated = zones_for_abbreviation(plain)
+    if abbreviated is not None:
+        if len(abbreviated) == 1:
+            return abbreviated[0]
+        ordered = sorted(abbreviated, key=lambda z: z not in CANDIDATES.get(lang, ()))
+        raise ZoneChoice(shown(raw), ordered[:MAX_CHOICES])
+    minutes = offset_minutes(plain)
+    if minutes is not None:
+        return _offset_choice(raw, minutes, lang)
     names = _zone_names()
-    if plain in names:
-        return names[plain]
     key = _key(raw)
-    if key in names:
-        return names[key]
     compact = re.sub(r"\s*/\s*", "/", key)
-    if compact in names:
-        return names[compact]
-    offset = _OFFSET_RE.match(plain)
-    if offset:
-        hours = int(offset.group(2))
-        sign = offset.group(1)
-        if hours == 0:
-            return "UTC"
-        # The Etc zones have POSIX signs: UTC+2 is Etc/GMT-2.
-        name = f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
-        if name in available_timezones():
-            return name
+    for candidate in (plain, key, compact):
+        if candidate in names:
+            found = names[candidate]
+            fixed = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", found)
+            if fixed:  # POSIX signs: Etc/GMT-1 is UTC+1
+                hours = int(fixed.group(2))
+                return _offset_choice(
+                    raw, -hours * 60 if fixed.group(1) == "+" else hours * 60, lang
+                )
+            return found
     suggestion = suggest_timezone(raw)
     if suggestion:
         raise ParseError("parse.timezone.suggest", value=shown(raw), suggestion=suggestion)
@@ -427,10 +490,38 @@ _DATE_FORMATS = (
     re.compile(r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4})$"),
     re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
 )
-_DAYS_RE = re.compile(r"^(?P<n>\d{1,4})\s*(?:d|day|days|dag|dagen|j|jour|jours)?$")
-_UNTIL_RE = re.compile(
-    r"^(?:until|till|til|tot|tot en met|t/m|jusqu ?'?au|jusqu ?'?a|jusqu ?’au)\s+(?P<date>.+)$"
+_YEARLESS = re.compile(r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})\.?$")
+_DAY_MONTH = re.compile(r"^(?P<d>\d{1,2})(?:st|nd|rd|th|e|ste|de)?\s+(?P<month>[a-z]+)\.?$")
+_MONTH_DAY = re.compile(r"^(?P<month>[a-z]+)\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?$")
+_DAYS_RE = re.compile(
+    r"^(?P<n>\d{1,4}|een|a|one|un|une)\s*"
+    r"(?P<unit>d|day|days|dag|dagen|j|jour|jours|w|wk|week|weeks|weken|sem|semaine|semaines)?$"
 )
+WEEK_UNITS = frozenset({"w", "wk", "week", "weeks", "weken", "sem", "semaine", "semaines"})
+_UNTIL_RE = re.compile(
+    r"^(?:until|till|til|tot|tot en met|t/m|to|jusqu ?'?au|jusqu ?'?a|jusqu ?’au)\s+(?P<date>.+)$"
+)
+MONTHS: dict[str, int] = {}
+for _number, _month_names in enumerate(
+    (
+        ("jan", "januari", "january"),
+        ("feb", "februari", "february"),
+        ("mrt", "maa", "maart", "mar", "march"),
+        ("apr", "april"),
+        ("mei", "may"),
+        ("jun", "juni", "june"),
+        ("jul", "juli", "july"),
+        ("aug", "augustus", "august"),
+        ("sep", "sept", "september"),
+        ("okt", "oktober", "oct", "october"),
+        ("nov", "november"),
+        ("dec", "december"),
+    ),
+    start=1,
+):
+    for _month_name in _month_names:
+        MONTHS[_month_name] = _number
+_TODAY_WORDS = frozenset({"today", "vandaag", "tomorrow", "morgen"})
 
 
 @dataclass(frozen=True)
@@ -440,32 +531,70 @@ class PauseSpec:
     resume_on: date
 
 
-def parse_date(text: str) -> date:
-    """DD-MM-YYYY (also with / or .) or YYYY-MM-DD."""
-    text = clean_input(text)
+def parse_date(text: str, today: date | None = None) -> date:
+    """DD-MM-YYYY (also with / or .), YYYY-MM-DD, or, given `today`, a date without a year
+    ("4-12", "4 december", "Dec 4": the next such date) or a weekday ("friday": the next one,
+    never today)."""
+    plain = clean_input(text).strip().lower()
     for pattern in _DATE_FORMATS:
-        match = pattern.match(text.strip())
+        match = pattern.match(plain)
         if match:
             try:
                 return date(int(match.group("y")), int(match.group("m")), int(match.group("d")))
             except ValueError:
                 break
+    else:
+        if today is not None:
+            found = _yearless(plain, today)
+            if found is not None:
+                return found
     raise ParseError("parse.pause.bad_date", value=shown(text))
 
 
+def _yearless(plain: str, today: date) -> date | None:
+    if plain in DAY_WORDS:
+        ahead = (DAY_WORDS[plain] - today.weekday() - 1) % 7 + 1
+        return today + timedelta(days=ahead)
+    day = month = None
+    for pattern in (_YEARLESS, _DAY_MONTH, _MONTH_DAY):
+        match = pattern.match(plain)
+        if match:
+            day = int(match.group("d"))
+            groups = match.groupdict()
+            month = int(groups["m"]) if groups.get("m") else MONTHS.get(groups.get("month") or "")
+            break
+    if day is None or month is None:
+        return None
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            return None
+        if candidate > today:
+            return candidate
+    return None
+
+
 def parse_pause(text: str, today: date) -> PauseSpec:
-    """`` (rest of today), `N days`/`N dagen`, or `until DATE`/`tot DATE`.
+    """`` or `today` (rest of today), `N days`/`N dagen`, `N weeks`/`1 week`, or a date:
+    `until DATE`/`tot DATE`, where DATE may be "31-12-2026", "4-12", "4 december" or a
+    weekday ("until Friday", "tot vrijdag").
 
     "N days" pauses today and the N-1 days after it; "until DATE" pauses up to DATE, and
     reminders come back on DATE itself.
     """
     text = clean_input(text)
     plain = _plain(text)
-    if not plain:
+    if not plain or plain in _TODAY_WORDS or plain in ("until tomorrow", "tot morgen"):
         return PauseSpec(today + timedelta(days=1))
     days = _DAYS_RE.match(plain)
     if days:
-        n = int(days.group("n"))
+        count = days.group("n")
+        n = int(count) if count.isdigit() else 1
+        if days.group("unit") in WEEK_UNITS:
+            n *= 7
+        elif not count.isdigit() and days.group("unit") is None:
+            raise ParseError("parse.pause.bad", value=shown(text))
         if n < 1:
             raise ParseError("parse.pause.min")
         if n > MAX_PAUSE_DAYS:
@@ -473,9 +602,9 @@ def parse_pause(text: str, today: date) -> PauseSpec:
         return PauseSpec(today + timedelta(days=n))
     until = _UNTIL_RE.match(plain)
     candidate = until.group("date") if until else plain
-    if len(candidate) > 20 or not re.match(r"^\d", candidate):
+    if len(candidate) > 20 or not (re.match(r"^\d", candidate) or _yearless(candidate, today)):
         raise ParseError("parse.pause.bad", value=shown(text))
-    resume_on = parse_date(candidate)
+    resume_on = parse_date(candidate, today)
     if resume_on <= today:
         raise ParseError("parse.pause.past", value=shown(candidate))
     if resume_on > today + timedelta(days=MAX_PAUSE_DAYS):

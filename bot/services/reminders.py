@@ -162,6 +162,14 @@ async def press(
                 catalogue, delivery.routine_id, lang, kind=delivery.kind, status=status
             )
 
+        if action != DONE and await deliveries.superseded(session, delivery):
+            # A newer reminder is out: these buttons would act on a break that is over.
+            return PressResult(
+                answer=t(lang, "reminder.answer.superseded"),
+                text=text(t(lang, "reminder.status.superseded")),
+                edit=True,
+            )
+
         if action == DONE:
             recorded = await completions.record(
                 session,
@@ -206,6 +214,8 @@ async def press(
             current = delivery.routine_id or ""
             rng = rng or random.Random()
             routine = choose_routine(catalogue, chat.place, [current, *recent], rng)
+            if current:
+                await deliveries.remember_replaced(session, chat_id, current, delivery.slot_at)
             delivery.routine_id = routine.id
             return PressResult(
                 answer=t(lang, "reminder.answer.another"),

@@ -15,7 +15,7 @@ from bot import telegram_html
 from bot.i18n import Safe, t, tn
 from bot.scheduling import rules
 from bot.scheduling.rules import Schedule
-from bot.services.progress import Progress, Verdict, Week, build_progress, verdict
+from bot.services.progress import Progress, Status, Verdict, Week, build_progress, verdict
 from bot.services.subscribers import Subscriber
 from bot.storage import chats
 from bot.storage import progress as store
@@ -131,16 +131,23 @@ def stats_text(lang: str, progress: Progress, name: str | None = None) -> str:
     if progress.empty:
         return t(lang, "stats.empty", goal=progress.goal)
     title = t(lang, "stats.title_named", name=name) if name else t(lang, "stats.title")
+    today = next((d for d in progress.this_week.days if d.day == progress.today), None)
+    if today is not None and today.status is Status.OFF and not progress.today_count:
+        today_line = t(lang, "stats.today_free")
+    else:
+        today_line = t(lang, "stats.today", done=progress.today_count, goal=progress.goal)
+    # Weeks wholly before sign-up say nothing true ("0 of 0 days"): left out.
+    weeks = [w for w in progress.weeks if any(d.status is not Status.NONE for d in w.days)]
     lines = [
         title,
         "",
-        t(lang, "stats.today", done=progress.today_count, goal=progress.goal),
+        today_line,
         tn(lang, "stats.current_streak", progress.current_streak),
         tn(lang, "stats.best_streak", progress.best_streak),
         _week_line(lang, t(lang, "stats.this_week"), progress.this_week),
         "",
         t(lang, "stats.weeks_header"),
-        *(_week_line(lang, week_label(w, lang), w) for w in progress.weeks),
+        *(_week_line(lang, week_label(w, lang), w) for w in weeks),
         "",
         t(lang, "stats.rule", goal=progress.goal),
     ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.scheduling import rules
 from bot.scheduling.defaults import DefaultLoad, default_times
 from bot.storage import chats
 from bot.storage.db import Database
@@ -81,14 +80,17 @@ async def register(
     language: str,
     now: datetime,
     load: DefaultLoad | None = None,
+    timezone: str | None = None,
 ) -> Registration:
     """Create the chat with default preferences, or return it unchanged if it exists (what
-    /start then changes is bot.scheduling.rules.on_start's to decide)."""
+    /start then changes is bot.scheduling.rules.on_start's to decide). A new chat is not
+    subscribed yet: onboarding's last step turns reminders on, so none can arrive while
+    the person is still choosing."""
     async with db.session() as session:
         chat = await chats.get(session, chat_id)
         if chat is not None:
             return Registration(Subscriber.of(chat), created=False)
-    timezone = "Europe/Amsterdam" if language == "nl" else "UTC"
+    timezone = timezone or ("Europe/Amsterdam" if language == "nl" else "UTC")
     # At the least-loaded minutes near the campaign's moments once the capacity job has
     # measured the load; until then (and in tests) spread by the chat id.
     times = load.place(chat_id, timezone, WORKDAYS) if load else default_times(chat_id)
@@ -100,12 +102,12 @@ async def register(
         times=times,
         days=WORKDAYS,
         place="office",
-        active=True,
+        active=False,
         blocked=False,
         created_at=now,
         updated_at=now,
     )
-    new.next_due_at = rules.next_reminder(new, now)
+    new.next_due_at = None
     async with db.session() as session:
         added = await chats.add_new(session, new)
     if added is not None:

@@ -9,7 +9,7 @@ PostgreSQL so concurrent workers take disjoint rows; SQLite has a single writer 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.leases import live_workers, upsert
-from bot.storage.models import Chat, Delivery, DeliveryKind, DeliveryStatus
+from bot.storage.models import Chat, Delivery, DeliveryKind, DeliveryStatus, KeyValue
 
 
 async def get(session: AsyncSession, delivery_id: int) -> Delivery | None:
@@ -60,6 +60,7 @@ async def recent_routines(
         select(
             Delivery.chat_id,
             Delivery.routine_id,
+            Delivery.slot_at,
             func.row_number()
             .over(partition_by=Delivery.chat_id, order_by=Delivery.slot_at.desc())
             .label("rank"),
@@ -73,14 +74,83 @@ async def recent_routines(
         .subquery()
     )
     rows = await session.execute(
-        select(ranked.c.chat_id, ranked.c.routine_id)
+        select(ranked.c.chat_id, ranked.c.routine_id, ranked.c.slot_at)
         .where(ranked.c.rank <= limit)
         .order_by(ranked.c.chat_id, ranked.c.rank)
     )
+    # (slot, order within the slot, routine): a routine replaced with "Another" was seen at
+    # its slot too, just before the one that replaced it.
+    seen: dict[int, list[tuple[datetime, int, str]]] = {}
+    for chat_id, routine_id, slot_at in rows:
+        seen.setdefault(chat_id, []).append((_utc(slot_at), 0, routine_id))
+    keys = [f"{REPLACED_AREA}:{chat_id}" for chat_id in chat_ids]
+    for key, value in await session.execute(
+        select(KeyValue.key, KeyValue.value).where(KeyValue.key.in_(keys))
+    ):
+        chat_id = int(key.rsplit(":", 1)[1])
+        for order, (routine_id, slot) in enumerate(_replaced(value), start=1):
+            if slot >= _utc(since):
+                seen.setdefault(chat_id, []).append((slot, order, routine_id))
     result: dict[int, list[str]] = {}
-    for chat_id, routine_id in rows:
-        result.setdefault(chat_id, []).append(routine_id)
+    for chat_id, entries in seen.items():
+        ordered: list[str] = []
+        for _, _, routine_id in sorted(entries, key=lambda e: (-e[0].timestamp(), e[1])):
+            if routine_id not in ordered:
+                ordered.append(routine_id)
+        result[chat_id] = ordered[:limit]
     return result
+
+
+def _utc(instant: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes."""
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+def _replaced(value: str) -> list[tuple[str, datetime]]:
+    """ "id@slot,..." -> [(routine id, slot)], most recent first; bad entries left out."""
+    out = []
+    for item in value.split(","):
+        routine_id, _, slot = item.partition("@")
+        try:
+            out.append((routine_id, _utc(datetime.fromisoformat(slot))))
+        except ValueError:
+            continue
+    return out
+
+
+#: State-table area of the routines a chat replaced with "Another", most recent first.
+REPLACED_AREA = "replaced"
+
+
+async def remember_replaced(
+    session: AsyncSession, chat_id: int, routine_id: str, slot_at: datetime, limit: int = 5
+) -> None:
+    """Note that the reminder of `slot_at` showed `routine_id` before "Another" replaced it."""
+    key = f"{REPLACED_AREA}:{chat_id}"
+    row = await session.get(KeyValue, key)
+    entry = f"{routine_id}@{_utc(slot_at).isoformat()}"
+    value = ",".join([entry, *(row.value.split(",") if row else [])][:limit])
+    if row is None:
+        session.add(KeyValue(key=key, value=value))
+    else:
+        row.value = value
+
+
+async def superseded(session: AsyncSession, delivery: Delivery) -> bool:
+    """True when a later reminder (or snooze) of the chat has gone out since this one: its
+    buttons no longer stand for the current break."""
+    later = await session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.chat_id == delivery.chat_id,
+            Delivery.id != delivery.id,
+            Delivery.kind.in_((DeliveryKind.REMINDER, DeliveryKind.SNOOZE)),
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.due_at > delivery.due_at,
+        )
+        .limit(1)
+    )
+    return later is not None
 
 
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> Sequence[Delivery]:

@@ -52,7 +52,7 @@ async def test_two_users_use_every_command_and_survive_kill_9(
     await _press(standin, anke, start, "ob:c", "Klaar")
     await standin.wait_for_message(anke, lambda m: "/veiligheid" in m.content, timeout=15)
 
-    exercise = await _reply(standin, anke, "/oefening bekken", "Staande bekkenrek")
+    exercise = await _reply(standin, anke, "/oefening bekkenrek", "Staande bekkenrek")
     query = await standin.press_button(anke, exercise, _data(exercise, "ex:d:"))
     await standin.wait_for_answer(query, timeout=15)
     await _reply(standin, anke, "/tijden 9:00 12u30 1600", "09:00, 12:30, 16:00")
@@ -71,7 +71,7 @@ async def test_two_users_use_every_command_and_survive_kill_9(
     start = await _reply(standin, bob, "/start", "Step 1 of 3")
     await _press(standin, bob, start, "ob:l:en", "Step 2 of 3")
     await _reply(standin, bob, "new york", "Step 3 of 3")
-    await _reply(standin, bob, "/timezone London", "Europe/London")
+    await _reply(standin, bob, "/timezone London", "London (GMT/BST)")
     await _reply(standin, bob, "/language nl", "Nederlands")
     await _reply(standin, bob, "/taal en", "English")
     await _reply(standin, bob, "/place home", "home")
@@ -81,10 +81,10 @@ async def test_two_users_use_every_command_and_survive_kill_9(
     await bot_process.wait(15)
     bot_process.start()
     settings = await _reply(standin, anke, "/instellingen", "Je instellingen")
-    assert "09:00, 12:30, 16:00" in settings.content and "Europe/Brussels" in settings.content
+    assert "09:00, 12:30, 16:00" in settings.content and "Brussels (CET/CEST)" in settings.content
     assert "ma, di, wo, do" in settings.content
     settings = await _reply(standin, bob, "/settings", "Your settings")
-    assert "Europe/London" in settings.content and "home" in settings.content
+    assert "London (GMT/BST)" in settings.content and "home" in settings.content
 
     # Bob erases everything.
     confirm = await _reply(standin, bob, "/delete", "Erase everything?")

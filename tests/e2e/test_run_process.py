@@ -23,7 +23,7 @@ async def test_run_polls_and_answers_start_and_help(
 
     await standin.send_text(bob, "/help")
     help_text = await standin.wait_for_message(bob, timeout=10)
-    assert "/start" in help_text.content and "Commands" in help_text.content
+    assert "/start" in help_text.content and "Your schedule" in help_text.content
 
     # The command menu is set in English by default and in Dutch for nl.
     assert standin.commands()

@@ -98,8 +98,10 @@ async def test_garbage_leaves_the_bot_answering_normally(
         await standin.wait_for_answer(query, timeout=30)
 
     def all_answered() -> bool:
+        # Trudy's and Oscar's two unusable texts each get one "I didn't understand": at most
+        # one a minute per chat (issue 16, point 12).
         return len(standin.messages(mallory)) >= 1 + len(GARBAGE[0::3]) and all(
-            len(standin.messages(p)) >= len(GARBAGE[i::3]) for i, p in enumerate(players)
+            len(standin.messages(p)) >= len(GARBAGE[i::3]) - (i > 0) for i, p in enumerate(players)
         )
 
     await standin.wait_until(all_answered, timeout=60)
@@ -126,10 +128,10 @@ async def test_garbage_leaves_the_bot_answering_normally(
 def broken_help() -> Iterator[None]:
     """English /help text turned into HTML the real Bot API refuses (an unclosed tag)."""
     catalog = translations("en")._catalog  # type: ignore[attr-defined]
-    original = catalog["help.header"]
-    catalog["help.header"] = "<b>Rekpauze: Commands:"
+    original = catalog["help.intro"]
+    catalog["help.intro"] = "<b>Rekpauze: Commands:"
     yield
-    catalog["help.header"] = original
+    catalog["help.intro"] = original
 
 
 @pytest.mark.allow_refusals

@@ -162,3 +162,16 @@ def test_an_unreachable_bot_api_is_one_line_and_exit_1(tmp_path: Path) -> None:
     )
     line = _one_line(result)
     assert "cannot reach the Bot API" in line and "TELEGRAM_API_BASE_URL" in line
+
+
+def test_run_without_network_exits_1_with_one_line(tmp_path: Path) -> None:
+    """Issue 16, point 14: a well-formed token but no way to reach Telegram."""
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123456789:AAHfakefakefakefakefakefakefakefake",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",  # nothing listens there
+    }
+    result = rekpauze("run", env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr[-2000:]
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("rekpauze:")]
+    assert len(lines) == 1 and "cannot reach Telegram" in lines[0]
+    assert "Traceback" not in result.stderr

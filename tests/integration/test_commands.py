@@ -42,9 +42,9 @@ HAPPY = [
     ("/dagen ma-do", "/days mon-thu", lambda c: c.days == 0b0001111, "ma, di, wo, do", "Mon, Tue"),
     ("/dagen alle", "/days all", lambda c: c.days == ALL_DAYS, "elke dag", "every day"),
     ("/tijdzone Gent", "/timezone Ghent", lambda c: c.timezone == "Europe/Brussels",
-     "Europe/Brussels", "Europe/Brussels"),
+     "Brussels (CET/CEST)", "Brussels (CET/CEST)"),
     ("/tijdzone new york", "/timezone America/New_York",
-     lambda c: c.timezone == "America/New_York", "America/New_York", "America/New_York"),
+     lambda c: c.timezone == "America/New_York", "New York (EST/EDT)", "New York (EST/EDT)"),
     ("/plek thuis", "/place home", lambda c: c.place == "home", "thuis", "home"),
     ("/plek kantoor", "/place office", lambda c: c.place == "office", "kantoor", "office"),
 ]  # fmt: skip
@@ -127,7 +127,10 @@ async def test_pause_resume_and_stop(
 ) -> None:
     # Monday 23 November 2026, 09:00 UTC = 10:00 in Amsterdam.
     person = await subscriber(app, fake_request, 3401, "nl")
-    reply = await _one(person, "/pauze")
+    calls = await person.send("/pauze")
+    assert "Hoe lang" in texts(calls)[0]
+    assert [d for _, d in all_buttons(calls)] == ["ch:p:1", "ch:p:3", "ch:p:7", "ch:pu"]
+    reply = texts(await person.press("ch:p:1"))[0]
     chat = await _chat(db, 3401)
     assert as_utc(chat.paused_until) == datetime(2026, 11, 23, 23, 0, tzinfo=UTC)  # local midnight
     assert as_utc(chat.next_due_at) > as_utc(chat.paused_until)
@@ -169,13 +172,15 @@ async def test_settings_screen_and_its_buttons(
     person = await subscriber(app, fake_request, 3501, "nl")
     calls = await person.send("/instellingen")
     [screen] = texts(calls)
-    for word in ("Je instellingen", "Europe/Amsterdam", "werkdagen", "kantoor", "actief"):
+    for word in ("Je instellingen", "Amsterdam (CET/CEST)", "werkdagen", "kantoor", "actief"):
         assert word in screen
     data = [d for _, d in all_buttons(calls)]
-    assert {"st:l:en", "st:p:home", "st:t", "st:dm", "st:zm", "st:pa", "st:s"} <= set(data)
+    assert {"st:lm", "st:pm", "ch:t", "st:dm", "st:zm", "ch:pm", "ch:sc"} <= set(data)
 
+    calls = await person.press("st:pm")
+    assert ("✓ Kantoor", "st:p:office") in all_buttons(calls)
     calls = await person.press("st:p:home")
-    assert "thuis" in texts(calls)[0]
+    assert texts(calls)[0].startswith("✅ Opgeslagen.") and "Plek: thuis" in texts(calls)[0]
     calls = await person.press("st:dm")
     assert "Tik op een dag" in texts(calls)[0]
     await person.press("st:d:5")  # Saturday on

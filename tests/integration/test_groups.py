@@ -219,6 +219,7 @@ async def test_a_non_admin_cannot_change_the_times_and_is_told_why(
     await say(app, "/start@rekpauze_bot", ANKE)
     assert (await get_chat(db, GROUP)) is not None
     times = (await get_chat(db, GROUP)).times  # type: ignore[union-attr]
+    active = (await get_chat(db, GROUP)).active  # type: ignore[union-attr]
 
     await say(app, "/tijden@rekpauze_bot 09:00", BO)
     assert fake_request.texts(GROUP)[-1] == t("nl", "groups.admins_only")
@@ -230,7 +231,7 @@ async def test_a_non_admin_cannot_change_the_times_and_is_told_why(
         await press(app, data, 1, BO)
         assert answers(fake_request)[-1] == t("nl", "groups.admins_only_short"), data
     chat = await get_chat(db, GROUP)
-    assert chat is not None and chat.active and chat.language == "nl"
+    assert chat is not None and chat.active == active and chat.language == "nl"
 
     # Everyone may look, help and exercise; /help says who may change what.
     await say(app, "/stats", BO)
@@ -273,7 +274,7 @@ async def test_punctuation_after_a_command_does_not_get_a_member_past_the_gate(
         message_update(app.bot, "/start@rekpauze_bot", user=ANKE, chat=group_chat)
     )
     before = await get_chat(db, GROUP)
-    assert before is not None and before.active
+    assert before is not None
     for text in BYPASS_FORMS:
         sent = len(fake_request.calls)
         await app.process_update(message_update(app.bot, text, user=BO, chat=group_chat))

@@ -98,7 +98,7 @@ async def test_a_team_gets_reminders_moves_together_and_can_remove_the_bot(
     assert t("nl", "groups.intro") in (welcome.source or "")
     await server.press_button(anke, welcome, "✓ 🇳🇱 Nederlands")
     await team.deliver()
-    await server.press_button(anke, welcome, "Europe/Amsterdam")
+    await server.press_button(anke, welcome, "Amsterdam (CET/CEST)")
     await team.deliver()
     await server.press_button(anke, welcome, welcome.buttons[0][0]["text"])  # confirm
     await team.deliver()
@@ -166,6 +166,12 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_subscription(
     bo = server.add_user("Bo", language_code="nl")
     group = server.add_group("Team", owner=anke, members=[bo])
     await server.send_text(anke, "/start", group)
+    await team.deliver()
+    [welcome] = bot_messages(server, group)
+    for label in ("✓ 🇳🇱 Nederlands", "Amsterdam (CET/CEST)"):
+        await server.press_button(anke, welcome, label)
+        await team.deliver()
+    await server.press_button(anke, welcome, welcome.buttons[0][0]["text"])  # confirm
     await server.send_text(anke, "/tijden 09:30 14:00", group)
     await team.deliver()
     supergroup = server.migrate_group(group)

@@ -50,6 +50,7 @@ async def _subscriber(
             "Europe/Amsterdam",
             created,
         )
+        chat.active = chat.onboarded = True  # as after onboarding's last step
 
 
 async def _done(db: Database, chat_id: int, day: date, n: int, times: list[str] = TIMES) -> None:
@@ -198,6 +199,8 @@ async def test_nudge_once_an_hour_after_the_last_reminder_when_the_goal_was_miss
     assert fake_request.texts(3010) == [
         "Vandaag deed je 1 van je 3 rekpauzes. Nog één minuut nu? /oefening"
     ]
+    # One tap away: a button for an exercise (issue 16, point 9).
+    assert "tk:ex" in str(fake_request.delivered(3010)[-1]["reply_markup"])
     assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 17, 1)) == 0
     # A stale schedule row (a restart, a second process) cannot send it twice.
     async with db.session() as session:

@@ -240,3 +240,59 @@ async def test_a_group_upgrade_update_moves_the_subscription(app: Any, db: Datab
     assert await get_chat(db, -42) is None
     moved = await get_chat(db, -100777)
     assert moved is not None and moved.times == ["09:15"]
+
+
+# --- issue 16, point 11 -----------------------------------------------------------------------
+
+
+async def test_a_routine_replaced_with_another_does_not_come_back_at_the_next_slot(
+    app: Any, clock: FakeClock, dispatcher: Dispatcher, db: Database
+) -> None:
+    await add_chat(db, 1, next_due_at=T0, place="office")
+    due = T0
+    for _ in range(6):
+        clock.now = due + timedelta(seconds=2)
+        await run(dispatcher, clock.now)
+        shown = (await all_deliveries(db, 1))[-1]
+        assert shown.message_id is not None
+        await _press(app, f"r1:a:{shown.id}", 1, shown.message_id)
+        swapped = (await all_deliveries(db, 1))[-1]
+        assert swapped.routine_id != shown.routine_id
+        chat = await get_chat(db, 1)
+        assert chat is not None and chat.next_due_at is not None
+        due = chat.next_due_at
+        clock.now = due + timedelta(seconds=2)
+        await run(dispatcher, clock.now)
+        following = (await all_deliveries(db, 1))[-1]
+        assert following.id != swapped.id
+        assert following.routine_id not in (shown.routine_id, swapped.routine_id)
+        chat = await get_chat(db, 1)
+        assert chat is not None and chat.next_due_at is not None
+        due = chat.next_due_at
+
+
+async def test_a_snoozed_reminder_s_buttons_stop_acting_once_the_next_one_arrived(
+    app: Any,
+    clock: FakeClock,
+    dispatcher: Dispatcher,
+    db: Database,
+    fake_request: RecordingRequest,
+) -> None:
+    delivery_id, message_id = await _reminder(dispatcher, db, fake_request)
+    clock.now = T0 + timedelta(minutes=1)
+    await _press(app, f"r1:l:{delivery_id}", 1, message_id)
+    await run(dispatcher, T0 + timedelta(minutes=12))  # the snooze arrives
+    snooze = (await all_deliveries(db, 1))[-1]
+    assert snooze.kind == "snooze" and snooze.message_id is not None
+    chat = await get_chat(db, 1)
+    assert chat is not None and chat.next_due_at is not None
+    clock.now = chat.next_due_at + timedelta(seconds=2)
+    await run(dispatcher, clock.now)  # the next reminder arrives
+    assert (await all_deliveries(db, 1))[-1].kind == "reminder"
+    await _press(app, f"r1:s:{snooze.id}", 1, snooze.message_id)
+    assert "newer reminder" in _answers(fake_request)[-1]
+    edit = fake_request.sent("editMessageText")[-1]
+    assert "newer reminder" in edit["text"] and not _markup(edit)
+    chat = await get_chat(db, 1)
+    assert chat is not None and chat.next_due_at is not None
+    assert chat.next_due_at.date() == clock.now.date()  # today was not skipped

@@ -23,8 +23,9 @@ async def test_start_registers_the_chat_with_defaults(
     assert chat.language == "nl"
     assert chat.timezone == "Europe/Amsterdam"
     assert len(chat.times) == 3
-    assert chat.active and not chat.blocked
-    assert chat.next_due_at is not None
+    # Not subscribed until onboarding's last step (issue 16, point 4).
+    assert not chat.active and not chat.blocked and not chat.onboarded
+    assert chat.next_due_at is None
     [text] = fake_request.texts(1001)
     assert "Welkom bij Rekpauze, Anke" in text
     assert all(time in text for time in chat.times)
@@ -54,8 +55,8 @@ async def test_help_lists_the_commands_in_the_chat_language(
     await _send(app, "/help", user=user_dict(1003, "Cas", "en"))
     await _send(app, "/help", user=user_dict(1004, "Dirk", "nl"))
     english, dutch = fake_request.texts(1003)[-1], fake_request.texts(1004)[-1]
-    assert "/start" in english and "/help" in english and "Commands" in english
-    assert "/start" in dutch and "Opdrachten" in dutch
+    assert "/start" in english and "/help" in english and "Your schedule" in english
+    assert "/start" in dutch and "/hulp" in dutch and "Je schema" in dutch
 
 
 async def test_unknown_command_and_free_text_point_to_help(
@@ -66,7 +67,9 @@ async def test_unknown_command_and_free_text_point_to_help(
     await _send(app, "hello <there> & bye", user=user)
     unknown, free = fake_request.texts(1005)
     assert "/help" in unknown and "don't know" in unknown
-    assert "/help" in free
+    assert "didn't understand" in free
+    markup = fake_request.delivered(1005)[-1]["reply_markup"]
+    assert "tk:help" in str(markup)
 
 
 async def test_user_text_in_a_name_is_escaped(app: Any, fake_request: RecordingRequest) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content import Catalogue, load_catalogue, search
+from bot.content.search import lookup
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,14 @@ def test_french_names_and_words_find_the_exercise(
     assert result.best is not None and result.best.id == expected, query
 
 
+# ------------------------------------------------------------- lookup: honest answers
+
+
+@pytest.mark.parametrize("query", ["pols", "wrist", "arms", "legs", "nek", "neck", "schouder"])
+def test_uncovered_body_parts_are_not_guessed(catalogue: Catalogue, query: str) -> None:
+    assert lookup(catalogue, query, "office").kind == "elsewhere"
+
+
 @pytest.mark.parametrize(
     ("query", "area"),
     [("bas du dos", "lower_back"), ("hanches", "hips"), ("étirement du dos", "lower_back")],
@@ -128,3 +137,39 @@ def test_french_area_queries_name_areas_the_catalogue_has(catalogue: Catalogue) 
     assert words_fr.AREA_QUERIES["bas du dos"] == "lower_back"
     assert words_fr.AREA_QUERIES["hanches"] == "hips"
     assert set(words_fr.AREA_QUERIES).isdisjoint(words_fr.OTHER_BODY_PARTS)
+
+
+@pytest.mark.parametrize(
+    ("query", "area"),
+    [
+        ("onderrug", "lower_back"),
+        ("onderug", "lower_back"),
+        ("back", "lower_back"),
+        ("lower back", "lower_back"),
+        ("billen", "glutes"),
+        ("heup", "hips"),
+        ("pijn in mijn onderrug", "lower_back"),
+    ],
+)
+def test_area_words_give_the_area(catalogue: Catalogue, query: str, area: str) -> None:
+    found = lookup(catalogue, query, "office")
+    assert (found.kind, found.area) == ("area", area)
+    every = [e for e in catalogue.exercises if area in e.areas]
+    assert len(found.items) + found.hidden == len(every)
+    assert all(e.office_ok for e in found.items)
+    assert len(lookup(catalogue, query, "home").items) == len(every)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("bekenrek", "staande-bekkenrek"), ("arm en been", "superman-handen-knieen")],
+)
+def test_names_still_find_the_exercise(catalogue: Catalogue, query: str, expected: str) -> None:
+    found = lookup(catalogue, query, "office")
+    assert found.kind == "exercise" and found.exercise is not None
+    assert found.exercise.id == expected
+
+
+def test_nothing_close_is_nothing(catalogue: Catalogue) -> None:
+    assert lookup(catalogue, "xyzzy", None).kind == "none"
+    assert lookup(catalogue, "  ", None).kind == "none"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from zoneinfo import available_timezones
 
@@ -13,6 +14,7 @@ from bot.services.parsing import (
     MAX_SHOWN,
     WEEKEND,
     ParseError,
+    ZoneChoice,
     parse_days,
     parse_language,
     parse_pause,
@@ -21,7 +23,9 @@ from bot.services.parsing import (
     parse_times,
     parse_timezone,
     shown,
+    too_close,
 )
+from bot.services.zones import ABBREVIATIONS, zone_label
 from bot.storage.models import ALL_DAYS, WORKDAYS
 
 TODAY = date(2026, 11, 23)
@@ -63,7 +67,8 @@ def test_time_forms(text: str, expected: str) -> None:
         ("9:3", "parse.times.bad"),
         ("noon", "parse.times.bad"),
         ("-1:00", "parse.times.bad"),
-        ("9:30am", "parse.times.bad"),
+        ("13pm", "parse.times.out_of_range"),
+        ("9:30xm", "parse.times.bad"),
     ],
 )
 def test_bad_times(text: str, key: str) -> None:
@@ -201,8 +206,9 @@ def test_days_parser_gives_a_mask_or_a_parse_error(text: str) -> None:
         ("Berlin", "Europe/Berlin"),
         ("België", "Europe/Brussels"),
         ("UTC", "UTC"),
-        ("utc+2", "Etc/GMT-2"),
-        ("GMT-5", "Etc/GMT+5"),
+        ("EST", "America/New_York"),
+        ("PST", "America/Los_Angeles"),
+        ("BST", "Europe/London"),
     ],
 )
 def test_timezone_forms(text: str, zone: str) -> None:
@@ -222,10 +228,20 @@ def test_unknown_timezones_get_a_suggestion_or_an_example() -> None:
     assert info.value.key == "parse.timezone.bad"
 
 
+def _offset_like(zone: str) -> bool:
+    """Abbreviations and fixed offsets among the IANA names ("EST", "CET", "Etc/GMT-1")."""
+    return zone.lower() in ABBREVIATIONS or bool(re.fullmatch(r"(Etc/)?GMT[+-]\d+", zone))
+
+
 @settings(max_examples=300)
 @given(st.sampled_from(ZONES), st.sampled_from([str.lower, str.upper, str, str.swapcase]))
 def test_every_iana_name_parses_case_insensitively(zone: str, case: object) -> None:
-    assert parse_timezone(case(zone)) == zone  # type: ignore[operator]
+    try:
+        parsed = parse_timezone(case(zone))  # type: ignore[operator]
+    except ZoneChoice as choice:
+        assert _offset_like(zone) and choice.choices
+        return
+    assert parsed == zone or (_offset_like(zone) and not _offset_like(parsed))
 
 
 @given(st.text(max_size=100))
@@ -267,7 +283,8 @@ def test_pause_forms(text: str, resume_on: date) -> None:
         ("999 dagen", "parse.pause.range"),
         ("until 23-11-2026", "parse.pause.past"),
         ("tot 31-02-2026", "parse.pause.bad_date"),
-        ("until tomorrow", "parse.pause.bad"),
+        ("until someday", "parse.pause.bad"),
+        ("tot 30-2", "parse.pause.bad_date"),
         ("a while", "parse.pause.bad"),
         ("until 01-01-2099", "parse.pause.range"),
     ],
@@ -324,3 +341,84 @@ def test_a_pause_of_zero_days_explains_the_minimum(text: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse_pause(text, date(2026, 1, 5))
     assert caught.value.key == "parse.pause.min"
+
+
+# ------------------------------------------------ issue 16, points 5-7: forms people type
+
+
+@pytest.mark.parametrize(
+    ("text", "times"),
+    [
+        ("9am 1pm 4pm", ["09:00", "13:00", "16:00"]),
+        ("9:00, 13:00 and 16:00", ["09:00", "13:00", "16:00"]),
+        ("9:00, 13:00 en 16:00", ["09:00", "13:00", "16:00"]),
+        ("4 pm, 9 a.m.", ["09:00", "16:00"]),
+        ("12am 12pm", ["00:00", "12:00"]),
+        ("9:30am & 2:15pm", ["09:30", "14:15"]),
+    ],
+)
+def test_am_pm_and_joining_words(text: str, times: list[str]) -> None:
+    assert parse_times(text) == times
+
+
+def test_times_too_close_are_found() -> None:
+    assert too_close(["09:00", "09:05", "13:00"]) == ("09:00", "09:05")
+    assert too_close(["09:00", "10:00"]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "resume_on"),
+    [
+        ("1 week", TODAY + timedelta(days=7)),
+        ("2 weken", TODAY + timedelta(days=14)),
+        ("een week", TODAY + timedelta(days=7)),
+        ("vandaag", TODAY + timedelta(days=1)),
+        ("until tomorrow", TODAY + timedelta(days=1)),
+        ("until friday", date(2026, 11, 27)),  # TODAY is a Monday
+        ("tot vrijdag", date(2026, 11, 27)),
+        ("tot maandag", date(2026, 11, 30)),  # never today
+        (
+            "tot 4-12",
+            date(TODAY.year if (TODAY.month, TODAY.day) < (12, 4) else TODAY.year + 1, 12, 4),
+        ),
+        ("until 1 january", date(TODAY.year + 1, 1, 1)),
+        ("dec 31", date(TODAY.year, 12, 31)),
+    ],
+)
+def test_pause_forms_people_type(text: str, resume_on: date) -> None:
+    assert parse_pause(text, TODAY).resume_on == resume_on
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "first"),
+    [
+        ("UTC+1", "nl", ["Europe/Amsterdam", "Europe/Brussels"]),
+        ("utc+1", "en", ["Europe/Amsterdam"]),
+        ("CET", "nl", ["Europe/Amsterdam", "Europe/Brussels"]),
+        ("GMT-5", "en", ["America/New_York"]),
+        ("Etc/GMT-1", "nl", ["Europe/Amsterdam", "Europe/Brussels"]),
+        ("gmt", "en", ["Europe/London", "UTC"]),
+    ],
+)
+def test_offsets_and_ambiguous_abbreviations_are_asked_about(
+    text: str, lang: str, first: list[str]
+) -> None:
+    with pytest.raises(ZoneChoice) as info:
+        parse_timezone(text, lang)
+    choices = info.value.choices
+    assert choices[: len(first)] == first
+    assert not any(name.startswith("Etc/") for name in choices)
+    assert info.value.key == "parse.timezone.choose"
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [
+        ("Europe/Amsterdam", "Amsterdam (CET/CEST)"),
+        ("Europe/London", "London (GMT/BST)"),
+        ("America/New_York", "New York (EST/EDT)"),
+        ("UTC", "UTC"),
+    ],
+)
+def test_human_zone_names(zone: str, label: str) -> None:
+    assert zone_label(zone) == label

@@ -222,4 +222,14 @@ async def test_paid_broadcasts_skip_the_chat_pace_but_keep_telegrams_paid_limit(
         await rl.process_request(ok, (), {}, "sendMessage", data, None)
     assert sleep.waits == [] and clock.now == start
     await rl.process_request(ok, (), {}, "sendMessage", data, None)
+
+
+async def test_a_normal_exchange_of_three_replies_is_not_held_back() -> None:
+    """Issue 16, point 16: the production defaults let three replies in a row through at
+    once; only a fourth waits for the chat's pace."""
+    rl, sleep, _ = _setup(overall_max_rate=0)  # the defaults for the chat pace
+    for _ in range(3):
+        await _call(rl, 42)
+    assert sleep.waits == []
+    await _call(rl, 42)
     assert sleep.waits == pytest.approx([1.0])
