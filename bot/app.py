@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Awaitable
 from typing import Any
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -136,12 +136,26 @@ async def set_profile_texts(bot: Any) -> None:
         await bot.set_my_short_description(t(lang, "profile.short_description"), language_code=code)
 
 
-async def startup(app: AnyApplication) -> None:
-    """Everything the bot does once it is connected, before it takes updates."""
+async def set_menu_button(app: AnyApplication) -> None:
+    """With WEBAPP_URL, every private chat's menu button opens the Mini App; without it,
+    nothing is changed (Telegram's default menu lists the commands)."""
+    url = app.bot_data.settings.webapp_url
+    if url:
+        button = MenuButtonWebApp(t("en", "webapp.menu_button"), WebAppInfo(url))
+        await app.bot.set_chat_menu_button(menu_button=button)
+
+
+async def startup(app: AnyApplication, *, freeze: bool = True) -> None:
+    """Everything the bot does once it is connected, before it takes updates.
+
+    freeze=False when the bot shares its process (tests, the in-process sandbox runner):
+    freezing the heap would freeze the host's heap too."""
     await set_command_menu(app)
     await set_profile_texts(app.bot)
+    await set_menu_button(app)
     jobs.schedule_all(app)
-    freeze_heap()
+    if freeze:
+        freeze_heap()
 
 
 def freeze_heap() -> None:
@@ -151,6 +165,7 @@ def freeze_heap() -> None:
     created afterwards are few, so they stay short."""
     gc.collect()
     gc.freeze()
+    log.debug("start-up heap frozen: %d objects", gc.get_freeze_count())
 
 
 SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20

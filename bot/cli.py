@@ -1,4 +1,8 @@
-"""`rekpauze` command line: run the bot, check the set-up, upgrade the database."""
+"""`rekpauze` command line: run the bot, check the set-up, upgrade the database.
+
+Each command imports what it needs when it runs, so `rekpauze --help` and the light commands
+answer at once instead of loading the whole application (Telegram, SQLAlchemy, Alembic,
+pydantic) first; tests/bench/footprint.py measures it."""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import setup_logging
-from bot.storage.db import Database
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger("rekpauze")
 
@@ -23,6 +28,8 @@ class StartupError(Exception):
 
 
 def _settings_or_exit() -> Settings:
+    from bot.config import ConfigError, load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
@@ -35,11 +42,13 @@ async def _serve(settings: Settings, token: str) -> None:
 
     from bot.app import build_application, startup, stop_gracefully
     from bot.content import get_catalogue
+    from bot.storage.db import Database
     from bot.web import WebServer
 
     get_catalogue()  # refuse to start on an invalid catalogue, before touching Telegram
     db = Database(settings.database_url)
-    await db.upgrade()
+    if not await db.is_current():
+        await _migrate_in_child()
     app = build_application(settings, db, token=token)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     web = WebServer(
@@ -49,6 +58,12 @@ async def _serve(settings: Settings, token: str) -> None:
         webhook_path=settings.webhook_path,
         webhook_secret=secret,
     )
+    if settings.webapp_url:
+        from bot.webapp.server import MiniAppConfig, build
+
+        max_age = timedelta(seconds=settings.webapp_max_age_seconds)
+        mini_app = build(app.bot_data, MiniAppConfig(token, max_age, shim=False))
+        web.app.add_subapp("/app/", mini_app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -89,7 +104,25 @@ async def _serve(settings: Settings, token: str) -> None:
         log.info("stopped")
 
 
+async def _migrate_in_child() -> None:
+    """Apply the migrations in a child process (`rekpauze db upgrade`, same environment), so
+    the long-running bot never imports Alembic (~10 MB it would carry for nothing)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "db", "upgrade", stdout=asyncio.subprocess.DEVNULL
+    )
+    if await child.wait() != 0:
+        raise StartupError(
+            f"database migration failed (exit {child.returncode}); "
+            "check DATABASE_URL and run `rekpauze db upgrade` to see why"
+        )
+
+
 def cmd_run(_args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.config import ConfigError
+    from bot.logs import setup_logging
+
     settings = _settings_or_exit()
     try:
         token = settings.token()
@@ -97,8 +130,6 @@ def cmd_run(_args: argparse.Namespace) -> int:
         print(f"rekpauze: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format, secrets=settings.secrets())
-    from telegram.error import InvalidToken, NetworkError
-
     try:
         asyncio.run(_serve(settings, token))
     except StartupError as exc:
@@ -118,6 +149,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
+    from bot.storage.db import Database
+
     settings = _settings_or_exit()
     setup_logging(settings.log_level, settings.log_format)
 
@@ -134,6 +168,8 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 async def _check_database(url: str) -> None:
+    from bot.storage.db import Database
+
     db = Database(url)
     try:
         await asyncio.wait_for(db.ping(), timeout=10)
@@ -143,6 +179,8 @@ async def _check_database(url: str) -> None:
 
 def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     """Each check as (name, ok, detail), so the report and the exit code come from one list."""
+    from bot.config import ConfigError
+
     results: list[tuple[str, bool, str]] = []
     try:
         settings.token()
@@ -157,9 +195,14 @@ def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     from bot.content import CatalogueError, load_catalogue, summary
 
     try:
-        results.append(("content", True, summary(load_catalogue())))
+        catalogue = load_catalogue()
+        results.append(("content", True, summary(catalogue)))
     except (CatalogueError, OSError) as exc:
         results.append(("content", False, f"catalogue invalid:\n{exc}"))
+    else:
+        from bot.content.animation import animations_check
+
+        results.append(("animations", *animations_check(catalogue)))
     return results
 
 
@@ -172,6 +215,7 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
     from bot.sandbox.terminal import run_sandbox
 
     # Logs go to a file, not between the chat lines; pictures and exports next to it.
@@ -194,11 +238,48 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_capacity(args: argparse.Namespace) -> int:
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bot import capacity_report
+
+    settings = _settings_or_exit()
+    rate = args.rate if args.rate is not None else settings.send_rate_per_second
+    if rate <= 0:
+        print("rekpauze: the send rate must be positive (--rate)", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    try:
+        rows = asyncio.run(capacity_report.read_rows(settings.database_url, now))
+    except Exception as exc:  # any driver error: one line, as `check` reports it
+        print(f"rekpauze: database not readable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    report = capacity_report.build(rows, now, rate, max_late=args.max_late)
+    if args.json:
+        print(json.dumps(capacity_report.summary(report)))
+        return 0
+    print("\n".join(capacity_report.text(report)))
+    if report.demand.total > 0:
+        print(f"chart: {capacity_report.draw(report, Path(args.out))}")
+    return 0
+
+
 def _positive(value: str) -> float:
     number = float(value)
     if not 0 < number <= 100_000:
         raise argparse.ArgumentTypeError("must be a number between 0 and 100000")
     return number
+
+
+def _max_late(value: str) -> int:
+    from bot.scheduling.capacity import GAP_CAP
+
+    minutes = int(value)
+    if not 1 <= minutes <= GAP_CAP // 2:
+        raise argparse.ArgumentTypeError(f"must be whole minutes from 1 to {GAP_CAP // 2}")
+    return minutes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,6 +328,39 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status 0 when all is well, 1 otherwise.",
     )
     check.set_defaults(func=cmd_check)
+
+    cap = sub.add_parser(
+        "capacity",
+        help="predict reminder lateness and skips at the send limit for DATABASE_URL",
+        description="Run the capacity model on the subscribers in DATABASE_URL over the seven "
+        "UTC days from today: the busiest minutes and days, predicted lateness (p50, p99, max) "
+        "and skipped reminders per day, how many more subscribers fit at the current mix "
+        "(p99 under 60 s, none skipped), and a PNG of the busiest day's demand against the "
+        "limit.",
+    )
+    cap.add_argument(
+        "--rate",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="send rate in messages per second (default SEND_RATE_PER_SECOND)",
+    )
+    cap.add_argument(
+        "--json",
+        action="store_true",
+        help="print only a one-line JSON summary (what the running bot reads for /admin)",
+    )
+    cap.add_argument(
+        "--max-late",
+        type=_max_late,
+        default=60,
+        metavar="MINUTES",
+        help="a reminder later than this is skipped (default 60)",
+    )
+    cap.add_argument(
+        "--out", default="capacity.png", help="where to write the chart (default capacity.png)"
+    )
+    cap.set_defaults(func=cmd_capacity)
 
     db = sub.add_parser("db", help="database commands", description="Database commands.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from bot.storage.models import Chat, Completion, Delivery, KeyValue
+from bot.storage.models import BusyInterval, CalendarLink, Chat, Completion, Delivery, KeyValue
 
 
 def _row(obj: DeclarativeBase) -> dict[str, Any]:
@@ -36,11 +36,19 @@ async def export_rows(session: AsyncSession, chat_id: int) -> dict[str, Any] | N
         select(Completion).where(Completion.chat_id == chat_id).order_by(Completion.id)
     )
     state = await session.scalars(select(KeyValue).where(_state_keys(chat_id)))
+    calendar = await session.get(CalendarLink, chat_id)
+    busy = await session.scalars(
+        select(BusyInterval).where(BusyInterval.chat_id == chat_id).order_by(BusyInterval.start_at)
+    )
     return {
         "chat": _row(chat),
         "deliveries": [_row(d) for d in deliveries],
         "completions": [_row(c) for c in completions],
         "conversation_state": [_row(s) for s in state],
+        # The address is a secret even from its owner's export file (it may be forwarded):
+        # only the host says which calendar is connected.
+        "calendar": {"host": calendar.host} if calendar is not None else None,
+        "busy_intervals": [_row(b) for b in busy],
     }
 
 
@@ -49,5 +57,7 @@ async def erase(session: AsyncSession, chat_id: int) -> bool:
     await session.execute(delete(Completion).where(Completion.chat_id == chat_id))
     await session.execute(delete(Delivery).where(Delivery.chat_id == chat_id))
     await session.execute(delete(KeyValue).where(_state_keys(chat_id)))
+    await session.execute(delete(BusyInterval).where(BusyInterval.chat_id == chat_id))
+    await session.execute(delete(CalendarLink).where(CalendarLink.chat_id == chat_id))
     result = await session.execute(delete(Chat).where(Chat.id == chat_id))
     return bool(getattr(result, "rowcount", 0))
