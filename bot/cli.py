@@ -193,6 +193,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.config import ConfigError
     from bot.logs import setup_logging
 
@@ -203,8 +205,6 @@ def cmd_run(_args: argparse.Namespace) -> int:
         print(f"rekpauze: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format, secrets=settings.secrets())
-    from telegram.error import InvalidToken, NetworkError
-
     try:
         asyncio.run(_serve(settings, token))
     except StartupError as exc:

@@ -56,7 +56,7 @@ async def test_stop_is_confirmed_and_state_messages_match_settings(
     assert not (await get_chat(db, 16202)).active
     # After /stoppen, /pauze does not claim to pause.
     [text] = texts(await person.send("/pauze"))
-    assert "staan stil" in text and "Gepauzeerd" not in text
+    assert "zijn gestopt" in text and "Gepauzeerd" not in text
     [text] = texts(await person.send("/instellingen"))
     assert "gestopt" in text
 

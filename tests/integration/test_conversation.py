@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.content.loader import get_catalogue
 from bot.storage.db import Database
 from tests.conftest import FakeClock
 from tests.fakes import TOKEN, RecordingRequest
@@ -99,8 +100,8 @@ async def test_free_text_is_answered(
     [
         ("nl", "ik heb pijn in mijn onderrug", "Pijn tijdens het rekken is niet nodig"),
         ("en", "my lower back hurts", "Pain during stretching is not needed"),
-        ("nl", "ik heb een hernia", "een hernia"),
-        ("en", "pain shooting down my leg", "sudden pain radiating into your leg"),
+        ("nl", "ik heb een hernia", ""),  # "": every red flag of the catalogue is listed
+        ("en", "pain shooting down my leg", ""),
     ],
 )
 async def test_pain_and_red_flags_get_the_safety_note_and_a_professional(
@@ -109,7 +110,9 @@ async def test_pain_and_red_flags_get_the_safety_note_and_a_professional(
     person = await subscriber(app, fake_request, 16040, lang)
     calls = await person.send(message)
     [text] = texts(calls)
-    assert safety_line in text
+    flags = [item.get(lang) for item in get_catalogue().safety.red_flags]
+    for line in [safety_line] if safety_line else flags:
+        assert line in text
     assert ("fysiotherapeut" if lang == "nl" else "physiotherapist") in text
     assert ("/veiligheid" if lang == "nl" else "/safety") in text
 

@@ -222,6 +222,7 @@ async def test_paid_broadcasts_skip_the_chat_pace_but_keep_telegrams_paid_limit(
         await rl.process_request(ok, (), {}, "sendMessage", data, None)
     assert sleep.waits == [] and clock.now == start
     await rl.process_request(ok, (), {}, "sendMessage", data, None)
+    assert sleep.waits == pytest.approx([1.0])
 
 
 async def test_a_normal_exchange_of_three_replies_is_not_held_back() -> None:

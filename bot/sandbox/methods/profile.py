@@ -35,11 +35,38 @@ class ProfileMethods:
         self.menus: dict[tuple[ScopeKey, str], list[dict[str, str]]] = {}
         #: The menu button per private chat id (None: the default for every private chat).
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
+        #: setMyDescription / setMyShortDescription texts by (field, language code; "" default).
+        self.texts: dict[tuple[str, str], str] = {}
 
     def register(self, table: MethodTable) -> None:
         table.add("getMe", self.get_me)
         table.add("setMyCommands", self.set_my_commands)
         table.add("setChatMenuButton", self.set_chat_menu_button)
+        for field, limit in (("description", 512), ("short_description", 120)):
+            method = "".join(part.title() for part in field.split("_"))
+            table.add(f"setMy{method}", self._text_setter(field, limit))
+            table.add(f"getMy{method}", self._text_getter(field))
+
+    def _text_setter(self, field: str, limit: int) -> Any:
+        async def set_text(params: Params) -> bool:
+            value = params.get_str(field) or ""
+            if len(value) > limit:
+                raise bad_request(f"{field.replace('_', ' ')} is too long")
+            language = params.get_str("language_code") or ""
+            if language and not _LANGUAGE_RE.fullmatch(language):
+                raise bad_request("invalid language code specified")
+            self.texts[(field, language)] = value
+            return True
+
+        return set_text
+
+    def _text_getter(self, field: str) -> Any:
+        async def get_text(params: Params) -> dict[str, str]:
+            language = params.get_str("language_code") or ""
+            text = self.texts.get((field, language), self.texts.get((field, ""), ""))
+            return {field: text}
+
+        return get_text
 
     async def get_me(self, params: Params) -> dict[str, Any]:
         return self.world.bot.to_telegram(
