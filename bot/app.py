@@ -7,7 +7,7 @@ import gc
 import logging
 from typing import Any
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -118,11 +118,25 @@ async def set_command_menu(app: AnyApplication) -> None:
     await app.bot.set_my_commands(menu("nl"), language_code="nl")
 
 
-async def startup(app: AnyApplication) -> None:
-    """Everything the bot does once it is connected, before it takes updates."""
+async def set_menu_button(app: AnyApplication) -> None:
+    """With WEBAPP_URL, every private chat's menu button opens the Mini App; without it,
+    nothing is changed (Telegram's default menu lists the commands)."""
+    url = app.bot_data.settings.webapp_url
+    if url:
+        button = MenuButtonWebApp(t("en", "webapp.menu_button"), WebAppInfo(url))
+        await app.bot.set_chat_menu_button(menu_button=button)
+
+
+async def startup(app: AnyApplication, *, freeze: bool = True) -> None:
+    """Everything the bot does once it is connected, before it takes updates.
+
+    freeze=False when the bot shares its process (tests, the in-process sandbox runner):
+    freezing the heap would freeze the host's heap too."""
     await set_command_menu(app)
+    await set_menu_button(app)
     jobs.schedule_all(app)
-    freeze_heap()
+    if freeze:
+        freeze_heap()
 
 
 def freeze_heap() -> None:
@@ -132,6 +146,7 @@ def freeze_heap() -> None:
     created afterwards are few, so they stay short."""
     gc.collect()
     gc.freeze()
+    log.debug("start-up heap frozen: %d objects", gc.get_freeze_count())
 
 
 #: Seconds to wait for the Bot API's answer. A request that times out after it was written is

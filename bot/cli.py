@@ -1,4 +1,8 @@
-"""`rekpauze` command line: run the bot, check the set-up, upgrade the database."""
+"""`rekpauze` command line: run the bot, check the set-up, upgrade the database.
+
+Each command imports what it needs when it runs, so `rekpauze --help` and the light commands
+answer at once instead of loading the whole application (Telegram, SQLAlchemy, Alembic,
+pydantic) first; tests/bench/footprint.py measures it."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import setup_logging
-from bot.storage.db import Database
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger("rekpauze")
 
@@ -61,6 +66,8 @@ def telegram_failure(exc: BaseException, base_url: str) -> StartupError:
 
 
 def _settings_or_exit() -> Settings:
+    from bot.config import ConfigError, load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
@@ -73,15 +80,18 @@ async def _serve(settings: Settings, token: str) -> None:
 
     from bot.app import HANDLED_UPDATES, build_application, startup, stop_gracefully
     from bot.content import get_catalogue
+    from bot.storage.db import Database
     from bot.web import WebServer
 
     get_catalogue()  # refuse to start on an invalid catalogue, before touching Telegram
     db = Database(settings.database_url)
     try:
-        await asyncio.wait_for(db.upgrade(), DB_START_SECONDS)
+        current = await asyncio.wait_for(db.is_current(), DB_START_SECONDS)
     except Exception as exc:  # any driver or file error: one line naming the setting
         await db.dispose()
         raise database_failure(exc) from None
+    if not current:
+        await _migrate_in_child()
     app = build_application(settings, db, token=token)
     try:
         await app.initialize()  # getMe: the token and the network, before anything else
@@ -96,6 +106,12 @@ async def _serve(settings: Settings, token: str) -> None:
         webhook_path=settings.webhook_path,
         webhook_secret=secret,
     )
+    if settings.webapp_url:
+        from bot.webapp.server import MiniAppConfig, build
+
+        max_age = timedelta(seconds=settings.webapp_max_age_seconds)
+        mini_app = build(app.bot_data, MiniAppConfig(token, max_age, shim=False))
+        web.app.add_subapp("/app/", mini_app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -145,7 +161,33 @@ async def _serve(settings: Settings, token: str) -> None:
         log.info("stopped")
 
 
+async def _migrate_in_child() -> None:
+    """Apply the migrations in a child process (`rekpauze db upgrade`, same environment), so
+    the long-running bot never imports Alembic (~10 MB it would carry for nothing)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "db",
+        "upgrade",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, errors = await child.communicate()
+    if child.returncode != 0:
+        lines = errors.decode(errors="replace").strip().splitlines()
+        if lines and lines[-1].startswith("rekpauze: "):  # the child's one-line reason
+            raise StartupError(lines[-1].removeprefix("rekpauze: "))
+        raise StartupError(
+            f"database migration failed (exit {child.returncode}); "
+            "check DATABASE_URL and run `rekpauze db upgrade` to see why"
+        )
+
+
 def cmd_run(_args: argparse.Namespace) -> int:
+    from bot.config import ConfigError
+    from bot.logs import setup_logging
+
     settings = _settings_or_exit()
     try:
         token = settings.token()
@@ -165,6 +207,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
+    from bot.storage.db import Database
+
     settings = _settings_or_exit()
     setup_logging(settings.log_level, settings.log_format)
 
@@ -175,12 +220,18 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    asyncio.run(upgrade())
+    try:
+        asyncio.run(upgrade())
+    except Exception as exc:  # one line naming the setting, as `rekpauze run` says it
+        print(f"rekpauze: {database_failure(exc)}", file=sys.stderr)
+        return 1
     print("database upgraded")
     return 0
 
 
 async def _check_database(url: str) -> None:
+    from bot.storage.db import Database
+
     db = Database(url)
     try:
         await asyncio.wait_for(db.ping(), timeout=10)
@@ -190,6 +241,8 @@ async def _check_database(url: str) -> None:
 
 def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     """Each check as (name, ok, detail), so the report and the exit code come from one list."""
+    from bot.config import ConfigError
+
     results: list[tuple[str, bool, str]] = []
     try:
         settings.token()
@@ -204,9 +257,14 @@ def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     from bot.content import CatalogueError, load_catalogue, summary
 
     try:
-        results.append(("content", True, summary(load_catalogue())))
+        catalogue = load_catalogue()
+        results.append(("content", True, summary(catalogue)))
     except (CatalogueError, OSError) as exc:
         results.append(("content", False, f"catalogue invalid:\n{exc}"))
+    else:
+        from bot.content.animation import animations_check
+
+        results.append(("animations", *animations_check(catalogue)))
     return results
 
 
@@ -219,6 +277,7 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.logs import setup_logging
     from bot.sandbox.terminal import run_sandbox
 
     setup_logging("WARNING", "text")
@@ -228,11 +287,44 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_capacity(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bot import capacity_report
+
+    settings = _settings_or_exit()
+    rate = args.rate if args.rate is not None else settings.send_rate_per_second
+    if rate <= 0:
+        print("rekpauze: the send rate must be positive (--rate)", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    try:
+        rows = asyncio.run(capacity_report.read_rows(settings.database_url, now))
+    except Exception as exc:  # any driver error: one line, as `check` reports it
+        print(f"rekpauze: database not readable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    report = capacity_report.build(rows, now, rate, max_late=args.max_late)
+    print("\n".join(capacity_report.text(report)))
+    if report.demand.total > 0:
+        print(f"chart: {capacity_report.draw(report, Path(args.out))}")
+    return 0
+
+
 def _positive(value: str) -> float:
     number = float(value)
     if not 0 < number <= 100_000:
         raise argparse.ArgumentTypeError("must be a number between 0 and 100000")
     return number
+
+
+def _max_late(value: str) -> int:
+    from bot.scheduling.capacity import GAP_CAP
+
+    minutes = int(value)
+    if not 1 <= minutes <= GAP_CAP // 2:
+        raise argparse.ArgumentTypeError(f"must be whole minutes from 1 to {GAP_CAP // 2}")
+    return minutes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,6 +373,34 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status 0 when all is well, 1 otherwise.",
     )
     check.set_defaults(func=cmd_check)
+
+    cap = sub.add_parser(
+        "capacity",
+        help="predict reminder lateness and skips at the send limit for DATABASE_URL",
+        description="Run the capacity model on the subscribers in DATABASE_URL over the seven "
+        "UTC days from today: the busiest minutes and days, predicted lateness (p50, p99, max) "
+        "and skipped reminders per day, how many more subscribers fit at the current mix "
+        "(p99 under 60 s, none skipped), and a PNG of the busiest day's demand against the "
+        "limit.",
+    )
+    cap.add_argument(
+        "--rate",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="send rate in messages per second (default SEND_RATE_PER_SECOND)",
+    )
+    cap.add_argument(
+        "--max-late",
+        type=_max_late,
+        default=60,
+        metavar="MINUTES",
+        help="a reminder later than this is skipped (default 60)",
+    )
+    cap.add_argument(
+        "--out", default="capacity.png", help="where to write the chart (default capacity.png)"
+    )
+    cap.set_defaults(func=cmd_capacity)
 
     db = sub.add_parser("db", help="database commands", description="Database commands.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

@@ -27,6 +27,7 @@ from telegram.error import (
 
 from bot.outgoing import Keyboard, Outcome, Outgoing, Result, SendPolicy
 from bot.retry import may_have_arrived
+from bot.sending import retry_after_seconds
 from bot.storage import chats
 from bot.storage.db import Database
 
@@ -59,11 +60,6 @@ def to_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
     )
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    value: Any = exc.retry_after
-    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
 
 
 def classify(exc: TelegramError, chat_id: int, attempts: int) -> Outcome:

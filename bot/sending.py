@@ -4,8 +4,9 @@ python-telegram-bot's AIORateLimiter paces the bot as a whole (30 a second) and 
 a minute) with leaky buckets that let a whole period's worth through at once, so a burst can
 put 60 sends into one sliding second (or 21 into a group's minute) and earn a 429 that stalls
 every request. It has no per-private-chat limit and retries nothing by default. `RateLimiter`
-keeps its structure (the shared retry-after pause, the paid-broadcast lane) and replaces the
-pacing with reservations that never cross a sliding window:
+implements PTB's `BaseRateLimiter` itself, keeps AIORateLimiter's two other rules (a 429 holds
+back every request until its wait is over; paid broadcasts take their own lane of 1000 a
+second) and paces with reservations that never cross a sliding window:
 
 - overall: requests with a chat id evenly spaced at 98% of `overall_max_rate` a second, and
   never more than `overall_max_rate` departures in any 1.02 seconds; and a request leaves only
@@ -42,8 +43,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.ext import AIORateLimiter
+from telegram.ext import BaseRateLimiter
 
 from bot.outgoing import SendPolicy
 from bot.retry import retryable
@@ -63,10 +65,10 @@ GROUP_PERIOD = 60.5
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    value = getattr(exc, "_retry_after", None)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(exc.retry_after)  # type: ignore[arg-type]
+    """The wait Telegram asked for. A timedelta, since bot/__init__.py opts in to PTB's
+    PTB_TIMEDELTA; seconds (with PTB's deprecation warning) if the environment turned it off."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def is_send(endpoint: str) -> bool:
@@ -96,9 +98,9 @@ class SlidingWindow:
         return not self.times or self.times[-1] <= now - self.period
 
 
-class RateLimiter(AIORateLimiter):
-    """AIORateLimiter with window-exact pacing, a per-private-chat pace and bounded retries
-    (see the module docstring)."""
+class RateLimiter(BaseRateLimiter[SendPolicy | int]):
+    """Window-exact pacing, a per-private-chat pace and bounded retries (see the module
+    docstring). `rate_limit_args` is a `SendPolicy`; anything else gets `default_budget`."""
 
     def __init__(
         self,
@@ -114,8 +116,12 @@ class RateLimiter(AIORateLimiter):
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
-        # PTB's own buckets are switched off (rate 0); the paid-broadcast lane stays.
-        super().__init__(overall_max_rate=0, group_max_rate=0, max_retries=0)
+        # Set except while a 429's wait runs: every request waits for it just before it
+        # goes on the wire, as in AIORateLimiter.
+        self._resume = asyncio.Event()
+        self._resume.set()
+        # Paid broadcasts skip the other paces but keep to Telegram's paid limit.
+        self._paid = SlidingWindow(FloodLimit.PAID_MESSAGES_PER_SECOND, 1.0)
         # Evenly spaced, no burst: a burst of concurrent requests reaches the server spread
         # by connection set-up, and the next second's requests would then overlap it.
         self._overall_interval = 1 / (overall_max_rate * OVERALL_MARGIN) if overall_max_rate else 0
@@ -136,6 +142,12 @@ class RateLimiter(AIORateLimiter):
         self._monotonic = monotonic
         self._rng = rng or random.Random()
         self._chat_tat: dict[tuple[int, bool], float] = {}  # GCRA theoretical arrival times
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the limiter holds only in-memory reservations."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
 
     @classmethod
     def for_rate(cls, overall_max_rate: float) -> RateLimiter:
@@ -225,6 +237,20 @@ class RateLimiter(AIORateLimiter):
             base = self._overall_next if 0 <= late < self._overall_interval else now
             self._overall_next = base + self._overall_interval
 
+    async def _run(
+        self,
+        paid: bool,
+        callback: Callable[..., Coroutine[Any, Any, JSON]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> JSON:
+        """Send, after the paid lane's turn if it is a paid broadcast and once no 429's wait
+        is running."""
+        if paid:
+            await self._wait(self._paid.reserve(self._monotonic()))
+        await self._resume.wait()
+        return await callback(*args, **kwargs)
+
     def _backoff(self, attempt: int) -> float:
         base = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return base * self._rng.uniform(0.8, 1.2)
@@ -243,13 +269,6 @@ class RateLimiter(AIORateLimiter):
             if isinstance(rate_limit_args, SendPolicy)
             else SendPolicy(self.default_budget)
         )
-        chat = data.get("chat_id") is not None
-        group: int | str | bool = False
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(TypeError, ValueError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
-            group = chat_id
         paid = bool(data.get("allow_paid_broadcast", False))
         deadline = self._monotonic() + policy.budget_seconds
         while True:
@@ -258,14 +277,7 @@ class RateLimiter(AIORateLimiter):
                 paced = not paid and await self._pace(endpoint, data)
                 policy.on_wire = True
                 try:
-                    return await self._run_request(
-                        chat=chat,
-                        group=group,
-                        allow_paid_broadcast=paid,
-                        callback=callback,
-                        args=args,
-                        kwargs=kwargs,
-                    )
+                    return await self._run(paid, callback, args, kwargs)
                 finally:
                     policy.on_wire = False
                     if paced:
@@ -275,11 +287,11 @@ class RateLimiter(AIORateLimiter):
                 if self._monotonic() + wait > deadline:
                     raise
                 log.info("429 on %s: retrying after %.1f s", endpoint, wait)
-                self._retry_after_event.clear()
+                self._resume.clear()
                 try:
                     await self._sleep(wait)
                 finally:
-                    self._retry_after_event.set()
+                    self._resume.set()
             except BadRequest:
                 raise
             except NetworkError as exc:  # 5xx, timeouts, connection errors

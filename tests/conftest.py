@@ -3,8 +3,9 @@ the real Application wired to an in-process fake Bot API."""
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,11 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def fake_request() -> RecordingRequest:
-    return RecordingRequest()
+def fake_request() -> Iterator[RecordingRequest]:
+    """The in-process Bot API; the test fails if the bot sent something Telegram refuses."""
+    request = RecordingRequest()
+    yield request
+    assert request.refused == [], [(call.method, why) for call, why in request.refused]
 
 
 @pytest.fixture
@@ -87,3 +91,14 @@ async def app(
     )
     async with application:
         yield application
+
+
+@pytest.fixture(autouse=True)
+def _heap_not_frozen() -> Iterator[None]:
+    """No test may freeze the test process's heap (bot.app.freeze_heap, run by start-up):
+    it would keep every later test's garbage alive. Start-up runs with freeze=False
+    in-process; a `rekpauze run` subprocess test checks the freeze."""
+    yield
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
+    assert not frozen, f"the test froze {frozen} objects of the test process's heap"

@@ -1,4 +1,8 @@
-"""In-process stand-ins for tests that drive the real Application without a network."""
+"""In-process stand-ins for tests that drive the real Application without a network.
+
+`RecordingRequest` answers in-process and keeps no world (any chat exists, any message can be
+edited), but what it refuses and how it answers come from the Bot API stand-in: its checks
+(bot/sandbox/validation.py) and its python-telegram-bot objects (bot/sandbox/state.py)."""
 
 from __future__ import annotations
 
@@ -10,20 +14,30 @@ from typing import Any
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
-from bot import telegram_html
-from bot.sandbox.server import user_entities
-from bot.sandbox.state import User, member_json
-from bot.sandbox.validation import entities_json
+from bot.sandbox.driver import user_entities
+from bot.sandbox.files import FileStore
+from bot.sandbox.state import (
+    GROUP,
+    PRIVATE,
+    Chat,
+    StoredMessage,
+    User,
+    member_json,
+    message_entities,
+)
+from bot.sandbox.validation import (
+    ApiError,
+    Params,
+    Upload,
+    callback_answer_text,
+    formatted_text,
+    reply_markup,
+)
 
-BOT_USER = {
-    "id": 777000111,
-    "is_bot": True,
-    "first_name": "Rekpauze",
-    "username": "rekpauze_bot",
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
-}
+BOT = User(777000111, "Rekpauze", username="rekpauze_bot", is_bot=True)
+BOT_USER = BOT.to_telegram(
+    can_join_groups=True, can_read_all_group_messages=False, supports_inline_queries=False
+).to_dict()
 TOKEN = "123456789:AAHfakefakefakefakefakefakefakefake"
 
 
@@ -66,6 +80,7 @@ class RecordingRequest(BaseRequest):
     member_counts: dict[int, int] = field(default_factory=dict)
     default_member_count: int = 3
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _files: FileStore = field(default_factory=lambda: FileStore(16 * 1024 * 1024))
 
     async def initialize(self) -> None:
         pass
@@ -131,19 +146,7 @@ class RecordingRequest(BaseRequest):
         ]
 
     def _error(self, code: int, description: str) -> tuple[int, bytes]:
-        body = {"ok": False, "error_code": code, "description": description}
-        return code, json.dumps(body).encode()
-
-    def _check(self, params: dict[str, Any], key: str, limit: int) -> None:
-        if params.get("parse_mode") == "HTML" and key in params:
-            telegram_html.check_message(str(params[key]), limit=limit)
-        markup = params.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
-        for row in (markup or {}).get("inline_keyboard", []):
-            for button in row:
-                if "callback_data" in button:
-                    telegram_html.check_callback_data(button["callback_data"])
+        return code, json.dumps(ApiError(code, description).to_json()).encode()
 
     async def do_request(
         self,
@@ -176,46 +179,74 @@ class RecordingRequest(BaseRequest):
             if scripted.parameters:
                 body["parameters"] = scripted.parameters
             return scripted.code, json.dumps(body).encode()
-        result: Any = True
         try:
-            if api_method == "getMe":
-                result = BOT_USER
-            elif api_method in ("sendMessage", "editMessageText"):
-                self._check(params, "text", telegram_html.MAX_TEXT)
-                result = self._message(params)
-            elif api_method in ("sendPhoto", "sendDocument"):
-                self._check(params, "caption", telegram_html.MAX_CAPTION)
-                result = self._message(params)
-            elif api_method == "editMessageReplyMarkup":
-                self._check(params, "none", 0)
-                result = self._message(params)
-            elif api_method == "answerCallbackQuery" and len(params.get("text") or "") > 200:
-                raise telegram_html.TelegramHTMLError("Bad Request: MESSAGE_TOO_LONG")
-            elif api_method == "getChatMember":
-                key = (int(params["chat_id"]), int(params["user_id"]))
-                result = member(key[1], self.member_status.get(key, self.default_member_status))
-            elif api_method == "getChatMemberCount":
-                chat_id = int(params["chat_id"])
-                result = self.member_counts.get(chat_id, self.default_member_count)
-        except telegram_html.TelegramHTMLError as exc:
-            self.refused.append((call, str(exc)))
-            return self._error(400, str(exc))
+            result = self._answer(api_method, Params(params, _uploads(request_data)))
+        except ApiError as exc:
+            self.refused.append((call, exc.description))
+            return self._error(exc.status, exc.description)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
-    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
-        message_id = params.get("message_id") or next(self._ids)
-        message: dict[str, Any] = {
-            "message_id": message_id,
-            "date": self.now,
-            "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
-            "from": BOT_USER,
-        }
-        if "text" in params:
-            message["text"] = telegram_html.parse(str(params["text"])).text
-        if "reply_markup" in params:
-            markup = params["reply_markup"]
-            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
-        return message
+    def _answer(self, method: str, params: Params) -> Any:
+        """The stand-in's checks and answer shapes, without its world."""
+        if method == "getMe":
+            return BOT_USER
+        if method in ("sendMessage", "editMessageText"):
+            text = formatted_text(params, "text", caption=False)
+            assert text is not None
+            markup = reply_markup(params, allow_reply_keyboard=method == "sendMessage")
+            return self._message(params, markup, text=text.text, entities=text.entities)
+        if method in ("sendPhoto", "sendDocument"):
+            caption = formatted_text(params, "caption", caption=True)
+            markup = reply_markup(params)
+            kind = "photo" if method == "sendPhoto" else "document"
+            files = self._files.input_file(params, kind, kind)
+            return self._message(
+                params,
+                markup,
+                caption=caption.text if caption else None,
+                caption_entities=caption.entities if caption else [],
+                **({"photo": files} if kind == "photo" else {"document": files[0]}),
+            )
+        if method == "editMessageReplyMarkup":
+            return self._message(params, reply_markup(params, allow_reply_keyboard=False))
+        if method == "answerCallbackQuery":
+            callback_answer_text(params)
+        elif method == "getChatMember":
+            key = (params.require_int("chat_id"), params.require_int("user_id"))
+            return member(key[1], self.member_status.get(key, self.default_member_status))
+        elif method == "getChatMemberCount":
+            chat_id = params.require_int("chat_id")
+            return self.member_counts.get(chat_id, self.default_member_count)
+        return True
+
+    def _message(self, params: Params, markup: Any, **content: Any) -> dict[str, Any]:
+        chat_id = params.require_int("chat_id")
+        if chat_id < 0:
+            chat = Chat(chat_id, GROUP, title="Team")
+        else:
+            chat = Chat(chat_id, PRIVATE, user=User(chat_id, f"User {chat_id}"))
+        inline = markup.value if markup is not None and markup.kind == "inline_keyboard" else None
+        message = StoredMessage(
+            message_id=params.get_int("message_id") or next(self._ids),
+            chat=chat,
+            sender=BOT,
+            date=self.now,
+            seq=0,
+            from_bot=True,
+            reply_markup=inline or None,
+            **content,
+        )
+        return message.to_api()
+
+
+def _uploads(request_data: RequestData | None) -> dict[str, Upload]:
+    if request_data is None or not request_data.contains_files:
+        return {}
+    uploads = {}
+    for name, (filename, content, *mime) in request_data.multipart_data.items():
+        data = content if isinstance(content, bytes) else content.read()
+        uploads[name] = Upload(name, filename, mime[0] if mime else None, data)
+    return uploads
 
 
 def member(user_id: int, status: str) -> dict[str, Any]:
@@ -260,7 +291,7 @@ def message_update(
         "text": text,
     }
     if entities := user_entities(text):
-        message["entities"] = entities_json(entities)
+        message["entities"] = [e.to_dict() for e in message_entities(entities)]
     return Update.de_json({"update_id": next(_update_ids), "message": message}, bot)
 
 

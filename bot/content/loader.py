@@ -6,6 +6,7 @@ and an editor fixing the YAML should see all problems in one run, not one per at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,15 +14,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.content.models import OFFICE_POSITIONS, Catalogue
+from bot.content.models import OFFICE_POSITIONS, Catalogue, RoutineItem
 from bot.content.render import render_exercise, render_routine, render_safety
+from bot.content.timing import ROUTINE_MAX_SECONDS, ROUTINE_MIN_SECONDS, item_dosage, routine_time
 from bot.paths import data_dir
 from bot.telegram_html import TelegramHTMLError, check_message
 
 LANGS = ("nl", "en")
-#: A reminder routine is "one minute"; allow some slack either way.
-ROUTINE_MIN_SECONDS = 45
-ROUTINE_MAX_SECONDS = 90
 
 
 class CatalogueError(ValueError):
@@ -74,78 +73,97 @@ def _raw_duplicates(raw: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _cross_checks(catalogue: Catalogue) -> list[str]:
+def _exercise_checks(catalogue: Catalogue) -> list[str]:
     problems: list[str] = []
     known_sources = set(catalogue.sources)
-    exercise_ids = {e.id for e in catalogue.exercises}
     for ex in catalogue.exercises:
         where = f"exercise {ex.id!r}"
         cited = set(ex.sources)
         for name in ex.sources:
             if name not in known_sources:
                 problems.append(f"{where}: source {name!r} is not listed under `sources`")
-        used = [d.source for d in ex.dosage] + [c.source for c in ex.cautions]
-        used += [q.source for q in ex.source_quotes]
-        for name in used:
+        for name in {q.source for q in ex.quotes()}:
             if name not in cited:
                 problems.append(f"{where}: uses source {name!r} that it does not cite")
-        dosage_sources = [d.source for d in ex.dosage]
-        if len(set(dosage_sources)) != len(dosage_sources):
-            problems.append(f"{where}: more than one dosage from the same source")
-        if sum(step.hold for step in ex.steps) > 1:
-            problems.append(f"{where}: more than one step marked hold")
-    safety = catalogue.safety
-    for safety_item in (
-        *safety.red_flags,
-        *safety.before_start,
-        *safety.stretching_rules,
-        *safety.general,
-    ):
+        keys = [(d.source, d.by.en if d.by else None) for d in ex.dosage]
+        if len(set(keys)) != len(keys):
+            problems.append(f"{where}: two dosages from the same source and origin (`by`)")
+        if sum(step.timed for step in ex.steps) > 1:
+            problems.append(f"{where}: more than one step marked timed")
+        if ex.name_only and any(s.timed for s in ex.steps):
+            problems.append(f"{where}: described by name only, so no step can be timed")
+    for name, source in catalogue.sources.items():
+        quote = source.frequency.quote if source.frequency else None
+        if quote is not None and quote.source != name:
+            problems.append(f"source {name!r}: its frequency quotes another article")
+    for safety_item in catalogue.safety.items():
         for name in safety_item.sources:
             if name not in known_sources:
                 problems.append(f"safety {safety_item.en!r}: source {name!r} is not listed")
-    for quote in safety.source_quotes:
-        if quote.source not in known_sources:
-            problems.append(f"safety quote: source {quote.source!r} is not listed")
+    return problems
+
+
+def _routine_checks(catalogue: Catalogue) -> list[str]:
+    problems: list[str] = []
+    exercise_ids = {e.id for e in catalogue.exercises}
     for routine in catalogue.routines:
         where = f"routine {routine.id!r}"
-        if not ROUTINE_MIN_SECONDS <= routine.total_seconds <= ROUTINE_MAX_SECONDS:
-            problems.append(
-                f"{where}: takes {routine.total_seconds} s, not about one minute "
-                f"({ROUTINE_MIN_SECONDS}-{ROUTINE_MAX_SECONDS} s)"
-            )
+        known = True
         for n, item in enumerate(routine.items):
             item_where = f"{where} item {n} ({item.exercise})"
             if item.exercise not in exercise_ids:
                 problems.append(f"{item_where}: unknown exercise id {item.exercise!r}")
+                known = False
                 continue
-            ex = catalogue.exercise(item.exercise)
-            if item.position and item.position not in ex.positions:
-                problems.append(
-                    f"{item_where}: position {item.position!r} is not one of "
-                    f"the exercise's positions {ex.positions}"
-                )
-            if item.dosage_source is None and ex.dosage:
-                problems.append(f"{item_where}: say which dosage_source the routine uses")
-            if item.dosage_source is not None:
-                dosage = ex.dosage_from(item.dosage_source)
-                if dosage is None:
-                    problems.append(
-                        f"{item_where}: the exercise has no dosage from {item.dosage_source!r}"
-                    )
-                elif (need := dosage.min_seconds()) is not None and item.seconds < need:
-                    problems.append(
-                        f"{item_where}: {item.seconds} s is less than the source "
-                        f"dosage needs ({need} s); do not cut a dosage short"
-                    )
-            if "office" in routine.places:
-                positions = [item.position] if item.position else list(ex.positions)
-                if not ex.office_ok or not set(positions) <= OFFICE_POSITIONS:
-                    problems.append(
-                        f"{item_where}: not office-suitable (needs standing or "
-                        f"seated, desk_ok, no equipment), but the routine is "
-                        f"marked office"
-                    )
+            problems += _item_checks(catalogue, routine.places, item, item_where)
+        if not known:
+            continue
+        low, high = routine_time(catalogue, routine)
+        if low > ROUTINE_MAX_SECONDS:
+            problems.append(
+                f"{where}: the sourced holds and getting into position take at least {low} s, "
+                f"which does not fit a one-minute break (at most {ROUTINE_MAX_SECONDS} s)"
+            )
+        if high < ROUTINE_MIN_SECONDS:
+            problems.append(
+                f"{where}: takes at most {high} s, not about one minute "
+                f"(at least {ROUTINE_MIN_SECONDS} s)"
+            )
+    return problems
+
+
+def _item_checks(
+    catalogue: Catalogue, places: Sequence[str], item: RoutineItem, where: str
+) -> list[str]:
+    problems: list[str] = []
+    ex = catalogue.exercise(item.exercise)
+    if ex.name_only:
+        problems.append(f"{where}: described by name only; it cannot be in a routine")
+    if item.position and item.position not in ex.positions:
+        problems.append(
+            f"{where}: position {item.position!r} is not one of "
+            f"the exercise's positions {ex.positions}"
+        )
+    if item.dosage_source is None and ex.dosage:
+        problems.append(f"{where}: say which dosage_source the routine uses")
+    dosage = item_dosage(ex, item)
+    if item.dosage_source is not None and dosage is None:
+        problems.append(f"{where}: the exercise has no dosage from {item.dosage_source!r}")
+    timed = dosage is not None and dosage.timed_seconds() is not None
+    if timed and item.own_seconds is not None:
+        problems.append(
+            f"{where}: the source gives the time; own_seconds would override the article"
+        )
+    if not timed and item.own_seconds is None:
+        problems.append(f"{where}: no time in the dosage: give own_seconds (own pacing)")
+    if "office" in places:
+        positions = [item.position] if item.position else list(ex.positions)
+        if not ex.office_ok or not set(positions) <= OFFICE_POSITIONS:
+            problems.append(
+                f"{where}: not office-suitable (needs standing or "
+                f"seated, desk_ok, no equipment), but the routine is "
+                f"marked office"
+            )
     return problems
 
 
@@ -193,7 +211,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         for error in exc.errors():
             problems.append(f"{_where(raw, tuple(error['loc']))}: {error['msg']}")
         raise CatalogueError(path, problems) from None
-    problems += _cross_checks(catalogue)
+    problems += _exercise_checks(catalogue) + _routine_checks(catalogue)
     if not problems:  # rendering needs resolvable references
         problems += _render_checks(catalogue)
     if problems:
@@ -208,9 +226,10 @@ def get_catalogue() -> Catalogue:
 
 
 def summary(catalogue: Catalogue) -> str:
-    """One line for `rekpauze check`, e.g. '15 exercises, 9 routines (4 for the office)'."""
+    """One line for `rekpauze check`, e.g. '16 exercises, 9 routines (4 for the office), ...'."""
     office = len(catalogue.routines_for("office"))
     return (
         f"{len(catalogue.exercises)} exercises, {len(catalogue.routines)} routines "
-        f"({office} for the office), safety note with {len(catalogue.safety.red_flags)} red flags"
+        f"({office} for the office), safety note with {len(catalogue.safety.urgent)} urgent "
+        f"signs and {len(catalogue.safety.red_flags)} red flags"
     )

@@ -55,27 +55,41 @@ class Text(_Strict):
         return self.nl if lang == "nl" else self.en
 
 
-class Step(Text):
-    """One numbered step; `hold` marks where the dosage's holding time is counted."""
-
-    hold: bool = False
-
-
-class SourcedText(Text):
-    """A caution tied to the article it comes from."""
-
-    source: SourceName
-
-
-class SafetyItem(Text):
-    sources: list[SourceName] = Field(min_length=1)
-
-
 class Quote(_Strict):
     """A verbatim sentence from a source article, so a reviewer can trace the content."""
 
     source: SourceName
     text: NonEmpty
+
+
+class Quoted(Text):
+    """A text with the article sentence it rests on; `quote: null` only for neutral framing
+    (the audit then allows no number and no caution word in it)."""
+
+    quote: Quote | None = None
+
+
+class Step(Quoted):
+    """One numbered step; `timed` marks where the dosage's time (hold or duration) is counted."""
+
+    timed: bool = False
+
+
+class Caution(Text):
+    """A caution tied to the article and the sentence it comes from."""
+
+    source: SourceName
+    quote: NonEmpty
+
+
+class SafetyItem(Text):
+    """One line of the safety note with the sentences (and so the articles) it rests on."""
+
+    quotes: list[Quote] = Field(min_length=1)
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(q.source for q in self.quotes))
 
 
 class Range(_Strict):
@@ -105,11 +119,18 @@ class Range(_Strict):
 
 
 class Dosage(_Strict):
-    """One source's dosage, exactly as that source gives it."""
+    """One source's dosage, exactly as that source gives it, with the sentence that gives it.
+
+    `by` names who the article attributes a differing dosage to (000's table: "KU Leuven"),
+    so that one article can carry more than one dosage, each shown with its origin.
+    """
 
     source: SourceName
+    quotes: list[NonEmpty] = Field(min_length=1)
+    by: Text | None = None
     hold_seconds: Range | None = None
     times: PositiveInt | None = None
+    per_day: PositiveInt | None = None
     repetitions: Range | None = None
     sets: PositiveInt | None = None
     per_side: bool = False
@@ -118,12 +139,15 @@ class Dosage(_Strict):
 
     @model_validator(mode="after")
     def _sane(self) -> Dosage:
-        if (
-            not any(
-                (self.hold_seconds, self.times, self.repetitions, self.sets, self.duration_seconds)
-            )
-            and not self.per_side
-        ):
+        given = (
+            self.hold_seconds,
+            self.times,
+            self.per_day,
+            self.repetitions,
+            self.sets,
+            self.duration_seconds,
+        )
+        if not any(given) and not self.per_side:
             raise ValueError("dosage gives no hold, times, repetitions, sets, sides or duration")
         if self.hold_seconds and self.hold_seconds.max > MAX_HOLD_SECONDS:
             raise ValueError(f"hold_seconds above {MAX_HOLD_SECONDS}")
@@ -131,7 +155,7 @@ class Dosage(_Strict):
             raise ValueError(f"duration_seconds above {MAX_DURATION_SECONDS}")
         if self.repetitions and self.repetitions.max > MAX_REPETITIONS:
             raise ValueError(f"repetitions above {MAX_REPETITIONS}")
-        for name in ("times", "sets"):
+        for name in ("times", "sets", "per_day"):
             value = getattr(self, name)
             if value is not None and value > MAX_TIMES:
                 raise ValueError(f"{name} above {MAX_TIMES}")
@@ -141,15 +165,21 @@ class Dosage(_Strict):
 
     @property
     def rounds(self) -> int:
-        """How many times the whole thing is done (times or sets), at least once."""
+        """How many times the whole thing is done in one session (times or sets), at least 1."""
         return (self.times or 1) * (self.sets or 1)
 
-    def min_seconds(self) -> int | None:
-        """The least time this dosage takes, when the source gives enough to compute it."""
+    @property
+    def sides(self) -> int:
+        return 2 if self.per_side else 1
+
+    def timed_seconds(self) -> Range | None:
+        """The time the source's dosage takes in one session (holds or movement only, no
+        getting into position), or None when the source gives no time."""
         if self.duration_seconds:
-            return self.duration_seconds.min
+            return self.duration_seconds
         if self.hold_seconds:
-            return self.hold_seconds.min * self.rounds * (2 if self.per_side else 1)
+            n = self.rounds * self.sides
+            return Range(min=self.hold_seconds.min * n, max=self.hold_seconds.max * n)
         return None
 
 
@@ -157,21 +187,23 @@ class Exercise(_Strict):
     id: Slug
     name: Text
     aliases: list[NonEmpty] = Field(default_factory=list)
-    purpose: Text
+    purpose: Quoted
     steps: list[Step] = Field(min_length=1)
+    #: True when the article names the exercise without describing how to do it: shown with a
+    #: note, never picked at random, never guided.
+    name_only: bool = False
     dosage: list[Dosage] = Field(default_factory=list)
-    dosage_note: Text | None = None
+    dosage_note: Quoted | None = None
     positions: list[Position] = Field(min_length=1)
     equipment: list[Equipment] = Field(default_factory=list)
     optional_equipment: list[Equipment] = Field(default_factory=list)
-    equipment_note: Text | None = None
+    equipment_note: Quoted | None = None
     desk_ok: bool
     areas: list[Area] = Field(min_length=1)
     kind: Kind
     estimated_seconds: PositiveInt
-    cautions: list[SourcedText] = Field(default_factory=list)
+    cautions: list[Caution] = Field(default_factory=list)
     sources: list[SourceName] = Field(min_length=1)
-    source_quotes: list[Quote] = Field(min_length=1)
     reviewer_note: str | None = None
 
     @property
@@ -183,18 +215,38 @@ class Exercise(_Strict):
             and any(p in OFFICE_POSITIONS for p in self.positions)
         )
 
+    @property
+    def offered(self) -> bool:
+        """May be picked at random or guided: its steps are traceable to an article."""
+        return not self.name_only
+
     def dosage_from(self, source: str | None) -> Dosage | None:
-        """The dosage given by `source`, or the first one listed when source is None."""
+        """The (unattributed, if any) dosage given by `source`, or the first one listed when
+        source is None."""
         if source is None:
             return self.dosage[0] if self.dosage else None
-        return next((d for d in self.dosage if d.source == source), None)
+        mine = [d for d in self.dosage if d.source == source]
+        return next((d for d in mine if d.by is None), mine[0] if mine else None)
+
+    def quotes(self) -> list[Quote]:
+        """Every article sentence this exercise rests on (for the source checks)."""
+        found: list[Quote] = []
+        for text in (self.purpose, *self.steps, self.dosage_note, self.equipment_note):
+            if text is not None and text.quote is not None:
+                found.append(text.quote)
+        found += [Quote(source=d.source, text=q) for d in self.dosage for q in d.quotes]
+        found += [Quote(source=c.source, text=c.quote) for c in self.cautions]
+        return found
 
 
 class RoutineItem(_Strict):
+    """One exercise of a routine; `own_seconds` is the bot's own pacing, allowed (and
+    required) only when the chosen dosage gives no time."""
+
     exercise: Slug
     dosage_source: SourceName | None = None
     position: Position | None = None
-    seconds: PositiveInt
+    own_seconds: PositiveInt | None = None
 
 
 class Routine(_Strict):
@@ -203,27 +255,40 @@ class Routine(_Strict):
     places: list[Place] = Field(min_length=1)
     items: list[RoutineItem] = Field(min_length=1)
 
-    @property
-    def total_seconds(self) -> int:
-        return sum(item.seconds for item in self.items)
-
 
 class Safety(_Strict):
+    urgent: list[SafetyItem] = Field(min_length=1)
     red_flags: list[SafetyItem] = Field(min_length=1)
     before_start: list[SafetyItem] = Field(min_length=1)
+    when_to_stop: list[SafetyItem] = Field(min_length=1)
     stretching_rules: list[SafetyItem] = Field(min_length=1)
     general: list[SafetyItem] = Field(min_length=1)
-    source_quotes: list[Quote] = Field(default_factory=list)
+
+    def items(self) -> list[SafetyItem]:
+        return [
+            *self.urgent,
+            *self.red_flags,
+            *self.before_start,
+            *self.when_to_stop,
+            *self.stretching_rules,
+            *self.general,
+        ]
 
 
 class Source(_Strict):
+    """An article; `frequency` is its advice on how often to train, shown on every exercise
+    that cites it."""
+
     title: NonEmpty
     label: Text
+    frequency: Quoted | None = None
 
 
 class Catalogue(_Strict):
     version: Literal[1]
     sources: dict[SourceName, Source]
+    #: Cautions written once and attached to several exercises with YAML anchors.
+    shared_cautions: list[Caution] = Field(default_factory=list)
     exercises: list[Exercise] = Field(min_length=1)
     routines: list[Routine] = Field(default_factory=list)
     safety: Safety

@@ -32,7 +32,9 @@ def pick_routine(
 
 
 def exercises_for_place(catalogue: Catalogue, place: str) -> list[Exercise]:
-    """Exercises that fit the place: at the office only standing or seated, desk-friendly ones."""
+    """Exercises to offer at the place: at the office only standing or seated, desk-friendly
+    ones; never one the article only names (plank, side plank), whose steps are not traceable."""
+    offered = [e for e in catalogue.exercises if e.offered]
     if place == "office":
-        return [e for e in catalogue.exercises if e.office_ok]
-    return list(catalogue.exercises)
+        return [e for e in offered if e.office_ok]
+    return offered

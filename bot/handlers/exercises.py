@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -24,6 +24,7 @@ from bot.content.search import search
 from bot.context import Context
 from bot.handlers.ui import (
     answer,
+    app_row,
     args_text,
     button,
     edit,
@@ -31,10 +32,12 @@ from bot.handlers.ui import (
     reply,
     split_data,
     stale,
+    with_app_row,
 )
 from bot.i18n import t
 from bot.services import exercises, guided
 from bot.services.parsing import shown
+from bot.services.safety import SAFETY_DATA
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +48,15 @@ MAX_QUERY = 100
 
 
 def exercise_keyboard(lang: str, exercise: Exercise, done: bool = True) -> InlineKeyboardMarkup:
+    # An exercise the article only names has no traceable steps to guide.
+    guided_button = [button(t(lang, "exercises.button_guided"), f"gd:s:{exercise.id}")]
     row = [
-        button(t(lang, "exercises.button_guided"), f"gd:s:{exercise.id}"),
+        *(guided_button if exercise.offered else []),
         button(t(lang, "exercises.button_another"), f"ex:r:{exercise.id}"),
     ]
     done_row = [button(t(lang, "exercises.button_done"), f"ex:d:{exercise.id}")] if done else []
-    return keyboard(row, done_row)
+    safety_row = [button(t(lang, "privacy.button_safety"), SAFETY_DATA)]
+    return keyboard(row, done_row, safety_row)
 
 
 async def _place(update: Update, context: Context) -> str:
@@ -63,14 +69,21 @@ async def exercise_command(update: Update, context: Context) -> None:
     lang = await context.language()
     catalogue = context.bot_data.catalogue
     query = args_text(context)
+    in_app = app_row(context, update, lang, "exercises")
     if not query:
         exercise = exercises.random_exercise(catalogue, await _place(update, context))
-        await reply(update, render_exercise(exercise, lang), exercise_keyboard(lang, exercise))
+        await reply(
+            update,
+            render_exercise(exercise, lang, context.bot_data.catalogue),
+            with_app_row(exercise_keyboard(lang, exercise), in_app),
+        )
         return
     result = search(catalogue, query[:MAX_QUERY])
     if result.best is not None:
         await reply(
-            update, render_exercise(result.best, lang), exercise_keyboard(lang, result.best)
+            update,
+            render_exercise(result.best, lang, context.bot_data.catalogue),
+            with_app_row(exercise_keyboard(lang, result.best), in_app),
         )
         return
     if result.close:
@@ -96,14 +109,19 @@ async def on_exercise_button(update: Update, context: Context) -> None:
     if action == "s":
         await answer(query)
         await update.effective_chat.send_message(
-            render_exercise(exercise, lang), reply_markup=exercise_keyboard(lang, exercise)
+            render_exercise(exercise, lang, context.bot_data.catalogue),
+            reply_markup=exercise_keyboard(lang, exercise),
         )
     elif action == "r":
         other = exercises.random_exercise(
             catalogue, await _place(update, context), exclude=exercise.id
         )
         await answer(query)
-        await edit(query, render_exercise(other, lang), exercise_keyboard(lang, other))
+        await edit(
+            query,
+            render_exercise(other, lang, context.bot_data.catalogue),
+            exercise_keyboard(lang, other),
+        )
     else:
         await _record(update, context, exercise, "exercise")
         await _edit_markup(query, exercise_keyboard(lang, exercise, done=False))
@@ -222,16 +240,27 @@ class GuidedRun:
     lang: str
     started: datetime
     last_text: str = ""
+    start: int = 0  # the step the timeline started at ("Next" starts a new one)
 
 
 def job_name(chat_id: int) -> str:
     return f"guided:{chat_id}"
 
 
+#: The line under the step for each guided phase ("read" has none).
+_PHASE_LINES = {
+    "prepare": "guided.prepare",
+    "hold": "guided.hold",
+    "prepare_move": "guided.prepare_move",
+    "move": "guided.move",
+    "reps": "guided.reps",
+}
+
+
 def guided_screen(
-    exercise: Exercise, lang: str, frame: guided.Frame
+    catalogue: Catalogue, exercise: Exercise, lang: str, frame: guided.Frame
 ) -> tuple[str, InlineKeyboardMarkup]:
-    steps = guided_steps(exercise, lang)
+    steps = guided_steps(exercise, lang, catalogue)
     name = exercise.name.get(lang)
     if frame.phase == "done":
         text = t(lang, "guided.finished", name=name)
@@ -245,10 +274,8 @@ def guided_screen(
     step = steps[frame.index]
     header = t(lang, "guided.header", name=name, n=frame.index + 1, total=len(steps))
     lines = [header, "", step.text]
-    if frame.phase == "prepare":
-        lines += ["", t(lang, "guided.prepare", seconds=frame.remaining or 0)]
-    elif frame.phase == "hold":
-        lines += ["", t(lang, "guided.hold", seconds=frame.remaining or 0)]
+    if frame.phase in _PHASE_LINES:
+        lines += ["", t(lang, _PHASE_LINES[frame.phase], seconds=frame.remaining or 0)]
     markup = keyboard(
         [
             button(t(lang, "guided.button_next"), f"gd:n:{exercise.id}:{frame.index + 1}"),
@@ -279,12 +306,12 @@ async def guided_tick(context: Context) -> None:
     if exercise is None:
         _remove(context.job)
         return
-    steps = guided_steps(exercise, run.lang)
+    steps = guided_steps(exercise, run.lang, context.bot_data.catalogue)
     elapsed = (context.now() - run.started).total_seconds()
-    frame = guided.frame_at(steps, elapsed)
-    if frame.phase == "done":
+    frame = guided.frame_at(steps, elapsed, run.start)
+    if frame.phase in ("done", "reps"):  # nothing changes until "Next"
         _remove(context.job)
-    text, markup = guided_screen(exercise, run.lang, frame)
+    text, markup = guided_screen(context.bot_data.catalogue, exercise, run.lang, frame)
     if text == run.last_text:
         return
     try:
@@ -323,29 +350,29 @@ async def on_guided_button(update: Update, context: Context) -> None:
         if parts and len(parts) >= 2
         else None
     )
-    if parts is None or exercise is None:
+    if parts is None or exercise is None or not exercise.offered:
         await stale(update, context)
         return
     lang = await context.language()
     chat_id, at = update.effective_chat.id, context.now()
-    steps = guided_steps(exercise, lang)
+    steps = guided_steps(exercise, lang, context.bot_data.catalogue)
     match parts:
         case ["s", _]:
             await answer(query)
             frame = guided.frame_at(steps, 0)
-            text, markup = guided_screen(exercise, lang, frame)
+            text, markup = guided_screen(context.bot_data.catalogue, exercise, lang, frame)
             message = await update.effective_chat.send_message(text, reply_markup=markup)
             _schedule(context, GuidedRun(chat_id, message.message_id, exercise.id, lang, at, text))
         case ["n", _, index] if index.isdigit() and 0 < int(index) <= len(steps):
             await answer(query)
-            started = at - timedelta(seconds=guided.step_start(steps, int(index)))
-            frame = guided.frame_at(steps, (at - started).total_seconds())
-            text, markup = guided_screen(exercise, lang, frame)
+            frame = guided.frame_at(steps, 0, int(index))
+            text, markup = guided_screen(context.bot_data.catalogue, exercise, lang, frame)
             await edit(query, text, markup)
-            if frame.phase == "done":
+            if frame.phase in ("done", "reps"):
                 cancel_guided(context, chat_id)
             elif query.message is not None:
-                run = GuidedRun(chat_id, query.message.message_id, exercise.id, lang, started, text)
+                message_id = query.message.message_id
+                run = GuidedRun(chat_id, message_id, exercise.id, lang, at, text, int(index))
                 _schedule(context, run)
         case ["x", _]:
             cancel_guided(context, chat_id)

@@ -7,12 +7,12 @@ ConversationHandler state lives in memory. One message is edited from step to st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
-from tzfpy import get_tz
 
 from bot.content.render import render_safety
 from bot.context import Context
@@ -124,7 +124,9 @@ async def _show_safety_once(update: Update, context: Context, chat: Subscriber) 
     if await preferences.mark_safety_shown(context.bot_data.db, chat.id):
         assert update.effective_chat
         await update.effective_chat.send_message(
-            t(chat.language, "onboarding.safety_intro") + "\n\n" + render_safety(chat.language)
+            t(chat.language, "onboarding.safety_intro")
+            + "\n\n"
+            + render_safety(chat.language, context.bot_data.catalogue)
         )
 
 
@@ -184,7 +186,11 @@ async def on_location(update: Update, context: Context) -> None:
     """A shared location, looked up offline: tzfpy's polygons, no network call."""
     message = update.effective_message
     assert message and message.location
-    tz_name = get_tz(message.location.longitude, message.location.latitude)
+    # Imported on the first shared location: its polygon index is ~33 MB, and most
+    # processes rarely see a location.
+    from tzfpy import get_tz
+
+    tz_name = await asyncio.to_thread(get_tz, message.location.longitude, message.location.latitude)
     if not tz_name:
         lang = await context.language()
         await reply(update, t(lang, "onboarding.location_unknown"))

@@ -14,6 +14,7 @@ from bot.handlers.exercises import cancel_guided
 from bot.handlers.ui import answer, button, edit, keyboard, reply, split_data, stale
 from bot.i18n import t
 from bot.services.privacy import erase_chat, export_document
+from bot.services.safety import SAFETY_DATA, SAFETY_PREFIX
 
 #: A delete confirmation older than this is stale: an old "Yes" must not erase anything.
 CONFIRM_WINDOW = timedelta(minutes=10)
@@ -21,7 +22,20 @@ CONFIRM_WINDOW = timedelta(minutes=10)
 
 async def safety_command(update: Update, context: Context) -> None:
     lang = await context.language()
-    await reply(update, render_safety(lang))
+    await reply(update, render_safety(lang, context.bot_data.catalogue))
+
+
+async def on_safety_button(update: Update, context: Context) -> None:
+    """The safety button under a reminder or an exercise: the note as a new message, so the
+    routine or exercise it was pressed under stays in view."""
+    query = update.callback_query
+    assert query and update.effective_chat
+    if split_data(query, SAFETY_PREFIX) != SAFETY_DATA.split(":")[1:]:
+        await stale(update, context)
+        return
+    lang = await context.language()
+    await answer(query)
+    await update.effective_chat.send_message(render_safety(lang, context.bot_data.catalogue))
 
 
 async def privacy_command(update: Update, context: Context) -> None:
@@ -82,3 +96,4 @@ async def on_button(update: Update, context: Context) -> None:
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^dl:"))
+    app.add_handler(CallbackQueryHandler(on_safety_button, pattern=rf"^{SAFETY_PREFIX}:"))

@@ -112,13 +112,41 @@ class FaultPlan:
         self.scripted = [entry for entry in self.scripted if entry.remaining > 0]
         return fault
 
+    def fail_next(
+        self,
+        method: str | None,
+        *,
+        status: int,
+        description: str | None,
+        retry_after: int | None,
+        chat_id: int | None,
+        times: int,
+    ) -> ScriptedFault:
+        """The common scripted errors: a 429, nginx's 502 page, or a JSON error."""
+        if retry_after is not None:
+            fault = Fault.retry_after(retry_after)
+        elif status == 502 and description is None:
+            fault = Fault.bad_gateway()
+        elif status == 500 and description is None:
+            fault = Fault.server_error()
+        else:
+            fault = Fault.error(status, description or f"Error {status}")
+        return self.add(fault, method=method, chat_id=chat_id, times=times)
+
+    def drop_next(
+        self, method: str | None, *, chat_id: int | None, times: int, after_processing: bool
+    ) -> ScriptedFault:
+        fault = Fault.drop_connection(after_processing=after_processing)
+        return self.add(fault, method=method, chat_id=chat_id, times=times)
+
+    def set_latency(self, seconds: float, method: str | None) -> None:
+        key = method.lower() if method else None
+        if seconds <= 0:
+            self.latency.pop(key, None)
+        else:
+            self.latency[key] = seconds
+
     def delay_for(self, method: str) -> float:
         if not self.latency:
             return 0.0
         return self.latency.get(method, 0.0) + self.latency.get(None, 0.0)
-
-    def clear(self) -> None:
-        for entry in self.scripted:
-            entry.cancel()
-        self.scripted.clear()
-        self.latency.clear()

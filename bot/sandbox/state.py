@@ -1,19 +1,21 @@
-"""The stand-in's world: users, chats, messages and files, and their Bot API JSON shapes.
+"""The stand-in's world: users, chats, messages and files, and their Bot API shapes.
 
 Tests and the terminal sandbox read these objects directly, so they keep what a reader needs:
 the plain text and entities after parsing (readable without an HTML parser), the inline keyboard,
-and whether the bot or a user sent the message.
+and whether the bot or a user sent the message. What goes over the wire is built from
+python-telegram-bot's own classes (`to_telegram()`), so the answers follow the real schema.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.telegram_html import Entity
+import telegram
 
-from .validation import entities_json
+from bot.telegram_html import Entity
 
 PRIVATE = "private"
 GROUP = "group"
@@ -35,15 +37,17 @@ class User:
     blocked_bot: bool = False
     deactivated: bool = False
 
-    def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
-        if self.last_name:
-            data["last_name"] = self.last_name
-        if self.username:
-            data["username"] = self.username
-        if self.language_code and not self.is_bot:
-            data["language_code"] = self.language_code
-        return data
+    def to_telegram(self, **extra: Any) -> telegram.User:
+        """`extra`: getMe's bot-only fields."""
+        return telegram.User(
+            self.id,
+            self.first_name,
+            self.is_bot,
+            last_name=self.last_name or None,
+            username=self.username or None,
+            language_code=None if self.is_bot else self.language_code or None,
+            **extra,
+        )
 
 
 @dataclass(frozen=True)
@@ -124,36 +128,43 @@ class StoredMessage:
         """Text or caption, whichever the message has ('' for none)."""
         return self.text if self.text is not None else (self.caption or "")
 
-    def to_api(self, *, with_reply: bool = True) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "message_id": self.message_id,
-            "from": self.sender.to_api(),
-            "chat": self.chat.to_api(),
-            "date": self.date,
-        }
-        if self.edit_date is not None:
-            data["edit_date"] = self.edit_date
-        if with_reply and self.reply_to is not None:
-            data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
-        if self.text is not None:
-            data["text"] = self.text
-            if self.entities:
-                data["entities"] = entities_json(self.entities)
-        if self.photo is not None:
-            data["photo"] = [_photo_size(size) for size in self.photo]
-        if self.document is not None:
-            data["document"] = _document(self.document)
-        if self.caption is not None:
-            data["caption"] = self.caption
-            if self.caption_entities:
-                data["caption_entities"] = entities_json(self.caption_entities)
-        if self.location is not None:
-            data["location"] = {"latitude": self.location[0], "longitude": self.location[1]}
-        if self.reply_markup:
-            data["reply_markup"] = self.reply_markup
-        if self.service:
-            data.update(self.service)
-        return data
+    def to_telegram(self, *, with_reply: bool = True) -> telegram.Message:
+        service = self.service or {}
+        return telegram.Message(
+            self.message_id,
+            timestamp(self.date),
+            self.chat.to_telegram(),
+            from_user=self.sender.to_telegram(),
+            edit_date=None if self.edit_date is None else timestamp(self.edit_date),
+            reply_to_message=(
+                self.reply_to.to_telegram(with_reply=False)
+                if with_reply and self.reply_to is not None
+                else None
+            ),
+            text=self.text,
+            entities=message_entities(self.entities) if self.text is not None else None,
+            photo=None if self.photo is None else [_photo_size(size) for size in self.photo],
+            document=None if self.document is None else _document(self.document),
+            caption=self.caption,
+            caption_entities=message_entities(self.caption_entities) if self.caption else None,
+            location=(
+                None
+                if self.location is None
+                else telegram.Location(longitude=self.location[1], latitude=self.location[0])
+            ),
+            reply_markup=(
+                telegram.InlineKeyboardMarkup.de_json(self.reply_markup, None)
+                if self.reply_markup
+                else None
+            ),
+            new_chat_members=[user.to_telegram() for user in service.get("new_chat_members", ())]
+            or None,
+            migrate_to_chat_id=service.get("migrate_to_chat_id"),
+            migrate_from_chat_id=service.get("migrate_from_chat_id"),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        return self.to_telegram().to_dict()
 
     def __repr__(self) -> str:
         who = "bot" if self.from_bot else f"user {self.sender.id}"
@@ -163,27 +174,28 @@ class StoredMessage:
         )
 
 
-def _photo_size(size: FileInfo) -> dict[str, Any]:
-    return {
-        "file_id": size.file_id,
-        "file_unique_id": size.file_unique_id,
-        "width": size.width,
-        "height": size.height,
-        "file_size": size.size,
-    }
+def timestamp(unix: float) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)
 
 
-def _document(doc: FileInfo) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "file_id": doc.file_id,
-        "file_unique_id": doc.file_unique_id,
-        "file_size": doc.size,
-    }
-    if doc.file_name:
-        data["file_name"] = doc.file_name
-    if doc.mime_type:
-        data["mime_type"] = doc.mime_type
-    return data
+def message_entities(entities: list[Entity]) -> list[telegram.MessageEntity]:
+    return [telegram.MessageEntity(e.type, e.offset, e.length, url=e.url) for e in entities]
+
+
+def _photo_size(size: FileInfo) -> telegram.PhotoSize:
+    return telegram.PhotoSize(
+        size.file_id, size.file_unique_id, size.width, size.height, file_size=size.size
+    )
+
+
+def _document(doc: FileInfo) -> telegram.Document:
+    return telegram.Document(
+        doc.file_id,
+        doc.file_unique_id,
+        file_name=doc.file_name or None,
+        mime_type=doc.mime_type or None,
+        file_size=doc.size,
+    )
 
 
 @dataclass(eq=False)
@@ -206,7 +218,6 @@ class Chat:
     deleted: bool = False
     reply_keyboard: dict[str, Any] | None = None
     """The reply keyboard the bot last showed here (sandbox renders it)."""
-    last_action: str | None = None
     next_message_id: int = 1
     messages: OrderedDict[int, StoredMessage] = field(default_factory=OrderedDict)
 
@@ -214,41 +225,17 @@ class Chat:
     def is_group(self) -> bool:
         return self.type in (GROUP, SUPERGROUP)
 
-    def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "type": self.type}
+    def to_telegram(self) -> telegram.Chat:
         if self.type == PRIVATE and self.user is not None:
-            data.update(
-                {
-                    k: v
-                    for k, v in self.user.to_api().items()
-                    if k in ("first_name", "last_name", "username")
-                }
+            user = self.user
+            return telegram.Chat(
+                self.id,
+                self.type,
+                first_name=user.first_name,
+                last_name=user.last_name or None,
+                username=user.username or None,
             )
-        else:
-            data["title"] = self.title or ""
-            if self.username:
-                data["username"] = self.username
-        return data
-
-    def full_info(self) -> dict[str, Any]:
-        """ChatFullInfo as getChat returns it, with the fields PTB requires."""
-        data = self.to_api()
-        data.update(
-            {
-                "accent_color_id": 0,
-                "max_reaction_count": 11,
-                "accepted_gift_types": {
-                    "unlimited_gifts": False,
-                    "limited_gifts": False,
-                    "unique_gifts": False,
-                    "premium_subscription": False,
-                    "gifts_from_channels": False,
-                },
-            }
-        )
-        if self.is_group:
-            data["permissions"] = {"can_send_messages": True}
-        return data
+        return telegram.Chat(self.id, self.type, title=self.title or "", username=self.username)
 
     def take_message_id(self) -> int:
         message_id = self.next_message_id
@@ -299,29 +286,66 @@ class ApiCall:
         return None if self.response is None else self.response.get("description")
 
 
-def member_json(user: User, status: str) -> dict[str, Any]:
-    """A ChatMember object of the right subtype for `status`."""
-    data: dict[str, Any] = {"status": status, "user": user.to_api()}
+def chat_member(user: User, status: str) -> telegram.ChatMember:
+    """A ChatMember of the right subtype for `status`."""
+    who = user.to_telegram()
     if status == "creator":
-        data["is_anonymous"] = False
-    elif status == "administrator":
-        data.update(
-            {
-                "can_be_edited": False,
-                "is_anonymous": False,
-                "can_manage_chat": True,
-                "can_delete_messages": True,
-                "can_manage_video_chats": True,
-                "can_restrict_members": True,
-                "can_promote_members": False,
-                "can_change_info": True,
-                "can_invite_users": True,
-                "can_post_stories": False,
-                "can_edit_stories": False,
-                "can_delete_stories": False,
-                "can_pin_messages": True,
-            }
+        return telegram.ChatMemberOwner(who, is_anonymous=False)
+    if status == "administrator":
+        return telegram.ChatMemberAdministrator(
+            who,
+            can_be_edited=False,
+            is_anonymous=False,
+            can_manage_chat=True,
+            can_delete_messages=True,
+            can_manage_video_chats=True,
+            can_restrict_members=True,
+            can_promote_members=False,
+            can_change_info=True,
+            can_invite_users=True,
+            can_post_stories=False,
+            can_edit_stories=False,
+            can_delete_stories=False,
+            can_pin_messages=True,
         )
-    elif status == "kicked":
-        data["until_date"] = 0
-    return data
+    if status == "kicked":
+        return telegram.ChatMemberBanned(who, until_date=timestamp(0))
+    if status == "left":
+        return telegram.ChatMemberLeft(who)
+    return telegram.ChatMemberMember(who)
+
+
+def member_json(user: User, status: str) -> dict[str, Any]:
+    return chat_member(user, status).to_dict()
+
+
+@dataclass
+class ServerStats:
+    """Counters a test or benchmark asserts on."""
+
+    requests: int = 0
+    by_method: Counter[str] = field(default_factory=Counter)
+    errors_by_status: Counter[int] = field(default_factory=Counter)
+    messages_sent: int = 0
+    too_many_requests: int = 0
+    """429 answers from flood control (scripted 429s are counted in `scripted_faults`)."""
+    too_many_requests_by_chat: Counter[int] = field(default_factory=Counter)
+    scripted_faults: int = 0
+    dropped_connections: int = 0
+    in_flight: Counter[str] = field(default_factory=Counter)
+    """Requests received and not yet answered, by method, right now. With `set_latency` a
+    call takes effect before its late answer, so these are the sends a bot killed now would
+    not know the outcome of (a kill -9 test's bound on repeats)."""
+
+
+@dataclass(frozen=True)
+class BotEvent:
+    """Something the bot did that a watcher (the terminal sandbox) may want to show at once.
+
+    kind: "message" (sent), "edit" or "callback_answer" (detail = CallbackQueryRecord).
+    """
+
+    kind: str
+    chat: Chat
+    message: StoredMessage | None = None
+    detail: Any = None

@@ -173,6 +173,14 @@ class Params:
 # --- text -----------------------------------------------------------------------------------
 
 
+def callback_answer_text(params: Params) -> str | None:
+    """answerCallbackQuery's notification text, at most 200 characters."""
+    text = params.get_str("text")
+    if text is not None and len(text) > 200:
+        raise bad_request("MESSAGE_TOO_LONG")
+    return text
+
+
 def formatted_text(params: Params, text_field: str, *, caption: bool) -> ParsedText | None:
     """Parse `text`/`caption` with its parse_mode or explicit entities; None for no caption."""
     raw = params.get_str(text_field)
@@ -245,20 +253,6 @@ def _strip(parsed: ParsedText) -> ParsedText:
         if stop > start:
             entities.append(Entity(entity.type, start, stop - start, entity.url))
     return ParsedText(stripped, entities)
-
-
-def entities_json(entities: list[Entity]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for entity in entities:
-        item: dict[str, Any] = {
-            "type": entity.type,
-            "offset": entity.offset,
-            "length": entity.length,
-        }
-        if entity.url is not None:
-            item["url"] = entity.url
-        out.append(item)
-    return out
 
 
 # --- reply markup ---------------------------------------------------------------------------
@@ -366,12 +360,24 @@ def _inline_button(button: Any) -> dict[str, Any]:
             telegram_html.check_callback_data(value)
         except TelegramHTMLError:
             raise bad_request("BUTTON_DATA_INVALID") from None
-    elif action == "url" and (
-        not isinstance(value, str) or not re.match(r"(?i)(https?|tg)://\S+$", value)
-    ):
+    elif (
+        action == "url"
+        and (not isinstance(value, str) or not re.match(r"(?i)(https?|tg)://\S+$", value))
+    ) or (action == "web_app" and not web_app_url_ok(value)):
         raise bad_request("BUTTON_URL_INVALID")
     clean = {"text": text, action: value}
     return clean
+
+
+def web_app_url_ok(value: object) -> bool:
+    """A WebAppInfo: Telegram opens Mini Apps over HTTPS only. The stand-in also takes plain
+    http on a loopback host, so the sandbox and tests can serve the app locally."""
+    if not isinstance(value, dict) or not isinstance(value.get("url"), str):
+        return False
+    return bool(
+        re.match(r"(?i)https://\S+$", value["url"])
+        or re.match(r"(?i)http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/\S*$", value["url"])
+    )
 
 
 def _reply_keyboard(raw: dict[str, Any]) -> dict[str, Any]:

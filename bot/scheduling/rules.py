@@ -79,6 +79,16 @@ def next_reminder(chat: Subscription, after: datetime) -> datetime | None:
     )
 
 
+def upcoming(chat: Subscription, now: datetime, count: int = 3) -> list[datetime]:
+    """The chat's next `count` reminder moments after `now` (fewer when there are none)."""
+    found: list[datetime] = []
+    after = now
+    while len(found) < count and (slot := next_reminder(chat, after)) is not None:
+        found.append(slot)
+        after = slot
+    return found
+
+
 def after_today(chat: Subscription, now: datetime) -> datetime | None:
     """The next reminder once today (the chat's local day) is skipped."""
     _, day_end = local_day_bounds(local_date(now, chat.timezone), chat.timezone)

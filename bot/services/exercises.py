@@ -28,7 +28,7 @@ def random_exercise(
     rng: random.Random | None = None,
 ) -> Exercise:
     """A random exercise for the place, not `exclude` when there is any other."""
-    candidates = exercises_for_place(catalogue, place) or list(catalogue.exercises)
+    candidates = exercises_for_place(catalogue, place) or exercises_for_place(catalogue, "home")
     others = [e for e in candidates if e.id != exclude] or candidates
     return (rng or random).choice(others)
 

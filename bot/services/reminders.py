@@ -22,6 +22,7 @@ from bot.i18n import LANGUAGES, t
 from bot.outgoing import Button, Keyboard
 from bot.scheduling import rules
 from bot.scheduling.timemath import zone
+from bot.services.safety import SAFETY_DATA
 from bot.storage import chats, completions, deliveries
 from bot.storage.db import Database
 from bot.storage.models import Delivery, DeliveryKind, DeliveryStatus
@@ -50,21 +51,23 @@ def parse_callback(data: object) -> tuple[str, int] | None:
 def keyboard(
     delivery_id: int, lang: str, *, snoozable: bool = True, group: bool = False
 ) -> Keyboard:
-    """Done / 10 minutes later / Another exercise / Skip today ("later" only once).
+    """Done / 10 minutes later / Another exercise / Skip today ("later" only once), and the
+    safety note one tap away.
 
-    A group gets Done only: the others would change the break for everyone because one
-    member pressed (see bot.services.groups)."""
+    A group gets Done (and the safety note) only: the others would change the break for
+    everyone because one member pressed (see bot.services.groups)."""
 
     def button(action: str, key: str) -> Button:
         return Button(t(lang, key), callback_data(action, delivery_id))
 
     first = [button(DONE, "reminder.button.done")]
+    safety = (Button(t(lang, "privacy.button_safety"), SAFETY_DATA),)
     if group:
-        return (tuple(first),)
+        return (tuple(first), safety)
     if snoozable:
         first.append(button(LATER, "reminder.button.later"))
     second = (button(ANOTHER, "reminder.button.another"), button(SKIP, "reminder.button.skip"))
-    return (tuple(first), second)
+    return (tuple(first), second, safety)
 
 
 def reminder_text(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date
 
@@ -14,13 +15,15 @@ from bot import telegram_html
 from bot.i18n import Safe, t, tn
 from bot.scheduling import rules
 from bot.scheduling.rules import Schedule
-from bot.services.charts import ChartLabels, render_chart
 from bot.services.progress import Progress, Verdict, Week, build_progress, verdict
 from bot.services.subscribers import Subscriber
 from bot.storage import chats
 from bot.storage import progress as store
 from bot.storage.db import Database
 from bot.storage.models import Chat, DeliveryKind
+
+if TYPE_CHECKING:
+    from bot.services.charts import ChartLabels
 
 KINDS = (DeliveryKind.SUMMARY, DeliveryKind.NUDGE)
 
@@ -149,6 +152,8 @@ def fits_caption(text: str) -> bool:
 
 
 def chart_labels(lang: str, progress: Progress) -> ChartLabels:
+    from bot.services.charts import ChartLabels
+
     return ChartLabels(
         title=t(lang, "chart.title"),
         goal=t(lang, "chart.goal", goal=progress.goal),
@@ -161,7 +166,11 @@ def chart_labels(lang: str, progress: Progress) -> ChartLabels:
 
 
 async def chart_png(lang: str, progress: Progress) -> bytes:
-    """Render in a worker thread: matplotlib would block the event loop for ~0.3 s."""
+    """Render in a worker thread: matplotlib would block the event loop for ~0.3 s. The chart
+    module (and with it matplotlib and numpy, ~35 MB) is imported on the first chart, not at
+    start-up: most processes draw few charts, and a small server should not carry it idle."""
+    from bot.services.charts import render_chart
+
     return await asyncio.to_thread(render_chart, progress, chart_labels(lang, progress))
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -19,12 +18,31 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_REVISION = re.compile(r'^(down_)?revision\b[^=]*=\s*["\']?(\w+)', re.MULTILINE)
+
+
+def head_revision() -> str | None:
+    """The newest migration, read from the migration files without importing Alembic (~10 MB
+    that a running bot need not carry when its schema is already current); None when the
+    files do not name exactly one head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text()):
+            (parents if down else revisions).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -49,7 +67,15 @@ class Database:
         else:
             engine_kwargs.setdefault("pool_pre_ping", True)
             engine_kwargs.setdefault("pool_size", 10)
-        self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
+        try:
+            self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
+        except ModuleNotFoundError as exc:  # the driver is an extra: say which one
+            if exc.name != "asyncpg":
+                raise
+            raise ModuleNotFoundError(
+                "PostgreSQL needs the asyncpg driver: pip install 'rekpauze[postgres]'",
+                name=exc.name,
+            ) from exc
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -60,8 +86,19 @@ class Database:
         async with self.sessionmaker() as session, session.begin():
             yield session
 
+    async def is_current(self) -> bool:
+        """Whether the schema is at the newest migration (False when unknown or missing)."""
+        head = head_revision()
+        try:
+            async with self.engine.connect() as connection:
+                found = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception:  # no table yet, or a database that cannot say: let Alembic decide
+            return False
+        return head is not None and found == head
+
     async def upgrade(self, revision: str = "head") -> None:
         """Apply Alembic migrations on this engine's own connection."""
+        from alembic import command
 
         def run(connection: Connection) -> None:
             cfg = alembic_config(self.url)

@@ -212,3 +212,43 @@ class DigestSchedule(Base):
     due_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_digest_schedule_due_at", "due_at"),)
+
+
+class CalendarLink(Base):
+    """A chat's connected calendar (issue 19). The secret iCal address is stored only
+    encrypted (bot.calendar.secrets); the host is kept in clear for /calendar, /export and logs.
+    """
+
+    __tablename__ = "calendars"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    url_encrypted: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255))
+    # The last successful fetch; the busy intervals are as of then.
+    last_ok_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Failed fetches in a row, and the last failure's code (bot.calendar.fetch.FetchErrorCode).
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The last attempt, successful or not: the refresh job picks the stalest first.
+    checked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the user was told that the calendar keeps failing: they are told once per streak
+    # of failures, and a success clears it.
+    failure_notified_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __table_args__ = (Index("ix_calendars_checked_at", "checked_at"),)
+
+
+class BusyInterval(Base):
+    """A busy block of a chat's calendar within the next two days: times only, never what the
+    meeting is. Merged, so starts are unique per chat."""
+
+    __tablename__ = "busy_intervals"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("calendars.chat_id", ondelete="CASCADE"), primary_key=True
+    )
+    start_at: Mapped[datetime] = mapped_column(primary_key=True)
+    end_at: Mapped[datetime]

@@ -16,7 +16,15 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from bot.storage.models import Chat, Completion, Delivery, DigestSchedule, KeyValue
+from bot.storage.models import (
+    BusyInterval,
+    CalendarLink,
+    Chat,
+    Completion,
+    Delivery,
+    DigestSchedule,
+    KeyValue,
+)
 
 #: "table.column" for every column that can hold a user's (or chat's) id or name; export_rows
 #: and erase select by each of them.
@@ -30,6 +38,8 @@ PERSONAL_COLUMNS = frozenset(
         "digest_schedule.chat_id",
         "state.key",  # conversation state: "<area>:<chat id>"
         "state.value",  # broadcast drafts and runs: {"admin_chat": <chat id>, ...}
+        "calendars.chat_id",
+        "busy_intervals.chat_id",
     }
 )
 #: About the server, not the user: left out of an export (worker host name and process id).
@@ -77,7 +87,15 @@ async def export_rows(session: AsyncSession, chat_id: int) -> dict[str, Any] | N
         await session.scalars(select(DigestSchedule).where(DigestSchedule.chat_id == chat_id))
     )
     state = list(await session.scalars(select(KeyValue).where(_state_keys(chat_id))))
-    if chat is None and not (deliveries or completions or digests or state):
+    calendar = await session.get(CalendarLink, chat_id)
+    busy = list(
+        await session.scalars(
+            select(BusyInterval)
+            .where(BusyInterval.chat_id == chat_id)
+            .order_by(BusyInterval.start_at)
+        )
+    )
+    if chat is None and not (deliveries or completions or digests or state or calendar):
         return None
     return {
         "chat": None if chat is None else _row(chat),
@@ -85,6 +103,10 @@ async def export_rows(session: AsyncSession, chat_id: int) -> dict[str, Any] | N
         "completions": [_row(c) for c in completions],
         "digest_schedule": [_row(d) for d in digests],
         "conversation_state": [_row(s) for s in state],
+        # The address is a secret even from its owner's export file (it may be forwarded):
+        # only the host says which calendar is connected.
+        "calendar": {"host": calendar.host} if calendar is not None else None,
+        "busy_intervals": [_row(b) for b in busy],
     }
 
 
@@ -97,6 +119,8 @@ async def erase(session: AsyncSession, chat_id: int) -> bool:
         delete(Delivery).where(Delivery.chat_id == chat_id),
         delete(DigestSchedule).where(DigestSchedule.chat_id == chat_id),
         delete(KeyValue).where(_state_keys(chat_id)),
+        delete(BusyInterval).where(BusyInterval.chat_id == chat_id),
+        delete(CalendarLink).where(CalendarLink.chat_id == chat_id),
         delete(Chat).where(Chat.id == chat_id),
     ):
         result = await session.execute(statement)

@@ -45,6 +45,7 @@ async def run_spread(
     tick_seconds: float = 5.0,
     database_url: str | None = None,
     seed_value: int = 1,
+    freeze_heap: bool = False,
 ) -> dict[str, Any]:
     """Subscribers due across `minutes` minutes; lateness of each one's reminder."""
     rng = random.Random(seed_value)
@@ -55,6 +56,7 @@ async def run_spread(
     async with bench_bot(
         due,
         clock=clock,
+        freeze_heap=freeze_heap,
         limit=limit,
         tick_seconds=tick_seconds,
         database_url=database_url,
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         "limit": args.limit,
         "tick_seconds": args.tick_seconds,
         "database_url": args.database_url,
+        "freeze_heap": True,  # a process of its own, as `rekpauze run`
     }
     result: dict[str, Any] = {"benchmark": "punctuality"}
     if args.spread:

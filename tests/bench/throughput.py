@@ -154,8 +154,10 @@ async def bench_bot(
     tick_seconds: float,
     database_url: str | None,
     times: dict[int, list[str]] | None = None,
+    freeze_heap: bool = False,
 ) -> Any:
-    """Seed the chats, start stand-in + real bot, and yield (live bot, recorder)."""
+    """Seed the chats, start stand-in + real bot, and yield (live bot, recorder).
+    freeze_heap as `rekpauze run` does; only when the benchmark runs as its own process."""
     times = times or {chat_id: default_times(chat_id) for chat_id in due}
     with tempfile.TemporaryDirectory(prefix="rk-bench-") as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -175,6 +177,7 @@ async def bench_bot(
             limits=limits,
             settings_overrides=overrides,
             prepare=prepare,
+            freeze_heap=freeze_heap,
         ) as live:
             yield live, recorder
 
@@ -194,6 +197,7 @@ async def run_burst(
     seed_value: int = 1,
     settle: float | None = None,
     random_phase: bool = True,
+    freeze_heap: bool = False,
 ) -> dict[str, Any]:
     """The benchmark's core: N chats due at one instant through the live bot.
 
@@ -207,6 +211,7 @@ async def run_burst(
     async with bench_bot(
         due,
         clock=clock,
+        freeze_heap=freeze_heap,
         limit=limit,
         tick_seconds=tick_seconds,
         database_url=database_url,
@@ -294,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
             database_url=args.database_url,
             seed_value=args.seed,
             random_phase=False,
+            freeze_heap=True,
         )
     )
     result["machine"] = machine()

@@ -22,8 +22,6 @@ from bot.storage.models import Completion, KeyValue
 from tests.e2e.conftest import assert_nothing_refused
 from tests.reminder_kit import add_chat, all_deliveries, get_chat
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
 # A Monday, 10:00:20 in Amsterdam.
 T0 = datetime(2026, 11, 23, 9, 0, 20, tzinfo=UTC)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -127,6 +125,7 @@ async def test_new_subscriber_gets_the_reminder_on_time_once_and_its_buttons_wor
         "⏰ 10 minutes later",
         "🔄 Another exercise",
         "⏭ Skip today",
+        "🩺 Exercising safely",
     ]
     await ticks(bot, 4)
     assert reminders(bot, bo) == [reminder] and reminder_sends(bot, bo) == 1  # only once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 
 from bot.sandbox.runner import SANDBOX_TOKEN
@@ -34,5 +35,8 @@ async def test_run_polls_and_answers_start_and_help(
     assert "Traceback" not in output
     assert SANDBOX_TOKEN not in output
     assert SANDBOX_TOKEN.split(":")[1] not in output
+    # Start-up moved what it left alive out of the garbage collector's full collections.
+    frozen = re.search(r"start-up heap frozen: (\d+) objects", output)
+    assert frozen is not None and int(frozen.group(1)) > 0, output
     # Nothing the bot sent was refused by the stand-in.
     assert not [c for c in standin.calls if c.status >= 400 and c.method != "getUpdates"]

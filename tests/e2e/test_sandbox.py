@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_cli
 
 
 def sandbox(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "sandbox", *args],
-        input=script,
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    return run_cli("sandbox", *args, cwd=cwd, input=script, timeout=90)
 
 
 def test_scripted_sandbox_prints_replies_and_exits_0(tmp_path: Path) -> None:

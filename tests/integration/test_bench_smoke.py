@@ -3,11 +3,7 @@ chat gets its reminder exactly once through the live stand-in (no timing asserte
 
 from __future__ import annotations
 
-import pytest
-
 from tests.bench.throughput import run_burst
-
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 async def test_a_small_burst_arrives_once_per_chat() -> None:

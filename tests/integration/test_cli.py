@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, run_cli
 
 
 def rekpauze(
     *args: str, env: dict[str, str] | None = None, cwd: Path
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    base["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env={**base, **(env or {})},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(*args, env=env, cwd=cwd)
 
 
 def test_run_without_token_exits_2_with_one_line(tmp_path: Path) -> None:
@@ -49,7 +38,9 @@ def test_token_from_dotenv_is_read(tmp_path: Path) -> None:
     assert result.returncode == 2 and "malformed" in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["check"], ["db"], ["db", "upgrade"]])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["check"], ["capacity"], ["db"], ["db", "upgrade"]]
+)
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     result = rekpauze(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0
@@ -71,7 +62,7 @@ def test_db_upgrade_then_check(tmp_path: Path) -> None:
     )
     assert checked.returncode == 0, checked.stdout
     assert "database: reachable" in checked.stdout
-    assert "ok   content: 15 exercises, 9 routines" in checked.stdout
+    assert "ok   content: 16 exercises, 9 routines" in checked.stdout
 
 
 def test_check_reports_an_unreachable_database(tmp_path: Path) -> None:

@@ -40,7 +40,12 @@ async def test_random_exercise_fits_the_office(
         [text] = texts(calls)
         assert any(name in text for name in OFFICE_NAMES[lang])
         data = [d for _, d in all_buttons(calls)]
-        assert [d.split(":")[:2] for d in data] == [["gd", "s"], ["ex", "r"], ["ex", "d"]]
+        assert [d.split(":")[:2] for d in data] == [
+            ["gd", "s"],
+            ["ex", "r"],
+            ["ex", "d"],
+            ["sf", "s"],
+        ]
 
 
 @pytest.mark.parametrize(
@@ -48,7 +53,7 @@ async def test_random_exercise_fits_the_office(
     [
         ("bekken", "staande-bekkenrek"),
         ("bekkenrek", "staande-bekkenrek"),
-        ("knie borst", "knieen-naar-borst"),
+        ("knie borst", "knie-naar-borst"),
         ("superman", "superman-buiklig"),
         ("heupbuiger", "heupbuigerstretch"),
         ("hip flexor", "heupbuigerstretch"),
@@ -175,3 +180,54 @@ async def test_guided_next_and_stop_work_after_a_restart_of_the_job(
     calls = await person.press("gd:x:staande-bekkenrek")
     assert "stopped" in texts(calls)[0]
     assert app.job_queue.get_jobs_by_name(job_name(4041)) == ()
+
+
+@pytest.mark.parametrize(("lang", "title"), [("nl", "Veilig oefenen"), ("en", "Exercising safely")])
+async def test_safety_is_one_tap_from_an_exercise_card(
+    app: Any, fake_request: RecordingRequest, lang: str, title: str
+) -> None:
+    person = Chatter(app, fake_request, 4050 + (lang == "en"), "S", lang)
+    calls = await person.send("/exercise bekkenrek")
+    assert "sf:s" in [d for _, d in all_buttons(calls)]
+    calls = await person.press("sf:s")
+    [sent] = [c for c in calls if c.method == "sendMessage"]
+    assert sent.params["text"].startswith(f"<b>{title}</b>")
+    assert "onmiddellijk" in sent.params["text"] or "immediately" in sent.params["text"]
+    assert not [c for c in calls if c.method.startswith("edit")]  # the card stays as it was
+    calls = await person.press("sf:zz")
+    assert not [c for c in calls if c.method == "sendMessage"]
+
+
+async def test_a_name_only_exercise_is_shown_but_never_guided(
+    app: Any, fake_request: RecordingRequest
+) -> None:
+    person = Chatter(app, fake_request, 4052, "P", "nl")
+    calls = await person.send("/oefening buikplank")
+    assert "alleen bij naam" in texts(calls)[0]
+    assert not [d for _, d in all_buttons(calls) if d.startswith("gd:")]
+    calls = await person.press("gd:s:buikplank")  # an old or forged button
+    assert not [c for c in calls if c.method == "sendMessage"]
+    assert app.job_queue.get_jobs_by_name(job_name(4052)) == ()
+
+
+async def test_guided_sets_wait_for_next(
+    app: Any, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    """Superman on hands and knees: 3 sets of 20 per side; no clock ends a set."""
+    person = Chatter(app, fake_request, 4053, "R", "en")
+    await person.press("gd:s:superman-handen-knieen")
+    [job] = app.job_queue.get_jobs_by_name(job_name(4053))
+    seen: list[str] = []
+    for _ in range(30):
+        clock.advance(seconds=5)
+        before = len(fake_request.calls)
+        await job.run(app)
+        seen += texts(fake_request.calls[before:])
+    assert "Set 1 of 3: 20 repetitions per side (according to FIT.nl)." in seen[-1]
+    assert "Tap Next when you are done." in seen[-1]
+    assert app.job_queue.get_jobs_by_name(job_name(4053)) == ()  # waiting, not ticking
+    clock.advance(seconds=3600)
+    calls = await person.press("gd:n:superman-handen-knieen:6")
+    assert "Set 2 of 3" in texts(calls)[0]
+    calls = await person.press("gd:n:superman-handen-knieen:8")
+    assert "finished" in texts(calls)[0]

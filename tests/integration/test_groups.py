@@ -121,8 +121,9 @@ async def test_five_presses_make_one_edit_that_shows_everyone_who_moved(
     delivery_id, message_id = await group_reminder(dispatcher, db)
     [sent] = fake_request.delivered(GROUP)
     assert [b["callback_data"] for row in markup(sent)["inline_keyboard"] for b in row] == [
-        f"r1:d:{delivery_id}"
-    ]  # Done only: Later, Another and Skip would change the break for everyone
+        f"r1:d:{delivery_id}",
+        "sf:s",
+    ]  # Done (and the safety note) only: Later, Another and Skip would change it for everyone
 
     dee, eva = user_dict(14, "Dee"), user_dict(15, "Eva")
     for user in (ANKE, BO, CAS, BO, dee, eva):  # Bo twice

@@ -9,7 +9,6 @@ from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -331,8 +330,6 @@ class _FlakyBot:
         return type("Message", (), {"message_id": 42})()
 
 
-# RetryAfter's own constructor warns about its future timedelta type.
-@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_a_refused_nudge_is_retried_and_a_blocked_chat_left_alone(db: Database) -> None:
     from telegram.error import Forbidden, RetryAfter
 

@@ -124,8 +124,9 @@ async def test_later_resends_once_after_ten_minutes_even_after_a_restart(
     await run(restarted, T0 + timedelta(minutes=11, seconds=3))
     first, again = fake_request.delivered(1)
     assert "postponed" in again["text"] and first["text"] in again["text"]
-    labels = [b["callback_data"][3] for row in _markup(again)["inline_keyboard"] for b in row]
-    assert labels == ["d", "a", "s"]  # no second "later"
+    data = [b["callback_data"] for row in _markup(again)["inline_keyboard"] for b in row]
+    assert [d[3] for d in data if d.startswith("r1:")] == ["d", "a", "s"]  # no second "later"
+    assert data[-1] == "sf:s"  # the safety note, one tap away
     await run(restarted, T0 + timedelta(minutes=30))
     assert len(fake_request.delivered(1)) == 2
     rows = await all_deliveries(db, 1)
@@ -178,6 +179,7 @@ async def test_dutch_chat_gets_dutch_buttons_and_answers(
         "⏰ Over 10 minuten",
         "🔄 Andere oefening",
         "⏭ Vandaag overslaan",
+        "🩺 Veilig oefenen",
     ]
     await _press(app, f"r1:s:{delivery_id}", 1, message_id)
     assert "dinsdag 24 november 10:00" in fake_request.sent("editMessageText")[-1]["text"]

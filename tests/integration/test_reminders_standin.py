@@ -17,8 +17,6 @@ from bot.storage.db import Database
 from tests.conftest import FakeClock
 from tests.reminder_kit import FakeSleep, add_chat, get_chat, limiter, make_dispatcher, run
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 

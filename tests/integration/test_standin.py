@@ -10,6 +10,7 @@ import asyncio
 import struct
 import zlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
@@ -17,9 +18,6 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.request import HTTPXRequest
 
 from bot.sandbox.server import BotAPIServer, FloodLimits, ManualClock, User
-
-# PTB warns about its own RetryAfter.retry_after type change whenever it formats the error.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 def png(width: int = 64, height: int = 48) -> bytes:
@@ -193,7 +191,7 @@ async def test_bot_cannot_start_a_conversation(bot: Bot, server: BotAPIServer) -
     with pytest.raises(Forbidden, match=r"(?i)can't initiate conversation"):
         await bot.send_message(stranger.id, "hi")
     with pytest.raises(BadRequest, match=r"(?i)chat not found"):
-        await bot.get_chat(stranger.id)
+        await bot.get_chat_member_count(stranger.id)
 
 
 async def test_deactivated_user_and_unknown_chat(
@@ -237,13 +235,9 @@ async def test_group_members_and_admins(bot: Bot, server: BotAPIServer) -> None:
     group = server.add_group("Team", members=[member], admins=[admin], owner=owner)
     assert (await bot.get_chat_member(group.id, member.id)).status == "member"
     assert (await bot.get_chat_member(group.id, bot.id)).status == "member"
-    statuses = sorted(m.status for m in await bot.get_chat_administrators(group.id))
-    assert statuses == ["administrator", "creator"]
+    assert (await bot.get_chat_member(group.id, admin.id)).status == "administrator"
+    assert (await bot.get_chat_member(group.id, owner.id)).status == "creator"
     assert await bot.get_chat_member_count(group.id) == 4
-    assert (await bot.get_chat(group.id)).title == "Team"
-    assert await bot.leave_chat(group.id)
-    with pytest.raises(Forbidden, match=r"(?i)not a member"):
-        await bot.send_message(group.id, "hi")
 
 
 async def test_privacy_mode_filters_group_chatter(bot: Bot, server: BotAPIServer) -> None:
@@ -266,7 +260,8 @@ async def test_global_flood_limit_and_retry_after(
         await bot.send_message(target.id, "Rekpauze!")
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(users[30].id, "one too many")
-    assert "retry in 1 seconds" in str(caught.value).lower()
+    # A timedelta: importing `bot` opts in to PTB_TIMEDELTA (see bot/__init__.py).
+    assert caught.value.retry_after == timedelta(seconds=1)
     assert server.stats.too_many_requests == 1
     clock.advance(1)
     await bot.send_message(users[30].id, "now it fits")
@@ -391,21 +386,7 @@ async def test_edit_rules(bot: Bot, server: BotAPIServer, user: User) -> None:
     await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=keyboard)
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=keyboard)
-    assert await bot.delete_message(user.id, sent.message_id)
-    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
-        await bot.delete_message(user.id, sent.message_id)
-    assert server.messages(user) == []
-
-
-async def test_edit_caption(bot: Bot, user: User) -> None:
-    photo = await bot.send_photo(user.id, png(), caption="week 1")
-    edited = await bot.edit_message_caption(
-        user.id, photo.message_id, caption="<b>week 2</b>", parse_mode="HTML"
-    )
-    assert edited.caption == "week 2"
-    text = await bot.send_message(user.id, "text")
-    with pytest.raises(BadRequest, match=r"(?i)no caption"):
-        await bot.edit_message_caption(user.id, text.message_id, caption="x")
+    assert server.messages(user)[0].buttons == keyboard.to_dict()["inline_keyboard"]
 
 
 async def test_button_press_answered_once(
@@ -440,24 +421,17 @@ async def test_button_press_answered_once(
         await bot.answer_callback_query(late.id)
 
 
-async def test_chat_action_and_commands(bot: Bot, server: BotAPIServer, user: User) -> None:
-    assert await bot.send_chat_action(user.id, "typing")
-    assert server.chat(user).last_action == "typing"
-    with pytest.raises(BadRequest, match=r"(?i)action"):
-        await bot.send_chat_action(user.id, "dancing")
+async def test_command_menus(bot: Bot, server: BotAPIServer, user: User) -> None:
     await bot.set_my_commands(
         [("start", "Begin"), ("oefening", "Een oefening")], language_code="nl"
     )
     await bot.set_my_commands([("start", "Start")])
-    assert [c.command for c in await bot.get_my_commands(language_code="nl")] == [
-        "start",
-        "oefening",
-    ]
+    assert [c["command"] for c in server.commands(language_code="nl")] == ["start", "oefening"]
     assert server.commands() == [{"command": "start", "description": "Start"}]
     with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([("Start!", "bad")])
-    assert await bot.delete_my_commands(language_code="nl")
-    assert await bot.get_my_commands(language_code="nl") == ()
+    assert await bot.set_my_commands([], language_code="nl")  # an empty list deletes
+    assert server.commands(language_code="nl") == []
 
 
 # --- updates --------------------------------------------------------------------------------

@@ -201,14 +201,15 @@ async def test_webhook_delivery_with_secret_header(server: BotAPIServer) -> None
             await server.send_text(anke, "/start")
             update, secret = await asyncio.wait_for(received.get(), 5)
             assert update["message"]["text"] == "/start" and secret == "s3cr3t-t0ken"
-            info = await bot.get_webhook_info()
-            assert info.url.endswith("/hook") and info.pending_update_count == 0
-            assert info.last_error_message is not None and "500" in info.last_error_message
+            await server.wait_until(lambda: server.pending_updates == 0)  # confirmed by 200
+            hook = server.webhook
+            assert hook is not None and hook.url.endswith("/hook")
+            assert hook.last_error_message is not None and "500" in hook.last_error_message
             with pytest.raises(Conflict, match="webhook is active"):
                 await bot.get_updates()
             await server.send_text(anke, "after delete")
             assert await bot.delete_webhook(drop_pending_updates=True)
-            assert server.webhook_url is None
+            assert server.webhook is None
             await server.send_text(anke, "polled")
             assert [u.message.text for u in await bot.get_updates()] in (
                 ["polled"],

@@ -8,6 +8,14 @@ import pytest
 
 from bot.content import Catalogue, exercises_for_place, load_catalogue, pick_routine
 from bot.content.models import OFFICE_POSITIONS, Routine
+from bot.content.timing import (
+    ROUTINE_MAX_SECONDS,
+    ROUTINE_MIN_SECONDS,
+    SETUP_SECONDS,
+    SWITCH_SECONDS,
+    routine_time,
+)
+from bot.services.exercises import random_exercise
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +42,28 @@ def test_office_routines_are_standing_or_seated(catalogue: Catalogue) -> None:
 
 
 def test_routines_take_about_a_minute(catalogue: Catalogue) -> None:
+    """The dosage (holds with their rounds and sides) plus own setup time fits the break."""
     for routine in catalogue.routines:
-        assert 45 <= routine.total_seconds <= 90, routine.id
+        low, high = routine_time(catalogue, routine)
+        assert low <= ROUTINE_MAX_SECONDS and high >= ROUTINE_MIN_SECONDS, routine.id
+
+
+def test_routine_length_is_computed_from_the_dosage(catalogue: Catalogue) -> None:
+    # 000: 3 x 20 s of holding, plus getting into position and two releases: not 60 s.
+    assert (
+        routine_time(catalogue, catalogue.routine("kantoor-bekkenrek"))
+        == (60 + SETUP_SECONDS + 2 * SWITCH_SECONDS,) * 2
+    )
+    # 001: 3 x 10 s with both knees; 003: child's pose 30 s to 1 minute.
+    low, high = routine_time(catalogue, catalogue.routine("thuis-knieen-kindhouding"))
+    assert low == 30 + SETUP_SECONDS + 2 * SWITCH_SECONDS + 30 + SETUP_SECONDS
+    assert high == low + 30
+
+
+def test_no_strength_exercise_in_a_stretch_break(catalogue: Catalogue) -> None:
+    for routine in catalogue.routines:
+        for item in routine.items:
+            assert catalogue.exercise(item.exercise).kind != "strength", routine.id
 
 
 def test_exercises_for_office(catalogue: Catalogue) -> None:
@@ -48,7 +76,15 @@ def test_exercises_for_office(catalogue: Catalogue) -> None:
     }
     for exercise in office:
         assert set(exercise.positions) & OFFICE_POSITIONS
-    assert len(exercises_for_place(catalogue, "home")) == len(catalogue.exercises)
+    home = {e.id for e in exercises_for_place(catalogue, "home")}
+    assert home == {e.id for e in catalogue.exercises} - {"buikplank", "zijplank"}
+
+
+def test_random_pick_never_offers_a_name_only_exercise(catalogue: Catalogue) -> None:
+    rng = random.Random(3)
+    picked = {random_exercise(catalogue, "home", rng=rng).id for _ in range(500)}
+    assert picked == {e.id for e in catalogue.exercises if e.offered}
+    assert {"buikplank", "zijplank"}.isdisjoint(picked)
 
 
 @pytest.mark.parametrize("place", ["office", "home"])

@@ -8,31 +8,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.content import CatalogueError, get_catalogue, load_catalogue, summary
-from bot.content.loader import default_path
+from tests.catalogue_kit import exercise as exercise_entry
+from tests.catalogue_kit import raw_catalogue, write_variant
 
 
 @pytest.fixture(scope="module")
 def raw() -> dict[str, Any]:
-    return yaml.safe_load(default_path().read_text(encoding="utf-8"))
+    return raw_catalogue()
 
 
 def _load_variant(
     tmp_path: Path, raw: dict[str, Any], change: Callable[[dict[str, Any]], None]
 ) -> CatalogueError:
-    data = copy.deepcopy(raw)
-    change(data)
-    path = tmp_path / "exercises.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CatalogueError) as info:
-        load_catalogue(path)
+        load_catalogue(write_variant(tmp_path, raw, change))
     return info.value
 
 
-def _exercise(data: dict[str, Any], exercise_id: str) -> dict[str, Any]:
-    return next(e for e in data["exercises"] if e["id"] == exercise_id)
+_exercise = exercise_entry
 
 
 def test_real_catalogue_loads_and_summarises() -> None:
@@ -94,16 +89,55 @@ def test_rejects_unknown_routine_exercise(tmp_path: Path, raw: dict[str, Any]) -
 def test_rejects_floor_exercise_in_office_routine(tmp_path: Path, raw: dict[str, Any]) -> None:
     def change(d: dict[str, Any]) -> None:
         d["routines"][0]["items"] = [
-            {"exercise": "childs-pose", "dosage_source": "003_5fb40e89b56d1ca4.txt", "seconds": 60}
+            {"exercise": "childs-pose", "dosage_source": "003_5fb40e89b56d1ca4.txt"}
         ]
 
     error = _load_variant(tmp_path, raw, change)
     assert "not office-suitable" in str(error)
 
 
-def test_rejects_routine_that_cuts_a_dosage_short(tmp_path: Path, raw: dict[str, Any]) -> None:
-    error = _load_variant(tmp_path, raw, lambda d: d["routines"][0]["items"][0].update(seconds=50))
-    assert "less than the source dosage needs (60 s)" in str(error)
+def test_rejects_routine_whose_sourced_holds_do_not_fit(
+    tmp_path: Path, raw: dict[str, Any]
+) -> None:
+    """The old kantoor-bekkenrek plus another item: 3 x 20 s + setup leave no room."""
+
+    def change(d: dict[str, Any]) -> None:
+        d["routines"][0]["items"].append({"exercise": "zijwaartse-rek", "own_seconds": 30})
+
+    error = _load_variant(tmp_path, raw, change)
+    assert (
+        "routine 'kantoor-bekkenrek': the sourced holds and getting into position take at "
+        "least 110 s" in str(error)
+    )
+
+
+def test_rejects_own_pacing_that_overrides_a_sourced_time(
+    tmp_path: Path, raw: dict[str, Any]
+) -> None:
+    error = _load_variant(
+        tmp_path, raw, lambda d: d["routines"][0]["items"][0].update(own_seconds=60)
+    )
+    assert "the source gives the time; own_seconds would override the article" in str(error)
+
+
+def test_rejects_an_item_without_any_time(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def change(d: dict[str, Any]) -> None:
+        next(r for r in d["routines"] if r["id"] == "kantoor-heup-zij")["items"][1].pop(
+            "own_seconds"
+        )
+
+    error = _load_variant(tmp_path, raw, change)
+    assert "no time in the dosage: give own_seconds (own pacing)" in str(error)
+
+
+def test_rejects_a_name_only_exercise_in_a_routine(tmp_path: Path, raw: dict[str, Any]) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["routines"][-1]["items"] = [
+            {"exercise": "zijplank", "dosage_source": "002_d9a8e96430a04924.txt"}
+        ]
+
+    error = _load_variant(tmp_path, raw, change)
+    assert "described by name only; it cannot be in a routine" in str(error)
 
 
 def test_rejects_unknown_field(tmp_path: Path, raw: dict[str, Any]) -> None:

@@ -75,10 +75,20 @@ def test_dockerfile_is_multi_stage_non_root_and_serves_health() -> None:
     assert "build-essential" not in final and "apt-get" not in final
     assert re.search(r"^USER rekpauze$", final, re.MULTILINE)
     assert "COPY --from=builder /opt/rekpauze /opt/rekpauze" in final
-    assert "COPY data /opt/rekpauze/share/rekpauze/data" in final
-    assert "REKPAUZE_DATA_DIR=/opt/rekpauze/share/rekpauze/data" in final
     assert "HEALTHCHECK" in final and "/healthz" in final
     assert 'ENTRYPOINT ["rekpauze"]' in final and 'CMD ["run"]' in final
+
+
+def test_the_image_installs_the_wheel_which_carries_the_content() -> None:
+    """No hand-made copy of data/: the builder builds the wheel (which ships data/ as
+    bot/data) and installs it with the PostgreSQL driver that compose's DATABASE_URL needs."""
+    text = (DEPLOY / "Dockerfile").read_text()
+    builder, final = re.split(r"^FROM ", text, flags=re.MULTILINE)[1:]
+    assert re.search(r"pip wheel --no-deps --wheel-dir (\S+) \.", builder)
+    assert re.search(r'pip install "\$\(ls \S+/rekpauze-\*\.whl\)\[postgres\]"', builder)
+    assert "COPY data ./data" in builder
+    assert "REKPAUZE_DATA_DIR" not in text
+    assert not re.search(r"^COPY (?!--from=builder)", final, re.MULTILINE)
 
 
 def test_dockerignore_keeps_secrets_and_state_out_of_the_image() -> None:

@@ -114,7 +114,7 @@ def test_a_crowd_is_truncated_and_the_message_stays_under_4096() -> None:
     visible = telegram_html.parse(text).text
     assert len(visible) < telegram_html.MAX_TEXT
     assert "400 van 1000 hebben bewogen" in text and "en nog " in text
-    assert [b.data for row in markup for b in row] == ["r1:d:1"]
+    assert [b.data for row in markup for b in row] == ["r1:d:1", "sf:s"]
 
 
 def test_names_are_shortened_and_blank_ones_named() -> None:

@@ -20,6 +20,7 @@ from bot.services.reminders import (
     parse_callback,
     reminder_text,
 )
+from bot.services.safety import SAFETY_DATA
 
 BIGGEST_ID = 10**18 - 1
 
@@ -45,11 +46,20 @@ def test_every_routine_in_every_state_is_valid_html_within_limits(lang: str) -> 
 def test_buttons_fit_telegram(lang: str) -> None:
     markup = to_markup(keyboard(BIGGEST_ID, lang)).to_dict()  # type: ignore[union-attr]
     buttons = [b for row in markup["inline_keyboard"] for b in row]
-    assert len(buttons) == 4
+    assert len(buttons) == 5
     for button in buttons:
         telegram_html.check_callback_data(button["callback_data"])
         assert len(button["callback_data"].encode()) <= 64
     assert len(json.dumps(markup)) < 1000
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize(("snoozable", "group"), [(True, False), (False, False), (True, True)])
+def test_safety_is_one_tap_from_every_reminder(lang: str, snoozable: bool, group: bool) -> None:
+    buttons = keyboard(BIGGEST_ID, lang, snoozable=snoozable, group=group)
+    data = [b.data for row in buttons for b in row]
+    assert data.count(SAFETY_DATA) == 1
+    assert parse_callback(SAFETY_DATA) is None  # answered by /safety's handler, not by r1:
 
 
 def test_callback_data_round_trips() -> None:

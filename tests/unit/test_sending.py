@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
+from telegram.constants import FloodLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.sending import RateLimiter, SendPolicy, SlidingWindow, is_send
@@ -168,3 +170,56 @@ async def test_a_send_waits_while_the_limit_is_in_flight_or_answered_within_a_se
         rl._answered_now()
     await rl._overall_turn()
     assert (clock.now - answered_at).total_seconds() >= 1.0
+
+
+async def test_a_429_holds_back_every_request_until_its_wait_is_over() -> None:
+    """As PTB's AIORateLimiter does: the chat that earned the 429 and every other chat wait."""
+    asleep, release = asyncio.Event(), asyncio.Event()
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        asleep.set()
+        await release.wait()
+
+    rl = RateLimiter(sleep=sleep, overall_max_rate=0, chat_interval=0)
+    sent: list[int] = []
+
+    def to(chat_id: int, *answers: BaseException) -> Any:
+        script = _script(*answers)
+
+        async def callback(*args: Any, **kwargs: Any) -> Any:
+            result = await script(*args, **kwargs)
+            sent.append(chat_id)
+            return result
+
+        return callback
+
+    first = asyncio.create_task(
+        rl.process_request(to(1, RetryAfter(2)), (), {}, "sendMessage", {"chat_id": 1}, None)
+    )
+    await asleep.wait()
+    other = asyncio.create_task(
+        rl.process_request(to(2), (), {}, "sendMessage", {"chat_id": 2}, None)
+    )
+    for _ in range(20):  # let `other` run as far as it can
+        await asyncio.sleep(0)
+    assert waits == pytest.approx([2.1]) and sent == [] and not other.done()
+    release.set()
+    await asyncio.gather(first, other)
+    assert sorted(sent) == [1, 2]
+
+
+async def test_paid_broadcasts_skip_the_chat_pace_but_keep_telegrams_paid_limit() -> None:
+    rl, sleep, clock = _setup(chat_burst=1, chat_interval=1.0)
+
+    async def ok(*_: Any, **__: Any) -> bool:
+        return True
+
+    start = clock.now
+    data = {"chat_id": 42, "allow_paid_broadcast": True}
+    for _ in range(FloodLimit.PAID_MESSAGES_PER_SECOND):
+        await rl.process_request(ok, (), {}, "sendMessage", data, None)
+    assert sleep.waits == [] and clock.now == start
+    await rl.process_request(ok, (), {}, "sendMessage", data, None)
+    assert sleep.waits == pytest.approx([1.0])

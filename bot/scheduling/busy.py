@@ -1,0 +1,67 @@
+"""Where a reminder goes when its slot falls in a meeting: a pure rule of instants.
+
+A slot inside a busy interval moves to the first free minute after it, two minutes after the
+meeting ends (a moment to close the call), and on past any meeting that is still running
+then. It moves only within a window (90 minutes by default), never onto or past the chat's
+next slot (that reminder takes over), and never past the end of the chat's local day; when it
+cannot move it is skipped. All arithmetic is on UTC instants, so a window spanning a
+daylight-saving change is measured in real minutes, not wall-clock ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.scheduling.timemath import local_date, local_day_bounds
+
+WINDOW = timedelta(minutes=90)
+AFTER_MEETING = timedelta(minutes=2)
+
+Interval = tuple[datetime, datetime]
+
+
+def busy_at(instant: datetime, busy: Sequence[Interval]) -> Interval | None:
+    """The busy interval covering the instant (start included, end excluded), if any."""
+    for start, end in busy:
+        if start <= instant < end:
+            return start, end
+    return None
+
+
+def first_free(instant: datetime, busy: Sequence[Interval]) -> datetime:
+    """The instant itself when it is free, else two minutes after the busy block around it
+    ends (past back-to-back meetings too): also where "In a meeting" sends a reminder."""
+    candidate = instant
+    # Each step jumps past one interval for good (the candidate only grows), so this ends
+    # within len(busy) steps for unsorted, overlapping or back-to-back intervals alike.
+    while (covering := busy_at(candidate, busy)) is not None:
+        candidate = covering[1] + AFTER_MEETING
+    return candidate
+
+
+def place_slot(
+    slot: datetime,
+    busy: Sequence[Interval],
+    *,
+    next_slot: datetime | None,
+    day_end: datetime,
+    window: timedelta = WINDOW,
+) -> datetime | None:
+    """When to send the slot's reminder: the slot itself when it is free, the moved instant,
+    or None when it must be skipped."""
+    candidate = first_free(slot, busy)
+    if candidate == slot:
+        return slot
+    if candidate - slot > window:
+        return None
+    if next_slot is not None and candidate >= next_slot:
+        return None
+    if candidate >= day_end:
+        return None
+    return candidate
+
+
+def day_end(slot: datetime, tz_name: str) -> datetime:
+    """The UTC instant at which the slot's local day ends (23, 24 or 25 hours after it began)."""
+    return local_day_bounds(local_date(slot, tz_name), tz_name)[1]
