@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -43,6 +44,22 @@ def build(rows: list[capacity.ScheduleRow], now: datetime, rate: float, *, max_l
     prediction = capacity.simulate(demand, rate, max_late_minutes=max_late)
     more = capacity.headroom(demand, rate, max_late_minutes=max_late)
     return Report(demand, prediction, more)
+
+
+def summary(report: Report) -> dict[str, Any]:
+    """The prediction in numbers, and the /admin line in every language."""
+    from bot.i18n import LANGUAGES
+
+    p = report.prediction
+    return {
+        "p99_s": round(p.lateness_p99_s, 1),
+        "max_s": round(p.lateness_max_s, 1),
+        "skipped": round(p.skipped),
+        "more": report.more,
+        "lines": {
+            lang: capacity.summary_line(p, report.demand, report.more, lang) for lang in LANGUAGES
+        },
+    }
 
 
 def _s(seconds: float) -> str:

@@ -7,9 +7,6 @@ pydantic) first; tests/bench/footprint.py measures it."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -17,8 +14,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Settings
-
-log = logging.getLogger("rekpauze")
 
 
 class StartupError(Exception):
@@ -76,7 +71,13 @@ def _settings_or_exit() -> Settings:
 
 
 async def _serve(settings: Settings, token: str) -> None:
+    import asyncio
+    import logging
+    import signal
+
     from telegram.error import TelegramError
+
+    log = logging.getLogger("rekpauze")
 
     from bot.app import HANDLED_UPDATES, build_application, startup, stop_gracefully
     from bot.content import get_catalogue
@@ -164,6 +165,8 @@ async def _serve(settings: Settings, token: str) -> None:
 async def _migrate_in_child() -> None:
     """Apply the migrations in a child process (`rekpauze db upgrade`, same environment), so
     the long-running bot never imports Alembic (~10 MB it would carry for nothing)."""
+    import asyncio
+
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -185,6 +188,8 @@ async def _migrate_in_child() -> None:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.config import ConfigError
     from bot.logs import setup_logging
 
@@ -199,7 +204,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
         asyncio.run(_serve(settings, token))
     except StartupError as exc:
         if settings.log_format == "json":  # one JSON line, like every other line it writes
-            log.critical("rekpauze: %s", exc)
+            import logging
+
+            logging.getLogger("rekpauze").critical("rekpauze: %s", exc)
         else:
             print(f"rekpauze: {exc}", file=sys.stderr)
         return 1
@@ -207,6 +214,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.logs import setup_logging
     from bot.storage.db import Database
 
@@ -230,6 +239,8 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 async def _check_database(url: str) -> None:
+    import asyncio
+
     from bot.storage.db import Database
 
     db = Database(url)
@@ -241,6 +252,8 @@ async def _check_database(url: str) -> None:
 
 def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     """Each check as (name, ok, detail), so the report and the exit code come from one list."""
+    import asyncio
+
     from bot.config import ConfigError
 
     results: list[tuple[str, bool, str]] = []
@@ -277,6 +290,8 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.logs import setup_logging
     from bot.sandbox.terminal import run_sandbox
 
@@ -288,6 +303,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
     from datetime import UTC, datetime
     from pathlib import Path
 
@@ -305,6 +322,9 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         print(f"rekpauze: database not readable: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     report = capacity_report.build(rows, now, rate, max_late=args.max_late)
+    if args.json:
+        print(json.dumps(capacity_report.summary(report)))
+        return 0
     print("\n".join(capacity_report.text(report)))
     if report.demand.total > 0:
         print(f"chart: {capacity_report.draw(report, Path(args.out))}")
@@ -389,6 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="send rate in messages per second (default SEND_RATE_PER_SECOND)",
+    )
+    cap.add_argument(
+        "--json",
+        action="store_true",
+        help="print only a one-line JSON summary (what the running bot reads for /admin)",
     )
     cap.add_argument(
         "--max-late",

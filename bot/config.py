@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=5.0, gt=0, le=60, alias="TICK_SECONDS")
     grace_minutes: int = Field(default=20, ge=0, le=24 * 60, alias="GRACE_MINUTES")
+    max_late_minutes: int = Field(default=60, ge=1, le=24 * 60, alias="MAX_LATE_MINUTES")
     # 0 switches all pacing off (tests against an in-process fake Bot API).
     send_rate_per_second: float = Field(default=30, ge=0, le=1000, alias="SEND_RATE_PER_SECOND")
     # Load-aware default times: each campaign moment within this many minutes either side.
