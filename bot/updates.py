@@ -34,6 +34,7 @@ from telegram.ext import BaseUpdateProcessor
 from telegram.warnings import PTBUserWarning
 
 from bot import metrics
+from bot.outgoing import SendPolicy
 
 log = logging.getLogger(__name__)
 
@@ -339,8 +340,13 @@ class Poller:
         }
         if offset is not None:
             kwargs["offset"] = offset
+        extra: dict[str, Any] = {}
+        if getattr(self.bot, "rate_limiter", None) is not None:
+            # No retries in the rate limiter: the loop has its own backoff, and the final
+            # confirmation must fit in the shutdown budget.
+            extra["rate_limit_args"] = SendPolicy(budget_seconds=0)
         return await self.bot.do_api_request(
-            "getUpdates", api_kwargs=kwargs, read_timeout=wait + 10
+            "getUpdates", api_kwargs=kwargs, read_timeout=wait + 10, **extra
         )
 
     async def _loop(self) -> None:

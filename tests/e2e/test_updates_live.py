@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -15,10 +16,24 @@ from bot import metrics
 from bot.app import HANDLED_UPDATES
 from bot.sandbox.clock import ScaledClock
 from bot.sandbox.runner import LiveBot, live_bot
+from bot.sandbox.server import BotAPIServer
 from tests.e2e.conftest import assert_nothing_refused
 from tests.reminder_kit import add_chat, get_chat
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+
+def inject_raw(server: BotAPIServer, kind: str, payload: dict[str, Any]) -> int:
+    """Queue an update exactly as given (the stand-in builds its own with python-telegram-bot,
+    which cannot produce one it cannot parse); returns its id. Ignores allowed_updates, as a
+    Telegram that still has an older list would."""
+    queue = server.world.updates
+    queue._last_update_id += 1
+    queue.pending.append({"update_id": queue._last_update_id, kind: payload})
+    waiter = queue._poll_waiter
+    if waiter is not None and not waiter.done():
+        waiter.set_result("update")
+    return queue._last_update_id
 
 
 @pytest.fixture
@@ -81,13 +96,12 @@ async def test_unparsable_updates_are_skipped_counted_and_confirmed(
         "type": "regular",
         "allows_multiple_answers": False,
     }
-    server._allowed_updates = None  # the poll type is one the bot does not even ask for
-    server._push_update("poll", poll)
-    server._push_update(
+    first_bad = inject_raw(server, "poll", poll)  # a type the bot does not even ask for
+    inject_raw(
+        server,
         "message",
         {"message_id": 1, "chat": {"id": user.id, "type": "private"}, "text": "secret text"},
     )
-    first_bad = server._last_update_id - 1
     await server.send_text(user, "/help")
     await server.wait_for_message(user, timeout=5)
     assert metrics.UPDATES_UNPARSABLE._value.get() - before == 2
@@ -105,10 +119,11 @@ async def test_unparsable_updates_are_skipped_counted_and_confirmed(
     assert "channel_post" not in str(call.params)
 
 
+@pytest.mark.allow_refusals
 async def test_readyz_reports_when_fetching_stopped(bot: LiveBot) -> None:
     poller = bot.app.bot_data.poller
     assert poller.problem() is None
-    await bot.app.bot.log_out()  # the stand-in refuses the token from now on, as Telegram does
+    bot.server.fail_next("getUpdates", status=502, times=1000)  # the Bot API is down
     await bot.server.wait_until(lambda: poller.failures > 0, timeout=15)
     real = poller.monotonic
     poller.monotonic = lambda: real() + 1000  # a long outage, without waiting for it
@@ -134,8 +149,8 @@ async def test_invisible_characters_pause_zero_and_channel_posts(bot: LiveBot) -
     answer = await server.wait_for_message(user)
     assert "at least one day" in (answer.text or "")
 
-    server._allowed_updates = None  # as if Telegram still had an older allowed_updates list
-    server._push_update(
+    inject_raw(
+        server,
         "channel_post",
         {
             "message_id": 7,
