@@ -39,8 +39,6 @@ PERSONAL_COLUMNS = frozenset(
         "state.key",  # conversation state: "<area>:<chat id>"
         "state.value",  # broadcast drafts and runs: {"admin_chat": <chat id>, ...}
         "calendars.chat_id",
-        "calendars.url_encrypted",  # erased; exported as its host only (the address is secret)
-        "calendars.host",
         "busy_intervals.chat_id",
     }
 )
