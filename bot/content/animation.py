@@ -48,15 +48,18 @@ def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
             os.unlink(tmp)
 
 
+def has_animation(exercise_id: str, poses: Path | None = None) -> bool:
+    """Whether the exercise has an animation (built or not), without rendering anything."""
+    return exercise_id not in KNOWN_EXCLUSIONS and pose_path(exercise_id, poses).exists()
+
+
 def animation_path(
     exercise_id: str, cache_dir: Path | None = None, fmt: str = "mp4", poses: Path | None = None
 ) -> Path | None:
     """The exercise's animation file, rendered on first use; None when it has no pose file."""
-    if exercise_id in KNOWN_EXCLUSIONS:
+    if not has_animation(exercise_id, poses):
         return None
     source = pose_path(exercise_id, poses)
-    if not source.exists():
-        return None
     cache_dir = cache_dir or default_cache_dir()
     target = cache_dir / f"{exercise_id}-{cache_key(source)}.{fmt}"
     if target.exists():
