@@ -9,6 +9,7 @@ build everything once at start-up with `ensure_all`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -84,6 +85,37 @@ def ensure_all(
     return built
 
 
+def missing(exercise_ids: Iterable[str], cache_dir: Path, fmt: str = "mp4") -> list[str]:
+    """The exercises whose animation is not built yet; reads the pose files, renders nothing."""
+    return [
+        eid
+        for eid in exercise_ids
+        if has_animation(eid)
+        and not (cache_dir / f"{eid}-{cache_key(pose_path(eid))}.{fmt}").exists()
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot.content.animation CACHE_DIR [EXERCISE ...]`: build the missing animations.
+
+    `rekpauze run` starts this in a child process after start-up, so the renderer's imports
+    (numpy, Pillow, the encoder: tens of MB) leave with the child instead of staying in the bot.
+    """
+    import argparse
+
+    from bot.content.loader import get_catalogue
+
+    parser = argparse.ArgumentParser(prog="python -m bot.content.animation")
+    parser.add_argument("cache_dir", type=Path)
+    parser.add_argument("exercises", nargs="*", help="only these (default: the whole catalogue)")
+    args = parser.parse_args(argv)
+    wanted = args.exercises or [e.id for e in get_catalogue().exercises]
+    todo = missing(wanted, args.cache_dir)
+    ensure_all(todo, args.cache_dir)
+    print(f"built {len(todo)} animation(s) in {args.cache_dir}")
+    return 0
+
+
 def animations_check(catalogue: Catalogue, cache_dir: Path | None = None) -> tuple[bool, str]:
     """`rekpauze check`'s line: every pose valid, exclusions named, encoder present, cache state.
 
@@ -115,3 +147,9 @@ def animations_check(catalogue: Catalogue, cache_dir: Path | None = None) -> tup
         *problems,
     ]
     return not problems, "\n  ".join(lines)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(OSError):
+        os.nice(10)  # behind the bot's own work on a small machine
+    raise SystemExit(main())
