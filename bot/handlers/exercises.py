@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, Job
 
@@ -26,6 +26,7 @@ from bot.context import Context
 from bot.handlers.animations import send_clip, send_exercise
 from bot.handlers.ui import (
     answer,
+    app_row,
     args_text,
     button,
     edit,
@@ -33,6 +34,7 @@ from bot.handlers.ui import (
     reply,
     split_data,
     stale,
+    with_app_row,
 )
 from bot.i18n import t
 from bot.services import exercises, guided
@@ -66,10 +68,18 @@ async def _place(update: Update, context: Context) -> str:
     return chat.place if chat else "office"
 
 
-async def show_exercise(update: Update, context: Context, exercise: Exercise, lang: str) -> None:
-    """The exercise card: with its animation when it has one, else as text."""
+async def show_exercise(
+    update: Update,
+    context: Context,
+    exercise: Exercise,
+    lang: str,
+    in_app: list[InlineKeyboardButton] | None = None,
+) -> None:
+    """The exercise card: with its animation when it has one, else as text; `in_app` is the
+    "Open in app" row /exercise adds in private chats."""
     assert update.effective_chat
-    chat_id, markup = update.effective_chat.id, exercise_keyboard(lang, exercise)
+    chat_id = update.effective_chat.id
+    markup = with_app_row(exercise_keyboard(lang, exercise), in_app or [])
     parts = context.bot_data
     sent = await send_exercise(
         context.bot, parts.animations, parts.catalogue, chat_id, exercise, lang, markup
@@ -84,13 +94,14 @@ async def exercise_command(update: Update, context: Context) -> None:
     lang = await context.language()
     catalogue = context.bot_data.catalogue
     query = args_text(context)
+    in_app = app_row(context, update, lang, "exercises")
     if not query:
         exercise = exercises.random_exercise(catalogue, await _place(update, context))
-        await show_exercise(update, context, exercise, lang)
+        await show_exercise(update, context, exercise, lang, in_app)
         return
     result = search(catalogue, query[:MAX_QUERY])
     if result.best is not None:
-        await show_exercise(update, context, result.best, lang)
+        await show_exercise(update, context, result.best, lang, in_app)
         return
     if result.close:
         buttons = [[button(e.name.get(lang)[:60], f"ex:s:{e.id}")] for e in result.close]
