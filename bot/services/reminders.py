@@ -71,6 +71,15 @@ def keyboard(
     return (tuple(first), second, (show, *safety))
 
 
+def routine_for(catalogue: Catalogue, routine_id: str | None) -> Routine:
+    """The delivery's routine, or the first one when the catalogue changed since the row was
+    written (the message shows it, so its buttons must mean it too)."""
+    try:
+        return catalogue.routine(routine_id or "")
+    except KeyError:
+        return catalogue.routines[0]
+
+
 def reminder_text(
     catalogue: Catalogue,
     routine_id: str | None,
@@ -81,11 +90,7 @@ def reminder_text(
 ) -> str:
     """The routine as Telegram HTML, with a header for a snooze and a status line after."""
     lang = lang if lang in LANGUAGES else "en"
-    try:
-        routine = catalogue.routine(routine_id or "")
-    except KeyError:  # the catalogue changed since the row was written
-        routine = catalogue.routines[0]
-    parts = [render_routine(routine, lang, catalogue)]
+    parts = [render_routine(routine_for(catalogue, routine_id), lang, catalogue)]
     if kind == DeliveryKind.SNOOZE:
         parts.insert(0, t(lang, "reminder.snooze_header"))
     if status:
@@ -167,7 +172,8 @@ async def press(
 
         if action == SHOW:
             return PressResult(
-                answer=t(lang, "reminder.answer.show"), show_routine=delivery.routine_id
+                answer=t(lang, "reminder.answer.show"),
+                show_routine=routine_for(catalogue, delivery.routine_id).id,
             )
 
         if action == DONE:

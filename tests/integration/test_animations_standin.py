@@ -286,3 +286,26 @@ async def _routine_of(db: Database, chat_id: int) -> str:
     [delivery] = await all_deliveries(db, chat_id)
     assert delivery.routine_id is not None
     return delivery.routine_id
+
+
+async def test_show_me_follows_the_routine_the_message_shows(
+    bot: Bot, server: BotAPIServer, db: Database, clock: FakeClock
+) -> None:
+    """A routine gone from the catalogue is shown as the first one; Show me agrees with it."""
+    from sqlalchemy import update
+
+    from bot.storage.models import Delivery
+
+    kim = server.add_user("Kim", language_code="en", started=True)
+    await add_chat(db, kim.id, next_due_at=T0, language="en")
+    await run(make_dispatcher(bot.app, db, clock), T0 + timedelta(seconds=2))
+    [reminder] = server.messages(kim)
+    async with db.session() as session:
+        await session.execute(update(Delivery).values(routine_id="gone-from-the-catalogue"))
+    await bot.press(kim, reminder, t("en", "reminder.button.show"))
+    first = CATALOGUE.routines[0]
+    expected = [e.name.en for e in routine_exercises(first, CATALOGUE) if has_animation(e.id)]
+    shown = [m.content for m in server.messages(kim) if m.animation is not None]
+    assert len(shown) == len(expected) and all(
+        name in text for name, text in zip(expected, shown, strict=True)
+    )
