@@ -45,6 +45,7 @@ from bot.lifecycle import DRAIN
 from bot.outbox import Outbox
 from bot.scheduling import dispatcher
 from bot.sending import RateLimiter
+from bot.services.animations import Animations
 from bot.services.broadcast import Broadcaster
 from bot.storage.db import Database
 
@@ -213,6 +214,7 @@ def build_application(
     parts.outbox = Outbox(app.bot, db)
     parts.dispatcher = dispatcher.from_settings(parts.outbox, parts.catalogue, settings, db, clock)
     parts.broadcaster = Broadcaster(db, parts.outbox, clock)
+    parts.animations = Animations(db, settings.animations_dir)
     parts.shutdown.add("broadcast", parts.broadcaster.stop, order=DRAIN)
     register_handlers(app)
     return app

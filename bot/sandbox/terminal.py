@@ -1,7 +1,8 @@
 """`rekpauze sandbox`: chat with the bot in a terminal, with no token and no network.
 
 Typed lines go to the bot as messages; a number presses that button of the bot's latest
-message with buttons; `:location LAT LON` shares a location. When standard input is not a
+message with buttons; `:location LAT LON` shares a location. An animation is shown as one
+line with the path of its local file. When standard input is not a
 terminal, each line is sent after the bot has answered the previous one, and the sandbox
 exits once the last answers have arrived, so it can be scripted.
 """
@@ -13,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.sandbox.clock import ScaledClock
@@ -61,10 +63,18 @@ def styled(message: StoredMessage, *, color: bool) -> str:
 class Terminal:
     """Prints what the bot does and keeps the numbered buttons of its latest keyboard."""
 
-    def __init__(self, out: TextIO, *, color: bool, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        color: bool,
+        now: Callable[[], datetime],
+        animations: Path | None = None,
+    ) -> None:
         self.out = out
         self.color = color
         self.now = now
+        self.animations = animations  # where the bot keeps the files it uploads
         self.buttons: list[tuple[StoredMessage, str]] = []
         self.closed = False
 
@@ -76,6 +86,12 @@ class Terminal:
             self.out.flush()
         except (BrokenPipeError, ValueError):  # the reader went away (`| head`)
             self.closed = True
+
+    def animation_file(self, name: str | None) -> str:
+        """The local file a newcomer can open (the bot uploads its cached file by name)."""
+        if name and self.animations is not None and (self.animations / name).exists():
+            return str(self.animations / name)
+        return name or "animation"
 
     def show(self, event: BotEvent) -> None:
         message = event.message
@@ -92,7 +108,9 @@ class Terminal:
         if message.photo:
             biggest = message.photo[-1]
             self._line(f"  [image {biggest.width}x{biggest.height}]")
-        if message.document:
+        if message.animation:
+            self._line(f"  [animation {self.animation_file(message.animation.file_name)}]")
+        elif message.document:
             self._line(f"  [file {message.document.file_name or 'document'}]")
         for line in styled(message, color=self.color).splitlines() or [""]:
             self._line(f"  {line}")
@@ -184,6 +202,7 @@ async def run_sandbox(
         settings_overrides=overrides,
         mini_app=True,
     ) as bot:
+        terminal.animations = bot.settings.animations_dir
         user = bot.server.add_user(first_name=name, language_code=language)
         bot.server.add_listener(terminal.show)
         if interactive:

@@ -30,8 +30,8 @@ from bot.storage.models import Delivery, DeliveryKind, DeliveryStatus
 SNOOZE_MINUTES = 10
 RECENT = 5
 CALLBACK_PREFIX = "r1:"
-_CALLBACK_RE = re.compile(r"r1:([dlas]):([1-9][0-9]{0,17})")
-DONE, LATER, ANOTHER, SKIP = "d", "l", "a", "s"
+_CALLBACK_RE = re.compile(r"r1:([dlasv]):([1-9][0-9]{0,17})")
+DONE, LATER, ANOTHER, SKIP, SHOW = "d", "l", "a", "s", "v"
 
 
 def callback_data(action: str, delivery_id: int) -> str:
@@ -51,23 +51,33 @@ def parse_callback(data: object) -> tuple[str, int] | None:
 def keyboard(
     delivery_id: int, lang: str, *, snoozable: bool = True, group: bool = False
 ) -> Keyboard:
-    """Done / 10 minutes later / Another exercise / Skip today ("later" only once), and the
-    safety note one tap away.
+    """Done / 10 minutes later / Another exercise / Skip today ("later" only once), Show me
+    (the routine's animations), and the safety note one tap away.
 
-    A group gets Done (and the safety note) only: the others would change the break for
-    everyone because one member pressed (see bot.services.groups)."""
+    A group gets Done, Show me and the safety note only: the others would change the break
+    for everyone because one member pressed (see bot.services.groups); Show me only sends."""
 
     def button(action: str, key: str) -> Button:
         return Button(t(lang, key), callback_data(action, delivery_id))
 
     first = [button(DONE, "reminder.button.done")]
+    show = button(SHOW, "reminder.button.show")
     safety = (Button(t(lang, "privacy.button_safety"), SAFETY_DATA),)
     if group:
-        return (tuple(first), safety)
+        return ((*first, show), safety)
     if snoozable:
         first.append(button(LATER, "reminder.button.later"))
     second = (button(ANOTHER, "reminder.button.another"), button(SKIP, "reminder.button.skip"))
-    return (tuple(first), second, safety)
+    return (tuple(first), second, (show, *safety))
+
+
+def routine_for(catalogue: Catalogue, routine_id: str | None) -> Routine:
+    """The delivery's routine, or the first one when the catalogue changed since the row was
+    written (the message shows it, so its buttons must mean it too)."""
+    try:
+        return catalogue.routine(routine_id or "")
+    except KeyError:
+        return catalogue.routines[0]
 
 
 def reminder_text(
@@ -80,11 +90,7 @@ def reminder_text(
 ) -> str:
     """The routine as Telegram HTML, with a header for a snooze and a status line after."""
     lang = lang if lang in LANGUAGES else "en"
-    try:
-        routine = catalogue.routine(routine_id or "")
-    except KeyError:  # the catalogue changed since the row was written
-        routine = catalogue.routines[0]
-    parts = [render_routine(routine, lang, catalogue)]
+    parts = [render_routine(routine_for(catalogue, routine_id), lang, catalogue)]
     if kind == DeliveryKind.SNOOZE:
         parts.insert(0, t(lang, "reminder.snooze_header"))
     if status:
@@ -114,6 +120,8 @@ class PressResult:
     edit: bool = False
     # A group's Done was recorded: re-render "who moved" on this delivery's message (coalesced).
     refresh_delivery: int | None = None
+    # "Show me": send the animations of this routine (the message itself stays as it is).
+    show_routine: str | None = None
 
 
 def _stale(lang: str) -> PressResult:
@@ -160,6 +168,12 @@ async def press(
         def text(status: str | None) -> str:
             return reminder_text(
                 catalogue, delivery.routine_id, lang, kind=delivery.kind, status=status
+            )
+
+        if action == SHOW:
+            return PressResult(
+                answer=t(lang, "reminder.answer.show"),
+                show_routine=routine_for(catalogue, delivery.routine_id).id,
             )
 
         if action == DONE:

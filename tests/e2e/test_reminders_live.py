@@ -125,6 +125,7 @@ async def test_new_subscriber_gets_the_reminder_on_time_once_and_its_buttons_wor
         "⏰ 10 minutes later",
         "🔄 Another exercise",
         "⏭ Skip today",
+        "🎬 Show me",
         "🩺 Exercising safely",
     ]
     await ticks(bot, 4)
