@@ -44,6 +44,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("privacy"),
     Command("export", group_admin=True),
     Command("delete", ("verwijder",), group_admin=True),
+    # Private chats only (the handler says so in a group): a calendar is one person's, and
+    # its secret address must not be posted where the whole group can read it.
+    Command("calendar", ("agenda",)),
     Command("stats", ("voortgang", "statistieken")),
     Command("summary", ("samenvatting",)),
     Command("nudge", ("duwtje",)),

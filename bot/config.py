@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # calendar is connected; and the switch that lets them point at intranet hosts over http.
     secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
     calendar_allow_private_hosts: bool = Field(default=False, alias="CALENDAR_ALLOW_PRIVATE_HOSTS")
+    # How far a reminder may move to get past a meeting; beyond it the slot is skipped.
+    calendar_move_window_minutes: int = Field(
+        default=90, ge=0, le=12 * 60, alias="CALENDAR_MOVE_WINDOW_MINUTES"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
