@@ -80,8 +80,13 @@ async def _status_text(context: Context, lang: str, connection: calendars.Connec
     lines.append(tn(lang, "calendar.blocks", len(connection.upcoming)))
     if connection.failures:
         lines.append(tn(lang, "calendar.status_failing", connection.failures))
-    lines.append(t(lang, "calendar.how_it_works"))
+    lines.append(_how_it_works(context, lang))
     return "\n".join(lines)
+
+
+def _how_it_works(context: Context, lang: str) -> str:
+    window = context.bot_data.settings.calendar_move_window_minutes
+    return t(lang, "calendar.how_it_works", window=window)
 
 
 def _status_keyboard(lang: str) -> Any:
@@ -110,7 +115,7 @@ async def _connect(update: Update, context: Context, message: Message, url: str,
     lines = [
         t(lang, "calendar.connected", label=tested.label),
         tn(lang, "calendar.found", tested.blocks),
-        t(lang, "calendar.how_it_works"),
+        _how_it_works(context, lang),
     ]
     if deleted:
         lines.append(t(lang, "calendar.message_deleted"))

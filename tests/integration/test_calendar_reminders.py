@@ -165,6 +165,7 @@ async def test_a_meeting_moves_the_reminder_once_across_a_restart_and_disconnect
     reply = world.server.last_message(ada).text or ""
     assert "Calendar connected" in reply and "127.0.0.1 …cdef" in reply
     assert "I found 3 busy blocks in the next 2 days." in reply
+    assert "at most 90 minutes later" in reply  # CALENDAR_MOVE_WINDOW_MINUTES
     assert all("0123456789ab" not in (m.text or "") for m in chat.messages.values())
     async with world.db.session() as session:
         link = await session.get(CalendarLink, ada.id)
