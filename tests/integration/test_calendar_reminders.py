@@ -324,3 +324,26 @@ async def test_no_reminder_after_a_break_done_shortly_before(
         (ams(23, 15, 30), DeliveryStatus.SENT),
     ]
     assert len(world.server.messages(eva)) == 2  # 11:00 (marked done) and 15:30
+
+
+async def test_disconnecting_during_the_meeting_sends_the_waiting_reminder_at_once(
+    world: World, clock: FakeClock
+) -> None:
+    clock.now = ams(23, 8)
+    fay = await _subscriber(world, "Fay")
+    await calendars.connect(
+        world.db, world.app.bot_data.settings, fay.id, world.base_url, now=clock()
+    )
+    dispatcher = world.dispatcher()
+    await run(dispatcher, ams(23, 10) + timedelta(seconds=1))
+    assert world.reminders(fay) == []
+    clock.now = ams(23, 10, 10)
+    assert await calendars.disconnect(world.db, fay.id, clock())
+    await run(dispatcher, ams(23, 10, 10) + timedelta(seconds=1))
+    [row] = await all_deliveries(world.db, fay.id)
+    assert (row.slot_at, row.due_at, row.status) == (
+        ams(23, 10),
+        ams(23, 10, 10),
+        DeliveryStatus.SENT,
+    )
+    assert len(world.reminders(fay)) == 1
