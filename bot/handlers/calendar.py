@@ -46,7 +46,9 @@ async def calendar_command(update: Update, context: Context) -> None:
     assert chat and message
     lang = await context.language()
     if chat.type != "private":
-        await reply(update, t(lang, "calendar.private_only"))
+        if context.args:  # an address posted in the group: take it out of view if allowed
+            await _delete_secret(message)
+        await chat.send_message(t(lang, "calendar.private_only"))
         return
     if await context.subscriber() is None:
         await reply(update, t(lang, "calendar.not_registered"))

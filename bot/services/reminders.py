@@ -220,6 +220,8 @@ async def press(
             )
 
         if action == MEETING or action in MEETING_MINUTES:
+            if not private:  # a group's reminder has no such button: one member's meeting
+                return _stale(lang)  # must not move the break for everyone
             if delivery.kind != DeliveryKind.REMINDER:
                 return PressResult(answer=t(lang, "reminder.answer.already_snoozed"))
             if action == MEETING:

@@ -31,6 +31,13 @@ async def test_in_a_group_it_points_to_the_private_chat(world: World, clock: Fak
     await world.pump()
     [answer] = world.server.messages(group)
     assert "only be connected in a private chat" in (answer.text or "")
+    # With an address: still refused (the stand-in, like Telegram without admin rights, does
+    # not let the bot delete a member's message; that failure is no error for the user).
+    await world.server.send_text(ann, f"/calendar {world.base_url}", group)
+    await world.pump()
+    assert len(world.server.messages(group)) == 2
+    async with world.db.session() as session:
+        assert await calendar_store.get(session, group.id) is None
 
 
 async def test_inline_address_dutch_and_the_secret_never_shown(
