@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Awaitable
 from typing import Any
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -41,6 +41,7 @@ from bot.handlers import (
     reminders,
     schedule,
 )
+from bot.i18n import t
 from bot.lifecycle import DRAIN
 from bot.outbox import Outbox
 from bot.scheduling import dispatcher
@@ -125,12 +126,22 @@ async def set_command_menu(app: AnyApplication) -> None:
     await app.bot.set_my_commands(menu("nl"), language_code="nl")
 
 
+async def set_menu_button(app: AnyApplication) -> None:
+    """With WEBAPP_URL, every private chat's menu button opens the Mini App; without it,
+    nothing is changed (Telegram's default menu lists the commands)."""
+    url = app.bot_data.settings.webapp_url
+    if url:
+        button = MenuButtonWebApp(t("en", "webapp.menu_button"), WebAppInfo(url))
+        await app.bot.set_chat_menu_button(menu_button=button)
+
+
 async def startup(app: AnyApplication, *, freeze: bool = True) -> None:
     """Everything the bot does once it is connected, before it takes updates.
 
     freeze=False when the bot shares its process (tests, the in-process sandbox runner):
     freezing the heap would freeze the host's heap too."""
     await set_command_menu(app)
+    await set_menu_button(app)
     jobs.schedule_all(app)
     if freeze:
         freeze_heap()

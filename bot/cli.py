@@ -7,17 +7,13 @@ pydantic) first; tests/bench/footprint.py measures it."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Settings
-
-log = logging.getLogger("rekpauze")
 
 
 class StartupError(Exception):
@@ -35,6 +31,12 @@ def _settings_or_exit() -> Settings:
 
 
 async def _serve(settings: Settings, token: str) -> None:
+    import asyncio
+    import logging
+    import signal
+
+    log = logging.getLogger("rekpauze")
+
     from telegram import Update
 
     from bot.app import build_application, startup, stop_gracefully
@@ -55,6 +57,12 @@ async def _serve(settings: Settings, token: str) -> None:
         webhook_path=settings.webhook_path,
         webhook_secret=secret,
     )
+    if settings.webapp_url:
+        from bot.webapp.server import MiniAppConfig, build
+
+        max_age = timedelta(seconds=settings.webapp_max_age_seconds)
+        mini_app = build(app.bot_data, MiniAppConfig(token, max_age, shim=False))
+        web.app.add_subapp("/app/", mini_app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -98,6 +106,8 @@ async def _serve(settings: Settings, token: str) -> None:
 async def _migrate_in_child() -> None:
     """Apply the migrations in a child process (`rekpauze db upgrade`, same environment), so
     the long-running bot never imports Alembic (~10 MB it would carry for nothing)."""
+    import asyncio
+
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "db", "upgrade", stdout=asyncio.subprocess.DEVNULL
     )
@@ -109,6 +119,8 @@ async def _migrate_in_child() -> None:
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.config import ConfigError
     from bot.logs import setup_logging
 
@@ -128,6 +140,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.logs import setup_logging
     from bot.storage.db import Database
 
@@ -147,6 +161,8 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 async def _check_database(url: str) -> None:
+    import asyncio
+
     from bot.storage.db import Database
 
     db = Database(url)
@@ -158,6 +174,8 @@ async def _check_database(url: str) -> None:
 
 def run_checks(settings: Settings) -> list[tuple[str, bool, str]]:
     """Each check as (name, ok, detail), so the report and the exit code come from one list."""
+    import asyncio
+
     from bot.config import ConfigError
 
     results: list[tuple[str, bool, str]] = []
@@ -194,6 +212,8 @@ def cmd_check(_args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.logs import setup_logging
     from bot.sandbox.terminal import run_sandbox
 
@@ -204,11 +224,49 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_capacity(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bot import capacity_report
+
+    settings = _settings_or_exit()
+    rate = args.rate if args.rate is not None else settings.send_rate_per_second
+    if rate <= 0:
+        print("rekpauze: the send rate must be positive (--rate)", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    try:
+        rows = asyncio.run(capacity_report.read_rows(settings.database_url, now))
+    except Exception as exc:  # any driver error: one line, as `check` reports it
+        print(f"rekpauze: database not readable: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    report = capacity_report.build(rows, now, rate, max_late=args.max_late)
+    if args.json:
+        print(json.dumps(capacity_report.summary(report)))
+        return 0
+    print("\n".join(capacity_report.text(report)))
+    if report.demand.total > 0:
+        print(f"chart: {capacity_report.draw(report, Path(args.out))}")
+    return 0
+
+
 def _positive(value: str) -> float:
     number = float(value)
     if not 0 < number <= 100_000:
         raise argparse.ArgumentTypeError("must be a number between 0 and 100000")
     return number
+
+
+def _max_late(value: str) -> int:
+    from bot.scheduling.capacity import GAP_CAP
+
+    minutes = int(value)
+    if not 1 <= minutes <= GAP_CAP // 2:
+        raise argparse.ArgumentTypeError(f"must be whole minutes from 1 to {GAP_CAP // 2}")
+    return minutes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,6 +315,39 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status 0 when all is well, 1 otherwise.",
     )
     check.set_defaults(func=cmd_check)
+
+    cap = sub.add_parser(
+        "capacity",
+        help="predict reminder lateness and skips at the send limit for DATABASE_URL",
+        description="Run the capacity model on the subscribers in DATABASE_URL over the seven "
+        "UTC days from today: the busiest minutes and days, predicted lateness (p50, p99, max) "
+        "and skipped reminders per day, how many more subscribers fit at the current mix "
+        "(p99 under 60 s, none skipped), and a PNG of the busiest day's demand against the "
+        "limit.",
+    )
+    cap.add_argument(
+        "--rate",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="send rate in messages per second (default SEND_RATE_PER_SECOND)",
+    )
+    cap.add_argument(
+        "--json",
+        action="store_true",
+        help="print only a one-line JSON summary (what the running bot reads for /admin)",
+    )
+    cap.add_argument(
+        "--max-late",
+        type=_max_late,
+        default=60,
+        metavar="MINUTES",
+        help="a reminder later than this is skipped (default 60)",
+    )
+    cap.add_argument(
+        "--out", default="capacity.png", help="where to write the chart (default capacity.png)"
+    )
+    cap.set_defaults(func=cmd_capacity)
 
     db = sub.add_parser("db", help="database commands", description="Database commands.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

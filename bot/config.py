@@ -40,14 +40,23 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=5.0, gt=0, le=60, alias="TICK_SECONDS")
     grace_minutes: int = Field(default=20, ge=0, le=24 * 60, alias="GRACE_MINUTES")
+    max_late_minutes: int = Field(default=60, ge=1, le=24 * 60, alias="MAX_LATE_MINUTES")
     # 0 switches all pacing off (tests against an in-process fake Bot API).
     send_rate_per_second: float = Field(default=30, ge=0, le=1000, alias="SEND_RATE_PER_SECOND")
+    # Load-aware default times: each campaign moment within this many minutes either side.
+    default_times_window_minutes: int = Field(
+        default=45, ge=0, le=60, alias="DEFAULT_TIMES_WINDOW_MINUTES"
+    )
     send_concurrency: int = Field(default=64, ge=1, le=1024, alias="SEND_CONCURRENCY")
     leader_lease_seconds: float = Field(default=20, ge=5, le=300, alias="LEADER_LEASE_SECONDS")
     http_host: str = Field(default="0.0.0.0", alias="HTTP_HOST")
     http_port: int = Field(default=8080, ge=1, le=65535, alias="HTTP_PORT")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webapp_url: str | None = Field(default=None, alias="WEBAPP_URL")
+    webapp_max_age_seconds: int = Field(
+        default=86400, ge=60, le=30 * 86400, alias="WEBAPP_MAX_AGE_SECONDS"
+    )
     # Calendars (issue 19): the key that encrypts stored iCal addresses, needed only once a
     # calendar is connected; and the switch that lets them point at intranet hosts over http.
     secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
@@ -76,7 +85,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("webhook_url", mode="before")
+    @field_validator("webhook_url", "webapp_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -93,6 +102,23 @@ class Settings(BaseSettings):
         if (parts.path or "/") in RESERVED_PATHS:
             raise ValueError(f"path {parts.path} is reserved for health and metrics")
         return value.strip()
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        """Telegram opens Mini Apps over HTTPS only; plain http is for loopback tests."""
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("must be an https:// URL of the app (http:// only on loopback)")
+        if not (parts.path or "/").rstrip("/").endswith("/app"):
+            raise ValueError(
+                "must point at the bot's /app/ path, e.g. https://bot.example.org/app/"
+            )
+        url = value.strip()
+        return url if url.endswith("/") else url + "/"
 
     @field_validator("secret_key")
     @classmethod

@@ -41,6 +41,8 @@ class BotData:
 
     def __init__(self) -> None:
         self.admins = AdminCache()
+        #: The latest capacity prediction (bot.jobs.predict_capacity), derived, not state.
+        self.capacity: dict[str, Any] | None = None
         self.heartbeat = Heartbeat()
         self.shutdown = ShutdownHooks()
 

@@ -4,7 +4,11 @@ catches its own failures, so one bad run never stops the next."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import os
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +23,10 @@ from bot.services.admin import count_active
 log = logging.getLogger(__name__)
 
 DIGEST_INTERVAL_S = 60
+#: The capacity model takes seconds of CPU and numpy at a million subscribers: it runs as a
+#: child process (`rekpauze capacity --json`) now and then, never in the bot's own memory.
+CAPACITY_INTERVAL_S = 30 * 60
+CAPACITY_TIMEOUT_S = 10 * 60
 ACTIVE_REFRESH_SECONDS = 60
 BROADCAST_WATCH_SECONDS = 30
 CALENDAR_REFRESH_SECONDS = int(calendars.REFRESH_EVERY.total_seconds())
@@ -52,6 +60,47 @@ async def refresh_active_subscribers(context: Context) -> None:
         metrics.ACTIVE_SUBSCRIBERS.set(await count_active(parts.db, parts.clock()))
     except Exception as exc:  # the database being away is /readyz's news, not a crash
         log.warning("could not count active subscribers: %r", exc)
+
+
+async def predict_capacity(context: Context) -> None:
+    """Refresh the capacity prediction: /admin's line and the predicted-lateness gauges."""
+    parts = context.bot_data
+    try:
+        found = await capacity_summary(
+            parts.settings.database_url, parts.settings.send_rate_per_second
+        )
+    except Exception as exc:  # a slow or failing model is news for /admin, not a crash
+        log.warning("capacity prediction failed: %r", exc)
+        return
+    parts.capacity = found
+    metrics.CAPACITY_P99.set(found["p99_s"])
+    metrics.CAPACITY_SKIPS.set(found["skipped"])
+
+
+async def capacity_summary(database_url: str, rate: float) -> dict[str, Any]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "capacity",
+        "--json",
+        "--rate",
+        f"{rate:g}",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        out, _ = await asyncio.wait_for(child.communicate(), CAPACITY_TIMEOUT_S)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+        raise
+    if child.returncode != 0:
+        raise RuntimeError(f"rekpauze capacity exited with {child.returncode}")
+    found: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return found
 
 
 async def watch_broadcasts(context: Context) -> None:
@@ -120,3 +169,7 @@ def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
         name="calendar refresh",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
+    if parts.settings.send_rate_per_second > 0:
+        queue.run_repeating(
+            predict_capacity, CAPACITY_INTERVAL_S, first=120, name="capacity prediction"
+        )

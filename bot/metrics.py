@@ -29,6 +29,23 @@ UPDATES = Counter(
 REMINDERS_SENT = Counter(
     "rekpauze_reminders_sent", "Reminders Telegram accepted", registry=REGISTRY
 )
+REMINDERS_SKIPPED = Counter(
+    "rekpauze_reminders_skipped",
+    "Reminder slots not sent, by cause: down (missed while the bot was down, past the grace "
+    "window), late (past MAX_LATE_MINUTES under load), next (the chat's next slot was nearer)",
+    ["cause"],
+    registry=REGISTRY,
+)
+CAPACITY_P99 = Gauge(
+    "rekpauze_capacity_predicted_p99_lateness_seconds",
+    "Predicted p99 reminder lateness over the coming week at the send limit (capacity model)",
+    registry=REGISTRY,
+)
+CAPACITY_SKIPS = Gauge(
+    "rekpauze_capacity_predicted_skips",
+    "Reminders the capacity model predicts to be skipped over the coming week",
+    registry=REGISTRY,
+)
 REMINDERS_FAILED = Counter(
     "rekpauze_reminders_failed",
     "Reminder send attempts that failed, by reason",
@@ -71,6 +88,16 @@ REMINDERS_RESCHEDULED = Counter(
 )
 
 FAILURE_REASONS = ("blocked", "rate_limited", "timeout", "network", "bad_request", "other")
+
+
+def skipped_counts() -> dict[str, int]:
+    """Reminder slots skipped since this process started, by cause (for /admin)."""
+    return {
+        cause: int(
+            REGISTRY.get_sample_value("rekpauze_reminders_skipped_total", {"cause": cause}) or 0
+        )
+        for cause in ("down", "late", "next")
+    }
 
 
 def reminder_sent(lateness_seconds: float) -> None:

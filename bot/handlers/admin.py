@@ -14,6 +14,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot import metrics
 from bot.context import Context
 from bot.i18n import t
 from bot.services import broadcast
@@ -22,6 +23,13 @@ from bot.services.admin import overview
 log = logging.getLogger(__name__)
 
 CALLBACK = "adm:bc:"  # adm:bc:<ok|no>:<token>
+
+
+def _capacity_line(context: Context, lang: str) -> str:
+    found = context.bot_data.capacity
+    if not found:
+        return ""
+    return "\n" + str(found["lines"].get(lang, ""))  # Telegram HTML made by bot.i18n.t
 
 
 def _percent(rate: float | None) -> str:
@@ -44,6 +52,9 @@ async def admin_command(update: Update, context: Context) -> None:
             completed=numbers.completed_week,
             sent_week=numbers.sent_week,
         )
+        + "\n"
+        + t(lang, "admin.skips", **metrics.skipped_counts())
+        + _capacity_line(context, lang)
     )
 
 

@@ -24,6 +24,7 @@ from bot.content.search import search
 from bot.context import Context
 from bot.handlers.ui import (
     answer,
+    app_row,
     args_text,
     button,
     edit,
@@ -31,6 +32,7 @@ from bot.handlers.ui import (
     reply,
     split_data,
     stale,
+    with_app_row,
 )
 from bot.i18n import t
 from bot.services import exercises, guided
@@ -67,12 +69,13 @@ async def exercise_command(update: Update, context: Context) -> None:
     lang = await context.language()
     catalogue = context.bot_data.catalogue
     query = args_text(context)
+    in_app = app_row(context, update, lang, "exercises")
     if not query:
         exercise = exercises.random_exercise(catalogue, await _place(update, context))
         await reply(
             update,
             render_exercise(exercise, lang, context.bot_data.catalogue),
-            exercise_keyboard(lang, exercise),
+            with_app_row(exercise_keyboard(lang, exercise), in_app),
         )
         return
     result = search(catalogue, query[:MAX_QUERY])
@@ -80,7 +83,7 @@ async def exercise_command(update: Update, context: Context) -> None:
         await reply(
             update,
             render_exercise(result.best, lang, context.bot_data.catalogue),
-            exercise_keyboard(lang, result.best),
+            with_app_row(exercise_keyboard(lang, result.best), in_app),
         )
         return
     if result.close:

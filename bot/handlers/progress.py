@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot.context import Context
 from bot.handlers.groups import team_stats
+from bot.handlers.ui import app_row, with_app_row
 from bot.i18n import t
 from bot.services.reports import (
     chart_png,
@@ -44,11 +45,12 @@ async def stats(update: Update, context: Context) -> None:
         await update.effective_message.reply_text(text)
         return
     png = await chart_png(lang, report.progress)
+    in_app = with_app_row(None, app_row(context, update, lang, "progress"))
     if fits_caption(text):
-        await update.effective_message.reply_photo(photo=png, caption=text)
+        await update.effective_message.reply_photo(photo=png, caption=text, reply_markup=in_app)
     else:
         await update.effective_message.reply_text(text)
-        await update.effective_message.reply_photo(photo=png)
+        await update.effective_message.reply_photo(photo=png, reply_markup=in_app)
 
 
 async def _toggle(update: Update, context: Context, kind: str) -> None:

@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.handlers.onboarding import QUICK_ZONES, timezone_chosen
 from bot.handlers.ui import (
     answer,
+    app_row,
     args_text,
     button,
     days_label,
@@ -31,6 +32,7 @@ from bot.handlers.ui import (
     stale,
     status_line,
     times_label,
+    with_app_row,
 )
 from bot.i18n import t
 from bot.scheduling.rules import is_paused
@@ -321,7 +323,9 @@ async def settings_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     text, markup = settings_screen(chat, context)
-    await reply(update, text, markup)
+    await reply(
+        update, text, with_app_row(markup, app_row(context, update, chat.language, "schedule"))
+    )
 
 
 async def _settings_action(

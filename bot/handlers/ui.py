@@ -18,6 +18,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     Update,
+    WebAppInfo,
 )
 from telegram.error import BadRequest
 
@@ -64,6 +65,26 @@ async def stale(update: Update, context: Context) -> None:
     """A button we cannot act on: tell the user politely, change nothing."""
     assert update.callback_query
     await answer(update.callback_query, t(await context.language(), "button.stale"))
+
+
+def app_row(context: Context, update: Update, lang: str, screen: str) -> list[InlineKeyboardButton]:
+    """An "Open in app" button for the Mini App's `screen`, in private chats when WEBAPP_URL is
+    set; nothing otherwise (Mini App buttons do not work in groups)."""
+    url = context.bot_data.settings.webapp_url
+    chat = update.effective_chat
+    if not url or chat is None or chat.type != "private":
+        return []
+    info = WebAppInfo(f"{url}?screen={screen}")
+    return [InlineKeyboardButton(t(lang, "webapp.open_button"), web_app=info)]
+
+
+def with_app_row(
+    markup: InlineKeyboardMarkup | None, row: list[InlineKeyboardButton]
+) -> InlineKeyboardMarkup | None:
+    if not row:
+        return markup
+    rows = [list(r) for r in markup.inline_keyboard] if markup else []
+    return InlineKeyboardMarkup([*rows, row])
 
 
 async def reply(

@@ -8,15 +8,17 @@ passes the checks the real Bot API makes.
 from __future__ import annotations
 
 import contextlib
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from bot.clock import Clock
 from bot.config import Settings
-from bot.context import Clock
 from bot.sandbox.clock import Clock as UnixClock
 from bot.sandbox.limits import FloodLimits
 from bot.sandbox.server import BotAPIServer
@@ -36,6 +38,15 @@ class LiveBot:
     app: Any
     db: Database
     settings: Settings
+    app_url: str | None = None  # the Mini App, served on loopback (mini_app=True)
+
+    def app_link(self, user_id: int, first_name: str, language: str) -> str:
+        """The Mini App with signed launch data for a user, as Telegram opens it."""
+        from bot.webapp.auth import launch_data
+
+        assert self.app_url is not None
+        data = launch_data(user_id, first_name, language, SANDBOX_TOKEN, self.app.bot_data.now())
+        return f"{self.app_url}#tgWebAppData={quote(data, safe='')}&tgWebAppVersion=8.0"
 
     def non_polling_calls(self) -> int:
         """API calls other than getUpdates: they change while the bot is busy answering."""
@@ -62,6 +73,34 @@ class LiveBot:
                     return
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def _serve_mini_app(app: Any, port: int | None) -> AsyncIterator[None]:
+    """The Mini App on loopback with the sandbox's telegram-web-app.js stand-in."""
+    if port is None:
+        yield
+        return
+    from aiohttp import web
+
+    from bot.webapp.server import MiniAppConfig, build
+
+    root = web.Application()
+    config = MiniAppConfig(SANDBOX_TOKEN, timedelta(days=1), shim=True)
+    root.add_subapp("/app/", build(app.bot_data, config))
+    runner = web.AppRunner(root, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield
+    finally:
+        await runner.cleanup()
+
+
 @contextlib.asynccontextmanager
 async def live_bot(
     *,
@@ -71,6 +110,7 @@ async def live_bot(
     settings_overrides: dict[str, Any] | None = None,
     prepare: Callable[[BotAPIServer], None] | None = None,
     freeze_heap: bool = False,
+    mini_app: bool = False,
 ) -> AsyncIterator[LiveBot]:
     """Start the stand-in and the bot (polling it) on a temporary or given database.
 
@@ -84,6 +124,10 @@ async def live_bot(
         if prepare is not None:
             prepare(server)
         base_url = await server.start()
+        app_port = free_port() if mini_app else None
+        app_url = f"http://127.0.0.1:{app_port}/app/" if app_port else None
+        if app_url:
+            settings_overrides = {**(settings_overrides or {}), "WEBAPP_URL": app_url}
         settings = Settings(
             TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN,  # type: ignore[arg-type]
             TELEGRAM_API_BASE_URL=base_url,
@@ -97,13 +141,13 @@ async def live_bot(
             app = build_application(
                 settings, db, token=SANDBOX_TOKEN, clock=datetime_clock(unix_clock)
             )
-            async with app:
+            async with app, _serve_mini_app(app, app_port):
                 await startup(app, freeze=freeze_heap)
                 await app.start()
                 assert app.updater is not None
                 await app.updater.start_polling(poll_interval=0.0, timeout=1)
                 try:
-                    yield LiveBot(server=server, app=app, db=db, settings=settings)
+                    yield LiveBot(server=server, app=app, db=db, settings=settings, app_url=app_url)
                 finally:  # as `rekpauze run` stops: drain sends, release the lease
                     await stop_gracefully(app)
         finally:

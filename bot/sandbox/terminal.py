@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.sandbox.clock import ScaledClock
 from bot.sandbox.runner import LiveBot, live_bot
@@ -23,7 +23,8 @@ from bot.sandbox.state import StoredMessage
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 HELP = (
     "Type a message or a command (try /start). Type a number to press that button, "
-    "':location 52.37 4.90' to share a location, ':quit' to leave."
+    "':location 52.37 4.90' to share a location, ':app' for a link to the Mini App, "
+    "':quit' to leave."
 )
 
 
@@ -103,6 +104,14 @@ class Terminal:
         self._line()
 
 
+def _identity(user: Any) -> dict[str, Any]:
+    return {
+        "user_id": user.id,
+        "first_name": user.first_name,
+        "language": user.language_code or "en",
+    }
+
+
 async def _handle_line(line: str, bot: LiveBot, user: object, terminal: Terminal) -> bool:
     """Send one typed line; False when the user asked to quit."""
     text = line.strip()
@@ -114,6 +123,9 @@ async def _handle_line(line: str, bot: LiveBot, user: object, terminal: Terminal
         terminal._line(HELP)
         return True
     server = bot.server
+    if text == ":app":
+        terminal._line(f"  Mini App (open in a browser): {bot.app_link(**_identity(user))}")
+        return True
     if text.startswith(":location"):
         try:
             _, lat, lon = text.split()
@@ -167,12 +179,16 @@ async def run_sandbox(
         now=lambda: datetime.fromtimestamp(unix_clock(), UTC),
     )
     async with live_bot(
-        unix_clock=unix_clock, database_url=database_url, settings_overrides=overrides
+        unix_clock=unix_clock,
+        database_url=database_url,
+        settings_overrides=overrides,
+        mini_app=True,
     ) as bot:
         user = bot.server.add_user(first_name=name, language_code=language)
         bot.server.add_listener(terminal.show)
         if interactive:
             terminal._line(f"Rekpauze sandbox (clock x{speed:g}). {HELP}")
+            terminal._line(f"Mini App (open in a browser): {bot.app_link(**_identity(user))}")
         lines = _read_lines(stdin, asyncio.get_running_loop())
         while True:
             line = await lines.get()

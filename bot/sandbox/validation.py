@@ -360,12 +360,24 @@ def _inline_button(button: Any) -> dict[str, Any]:
             telegram_html.check_callback_data(value)
         except TelegramHTMLError:
             raise bad_request("BUTTON_DATA_INVALID") from None
-    elif action == "url" and (
-        not isinstance(value, str) or not re.match(r"(?i)(https?|tg)://\S+$", value)
-    ):
+    elif (
+        action == "url"
+        and (not isinstance(value, str) or not re.match(r"(?i)(https?|tg)://\S+$", value))
+    ) or (action == "web_app" and not web_app_url_ok(value)):
         raise bad_request("BUTTON_URL_INVALID")
     clean = {"text": text, action: value}
     return clean
+
+
+def web_app_url_ok(value: object) -> bool:
+    """A WebAppInfo: Telegram opens Mini Apps over HTTPS only. The stand-in also takes plain
+    http on a loopback host, so the sandbox and tests can serve the app locally."""
+    if not isinstance(value, dict) or not isinstance(value.get("url"), str):
+        return False
+    return bool(
+        re.match(r"(?i)https://\S+$", value["url"])
+        or re.match(r"(?i)http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/\S*$", value["url"])
+    )
 
 
 def _reply_keyboard(raw: dict[str, Any]) -> dict[str, Any]:

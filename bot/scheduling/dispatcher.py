@@ -105,6 +105,7 @@ class Dispatcher:
         catalogue: Catalogue,
         *,
         grace: timedelta,
+        max_late: timedelta | None = None,
         clock: Clock = system_clock,
         lease: timedelta = timedelta(seconds=20),
         use_leader: bool = True,
@@ -118,7 +119,10 @@ class Dispatcher:
         self.db = db
         self.sender = sender
         self.grace = grace
+        self.max_late = max_late
         self.clock = clock
+        # Slots due from now on are late only through load (the send limit), not downtime.
+        self.up_since = clock()
         self.lease = lease
         self.use_leader = use_leader
         self.worker_key = leases.WORKER_PREFIX + (worker_id or new_worker_id())
@@ -228,7 +232,17 @@ class Dispatcher:
             due = await deliveries.claim_due_chats(session, now, limit)
             if not due:
                 return 0, []
-            plans = {chat.id: plan_due(chat, chat.next_due_at, now, self.grace) for chat in due}
+            plans = {
+                chat.id: plan_due(
+                    chat,
+                    chat.next_due_at,
+                    now,
+                    self.grace,
+                    max_late=self.max_late,
+                    up_since=self.up_since,
+                )
+                for chat in due
+            }
             recent = await deliveries.recent_routines(
                 session,
                 [chat.id for chat in due if plans[chat.id].slot is not None],
@@ -249,6 +263,8 @@ class Dispatcher:
                 chat_plan = plans[chat.id]
                 chat.next_due_at = chat_plan.next_due
                 report.skipped += chat_plan.skipped
+                for cause in chat_plan.causes:
+                    metrics.REMINDERS_SKIPPED.labels(cause).inc()
                 if chat_plan.slot is None:
                     continue
                 placed = place_reminder(
@@ -427,6 +443,7 @@ def from_settings(
         sender,
         catalogue,
         grace=timedelta(minutes=settings.grace_minutes),
+        max_late=timedelta(minutes=settings.max_late_minutes),
         clock=clock,
         lease=timedelta(seconds=lease),
         concurrency=settings.send_concurrency,

@@ -81,10 +81,26 @@ def next_reminder(chat: Subscription, after: datetime) -> datetime | None:
     )
 
 
+def upcoming(chat: Subscription, now: datetime, count: int = 3) -> list[datetime]:
+    """The chat's next `count` reminder moments after `now` (fewer when there are none)."""
+    found: list[datetime] = []
+    after = now
+    while len(found) < count and (slot := next_reminder(chat, after)) is not None:
+        found.append(slot)
+        after = slot
+    return found
+
+
 def after_today(chat: Subscription, now: datetime) -> datetime | None:
     """The next reminder once today (the chat's local day) is skipped."""
     _, day_end = local_day_bounds(local_date(now, chat.timezone), chat.timezone)
     return next_reminder(chat, day_end - MICROSECOND)
+
+
+#: Why a slot was not sent: missed while the bot was down (older than the grace window),
+#: too late under load (older than MAX_LATE_MINUTES), or pointless because the chat's next
+#: slot is nearer than this one's due moment (or already due).
+SKIP_DOWN, SKIP_LATE, SKIP_NEXT = "down", "late", "next"
 
 
 @dataclass(frozen=True)
@@ -94,32 +110,56 @@ class Plan:
     slot: datetime | None
     next_due: datetime | None
     skipped: int = 0
+    causes: tuple[str, ...] = ()  # one per skipped slot
 
 
 def plan_due(
-    chat: Subscription, stored_due: datetime | None, now: datetime, grace: timedelta
+    chat: Subscription,
+    stored_due: datetime | None,
+    now: datetime,
+    grace: timedelta,
+    *,
+    max_late: timedelta | None = None,
+    up_since: datetime | None = None,
 ) -> Plan:
-    """For a chat whose stored next due moment has come: the latest slot within the grace
-    window is sent, older ones are skipped (a restart after hours must not flood anyone),
-    and the next slot after it becomes due."""
+    """For a chat whose stored next due moment has come: which slot to send now, and the next.
+
+    A slot missed while the bot was down (due before `up_since`) is sent within the grace
+    window and skipped beyond it: a restart after hours must not flood anyone. A slot that
+    fell due while the bot ran, and is late because Telegram's send limit holds the queue
+    back, is still sent up to `max_late`, unless the chat's next slot is nearer than its own
+    (then it is pointless); so an overload never drops a reminder silently, and every skip
+    has a cause. Without `up_since`, every slot gets the grace window."""
     if stored_due is None or not wants_reminders(chat) or not chat.times:
         return Plan(None, None)
     stored = as_utc(stored_due)
     slot: datetime | None = stored
     if chat.paused_until is not None and stored < as_utc(chat.paused_until):
         slot = next_reminder(chat, stored)
-    skipped = 0
+    causes: list[str] = []
+
+    def under_load(at: datetime) -> bool:
+        return max_late is not None and up_since is not None and at >= up_since
+
     cutoff = now - grace
-    if slot is not None and slot < cutoff:
-        skipped += 1
+    if slot is not None and slot < cutoff and not under_load(slot):
+        causes.append(SKIP_DOWN)
         slot = next_reminder(chat, cutoff - MICROSECOND)
     while slot is not None and slot <= now:
         following = next_reminder(chat, slot)
-        if following is None or following > now:
-            return Plan(slot, following, skipped)
-        skipped += 1
-        slot = following
-    return Plan(None, slot, skipped)
+        if following is not None and following <= now:
+            causes.append(SKIP_NEXT)
+            slot = following
+            continue
+        if under_load(slot):
+            late = now - slot
+            assert max_late is not None
+            if late > max_late:
+                return Plan(None, following, len(causes) + 1, (*causes, SKIP_LATE))
+            if following is not None and following - now < late:
+                return Plan(None, following, len(causes) + 1, (*causes, SKIP_NEXT))
+        return Plan(slot, following, len(causes), tuple(causes))
+    return Plan(None, slot, len(causes), tuple(causes))
 
 
 # A break done this long before a slot (Done, a guided finish) replaces that slot's reminder.

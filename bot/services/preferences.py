@@ -8,8 +8,10 @@ or None when the chat is not registered.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from bot.scheduling import rules
 from bot.scheduling.timemath import local_date, local_day_bounds, zone
@@ -22,6 +24,8 @@ from bot.storage.models import ALL_DAYS, Chat
 
 LANGUAGES = ("nl", "en")
 PLACES = tuple(sorted(set(PLACE_WORDS.values())))
+#: The longest pause the app offers (the /pause command's own limit is in parsing).
+MAX_PAUSE = timedelta(days=366)
 
 
 def reschedule(chat: Chat, now: datetime) -> None:
@@ -152,3 +156,84 @@ async def mark_safety_shown(db: Database, chat_id: int) -> bool:
             return False
         chat.safety_shown = True
         return True
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """Every setting at once, as the Mini App saves them (one transaction, one reschedule).
+
+    `resume_on`: the first local day with reminders again (None: not paused); `active`
+    False keeps a stopped subscription stopped, True subscribes again."""
+
+    times: tuple[str, ...]
+    days: int
+    timezone: str
+    place: str
+    language: str
+    resume_on: date | None
+    active: bool
+
+
+class InvalidSetting(ValueError):
+    """A value the settings cannot take; `field` names it for the 422 answer."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+
+
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def validate(change: SettingsChange, today: date) -> None:
+    """Raise InvalidSetting for the first field that cannot be stored."""
+    if not 1 <= len(change.times) <= MAX_TIMES or len(set(change.times)) != len(change.times):
+        raise InvalidSetting("times", f"1 to {MAX_TIMES} different times")
+    if not all(_HHMM.fullmatch(value) for value in change.times):
+        raise InvalidSetting("times", "HH:MM, 24-hour")
+    if not 0 < change.days <= ALL_DAYS:
+        raise InvalidSetting("days", "at least one weekday")
+    try:
+        zone(change.timezone)
+    except ValueError:
+        raise InvalidSetting("timezone", "unknown time zone") from None
+    if change.place not in PLACES:
+        raise InvalidSetting("place", f"one of {', '.join(PLACES)}")
+    if change.language not in LANGUAGES:
+        raise InvalidSetting("language", f"one of {', '.join(LANGUAGES)}")
+    if change.resume_on is not None and not today < change.resume_on <= today + MAX_PAUSE:
+        raise InvalidSetting("resume_on", "a day after today, within a year")
+
+
+async def apply_settings(
+    db: Database, chat_id: int, change: SettingsChange, now: datetime
+) -> Subscriber | None:
+    """Store every setting at once (validated against the chat's new local today)."""
+    today = local_date(now, change.timezone) if _known_zone(change.timezone) else now.date()
+    validate(change, today)
+
+    def apply(chat: Chat) -> None:
+        chat.times = sorted(change.times)
+        chat.days = change.days
+        chat.timezone = change.timezone
+        chat.place = change.place
+        chat.language = change.language
+        chat.active = change.active
+        chat.paused_until = pause_start(change)
+
+    return await _change(db, chat_id, now, apply)
+
+
+def pause_start(change: SettingsChange) -> datetime | None:
+    """The instant reminders resume: local midnight at the start of `resume_on`."""
+    if change.resume_on is None:
+        return None
+    return local_day_bounds(change.resume_on, change.timezone)[0]
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except ValueError:
+        return False
+    return True

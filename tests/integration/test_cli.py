@@ -38,7 +38,9 @@ def test_token_from_dotenv_is_read(tmp_path: Path) -> None:
     assert result.returncode == 2 and "malformed" in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["check"], ["db"], ["db", "upgrade"]])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["check"], ["capacity"], ["db"], ["db", "upgrade"]]
+)
 def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     result = rekpauze(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0

@@ -494,3 +494,49 @@ async def test_stop_finishes_the_send_on_the_wire_and_leaves_the_queue_for_the_s
         [c for c, s in rows.items() if s == "sent"],
         sorted(c for c, s in rows.items() if s == "pending"),
     ]
+
+
+def _skips() -> dict[str, float]:
+    from bot import metrics
+
+    return {c: metrics.REMINDERS_SKIPPED.labels(c)._value.get() for c in ("down", "late", "next")}
+
+
+async def test_a_reminder_45_minutes_late_under_load_is_sent_and_3_hours_after_a_restart_not(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    """Issue 20: overload never drops a reminder silently. A slot that fell due while the bot
+    ran is sent up to MAX_LATE_MINUTES late; one missed while it was down keeps the grace
+    window; each skip is counted by cause."""
+    clock.now = T0
+    running = make_dispatcher(app, db, clock, max_late=timedelta(minutes=60), worker_id="a")
+    await add_chat(db, 1, next_due_at=T0 + timedelta(minutes=5), times=["10:05", "15:00"])
+    before = _skips()
+    await run(running, T0 + timedelta(minutes=50))  # 45 minutes late: the queue held it back
+    assert len(fake_request.delivered(1)) == 1
+    assert _skips() == before
+
+    # A chat whose slot fell due three hours before this worker started: skipped, counted.
+    await add_chat(db, 2, next_due_at=T0, times=["10:00", "18:00"])
+    clock.now = T0 + timedelta(hours=3)
+    restarted = make_dispatcher(app, db, clock, max_late=timedelta(minutes=60), worker_id="b")
+    await running.release()
+    await run(restarted, clock.now)
+    assert fake_request.delivered(2) == []
+    assert _skips()["down"] == before["down"] + 1
+    chat = await get_chat(db, 2)
+    assert chat is not None and chat.next_due_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+
+
+async def test_under_load_a_slot_nearer_to_the_next_one_than_to_its_own_is_skipped(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    clock.now = T0
+    dispatcher = make_dispatcher(app, db, clock, max_late=timedelta(minutes=60))
+    await add_chat(db, 1, next_due_at=T0, times=["10:00", "10:50"])
+    before = _skips()
+    await run(dispatcher, T0 + timedelta(minutes=30))  # 30 late, the next slot 20 away
+    assert fake_request.delivered(1) == []
+    assert _skips()["next"] == before["next"] + 1
+    await run(dispatcher, T0 + timedelta(minutes=50, seconds=2))
+    assert len(fake_request.delivered(1)) == 1

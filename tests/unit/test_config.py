@@ -110,3 +110,13 @@ def test_http_port_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTP_PORT", "70000")
     with pytest.raises(ConfigError, match="HTTP_PORT"):
         load_settings()
+
+
+def test_default_times_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEFAULT_TIMES_WINDOW_MINUTES", raising=False)
+    assert Settings(_env_file=None).default_times_window_minutes == 45  # type: ignore[call-arg]
+    monkeypatch.setenv("DEFAULT_TIMES_WINDOW_MINUTES", "60")
+    assert load_settings().default_times_window_minutes == 60
+    monkeypatch.setenv("DEFAULT_TIMES_WINDOW_MINUTES", "-1")
+    with pytest.raises(ConfigError, match="DEFAULT_TIMES_WINDOW_MINUTES"):
+        load_settings()

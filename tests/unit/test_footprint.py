@@ -14,7 +14,16 @@ import pytest
 from bot.storage.db import Database, head_revision
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("telegram", "sqlalchemy", "alembic", "pydantic", "matplotlib", "numpy", "tzfpy")
+HEAVY = (
+    "telegram",
+    "sqlalchemy",
+    "alembic",
+    "pydantic",
+    "matplotlib",
+    "numpy",
+    "tzfpy",
+    "cryptography",
+)
 
 
 def loaded_after(code: str) -> set[str]:
@@ -50,6 +59,20 @@ def test_the_running_bot_does_not_carry_charts_locations_or_migrations() -> None
         "sqlalchemy",
         "pydantic",
     }
+
+
+def test_cryptography_loads_for_a_calendar_secret_not_for_telegram() -> None:
+    """python-telegram-bot would load it for Passport at import; the bot loads it when it
+    encrypts a calendar address, and it works then."""
+    code = (
+        "import bot.app\n"
+        "import sys\n"
+        "assert 'cryptography' not in sys.modules\n"
+        "from cryptography.fernet import Fernet\n"
+        "key = Fernet.generate_key()\n"
+        "assert Fernet(key).decrypt(Fernet(key).encrypt(b'x')) == b'x'"
+    )
+    assert loaded_after(code) == {"telegram", "sqlalchemy", "pydantic", "cryptography"}
 
 
 def test_head_revision_is_read_from_the_migration_files() -> None:

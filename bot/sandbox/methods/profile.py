@@ -1,4 +1,5 @@
-"""The bot's own account: getMe, and the command menus it sets with setMyCommands."""
+"""The bot's own account: getMe, the command menus it sets with setMyCommands, and the chat
+menu button (setChatMenuButton: commands, or a Mini App)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from typing import Any
 
 from ..transport import MethodTable
-from ..validation import Params, bad_request
+from ..validation import Params, bad_request, web_app_url_ok
 from ..world import World
 
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -32,10 +33,13 @@ class ProfileMethods:
     def __init__(self, world: World) -> None:
         self.world = world
         self.menus: dict[tuple[ScopeKey, str], list[dict[str, str]]] = {}
+        #: The menu button per private chat id (None: the default for every private chat).
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
 
     def register(self, table: MethodTable) -> None:
         table.add("getMe", self.get_me)
         table.add("setMyCommands", self.set_my_commands)
+        table.add("setChatMenuButton", self.set_chat_menu_button)
 
     async def get_me(self, params: Params) -> dict[str, Any]:
         return self.world.bot.to_telegram(
@@ -72,6 +76,25 @@ class ProfileMethods:
         else:
             self.menus.pop(key, None)
         return True
+
+    async def set_chat_menu_button(self, params: Params) -> bool:
+        raw = params.get_json("menu_button", "MenuButton JSON object") or {"type": "default"}
+        if not isinstance(raw, dict) or raw.get("type") not in ("default", "commands", "web_app"):
+            raise bad_request("can't parse menu button JSON object")
+        if raw["type"] == "web_app":
+            text = raw.get("text")
+            if not isinstance(text, str) or not 1 <= len(text.strip()) <= 64:
+                raise bad_request("BUTTON_TEXT_INVALID")
+            if not web_app_url_ok(raw.get("web_app")):
+                raise bad_request("BUTTON_URL_INVALID")
+        chat = params.get_int("chat_id")
+        key = None if chat is None else self.world.lookup_chat(chat).id
+        self.menu_buttons[key] = dict(raw)
+        return True
+
+    def menu_button(self, chat_id: int | None = None) -> dict[str, Any]:
+        """The menu button a private chat shows (its own, else the default one)."""
+        return self.menu_buttons.get(chat_id) or self.menu_buttons.get(None) or {"type": "default"}
 
     def menu(self, scope: dict[str, Any], language_code: str) -> list[dict[str, str]]:
         """The commands set for exactly this scope and language."""
