@@ -24,8 +24,6 @@ from telegram.ext import (
 )
 
 from bot.calendar.fetch import CalendarFetchError
-from bot.calendar.ics import IcsError
-from bot.calendar.messages import error_text
 from bot.context import Context
 from bot.handlers.ui import answer, button, edit, keyboard, reply, split_data, stale
 from bot.i18n import t, tn
@@ -100,6 +98,9 @@ def _status_keyboard(lang: str) -> Any:
 
 async def _connect(update: Update, context: Context, message: Message, url: str, lang: str) -> None:
     """Read the calendar once, store it when that works, and say what was found."""
+    from bot.calendar.ics import IcsError  # with icalendar: loaded on first use
+    from bot.calendar.messages import error_text
+
     assert update.effective_chat
     parts = context.bot_data
     deleted = await _delete_secret(message)

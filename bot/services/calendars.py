@@ -4,6 +4,9 @@ work) -> store (bot.storage.calendars). Plain data in and out; no Telegram.
 
 The address is a secret: it is encrypted before it is stored, and only `describe` (host and
 last characters) is ever shown or returned from here.
+
+The iCalendar libraries and cryptography are imported when a calendar is first used, not at
+start-up: most processes read few calendars (see tests/unit/test_footprint.py).
 """
 
 from __future__ import annotations
@@ -12,11 +15,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from bot.calendar import ics
 from bot.calendar.fetch import CalendarFetcher, CalendarFetchError, describe, host_of
-from bot.calendar.ics import IcsError
-from bot.calendar.secrets import SecretDecryptError, SecretKeyError, UrlCipher
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import t
@@ -26,10 +27,15 @@ from bot.storage import calendars as store
 from bot.storage import chats, deliveries
 from bot.storage.db import Database
 
+if TYPE_CHECKING:
+    from bot.calendar.secrets import UrlCipher
+
 log = logging.getLogger(__name__)
 
 Interval = tuple[datetime, datetime]
 
+#: How far ahead busy time is read and shown (bot.calendar.ics.HORIZON).
+HORIZON = timedelta(days=2)
 #: How long "send me the address" waits for the next message.
 ADDRESS_WAIT = timedelta(minutes=10)
 #: The refresh job: how often, for chats whose next reminder is within LOOKAHEAD.
@@ -68,6 +74,8 @@ def fetcher_for(settings: Settings) -> CalendarFetcher:
 
 
 def cipher_for(settings: Settings) -> UrlCipher:
+    from bot.calendar.secrets import SecretKeyError, UrlCipher
+
     key = settings.secret_key.get_secret_value() if settings.secret_key else None
     try:
         return UrlCipher(key)
@@ -79,6 +87,8 @@ async def read_busy(
     fetcher: CalendarFetcher, url: str, *, now: datetime, tz_name: str
 ) -> list[Interval]:
     """Fetch and read a calendar: its busy intervals over the next two days."""
+    from bot.calendar import ics
+
     data = await fetcher.fetch(url)
     return await asyncio.to_thread(ics.busy_intervals, data, now=now, tz_name=tz_name)
 
@@ -114,11 +124,13 @@ async def status(
 ) -> Connection | None:
     """The chat's connection, or None. The label shows the host and the last characters only
     (just the host when the key can no longer read the address)."""
+    from bot.calendar.secrets import SecretDecryptError
+
     async with db.session() as session:
         link = await store.get(session, chat_id)
         if link is None:
             return None
-        upcoming = await store.busy_between(session, chat_id, now, now + ics.HORIZON)
+        upcoming = await store.busy_between(session, chat_id, now, now + HORIZON)
         encrypted, host = link.url_encrypted, link.host
         last_ok = as_utc(link.last_ok_at) if link.last_ok_at else None
         failures = link.failures
@@ -212,6 +224,9 @@ async def _refresh_one(
     sender: Sender,
     report: RefreshReport,
 ) -> bool:
+    from bot.calendar.ics import IcsError
+    from bot.calendar.secrets import SecretDecryptError
+
     async with db.session() as session:
         link = await store.get(session, chat_id)
         chat = await chats.get(session, chat_id)
