@@ -30,6 +30,7 @@ from bot.content.models import Catalogue
 from bot.context import CONTEXT_TYPES, Context
 from bot.handlers import (
     admin,
+    calendar,
     errors,
     exercises,
     fallback,
@@ -115,6 +116,7 @@ def register_handlers(app: AnyApplication) -> None:
     exercises.register_handlers(app)
     schedule.register_handlers(app)
     privacy.register_handlers(app)
+    calendar.register_handlers(app)
     admin.register_handlers(app)
     fallback.register_handlers(app)  # last: only what no other handler took
     app.add_error_handler(errors.on_error)

@@ -128,9 +128,13 @@ async def _build_animations_in_child(cache_dir: Path) -> None:
     """Render the missing exercise animations in a child process (bot.content.animation),
     so the running bot never carries the renderer's numpy, Pillow and encoder; a request
     that comes before its file is built renders that one file itself."""
+    import asyncio
+    import logging
+
     from bot.content import get_catalogue
     from bot.content.animation import missing
 
+    log = logging.getLogger("rekpauze")
     ids = [e.id for e in get_catalogue().exercises]
     try:
         if not await asyncio.to_thread(missing, ids, cache_dir):

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # Exercise animations (issue 18): rendered once into this folder and reused; empty means
     # the user's cache folder ($XDG_CACHE_HOME or ~/.cache, then rekpauze/animations).
     animation_cache_dir: Path | None = Field(default=None, alias="ANIMATION_CACHE_DIR")
+    # How far a reminder may move to get past a meeting; beyond it the slot is skipped.
+    calendar_move_window_minutes: int = Field(
+        default=90, ge=0, le=12 * 60, alias="CALENDAR_MOVE_WINDOW_MINUTES"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -55,6 +55,10 @@ class DeliveryStatus(StrEnum):
     BLOCKED = "blocked"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    # Written instead of a send (issue 19), so the slot still has its one row: the slot fell
+    # in a meeting and could not move, or a break was done shortly before it.
+    BUSY = "busy"
+    DONE_BEFORE = "done_before"
 
 
 NAMING = {

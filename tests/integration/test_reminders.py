@@ -177,6 +177,7 @@ async def test_dutch_chat_gets_dutch_buttons_and_answers(
     assert labels == [
         "✅ Gedaan",
         "⏰ Over 10 minuten",
+        "📅 In overleg",
         "🔄 Andere oefening",
         "⏭ Vandaag overslaan",
         "🎬 Laat zien",

@@ -30,6 +30,7 @@ class MessageMethods:
         table.add("sendAnimation", self.send_animation)
         table.add("editMessageText", self.edit_message_text)
         table.add("editMessageReplyMarkup", self.edit_message_reply_markup)
+        table.add("deleteMessage", self.delete_message)
 
     async def send_message(self, params: Params) -> dict[str, Any]:
         world = self.world
@@ -108,6 +109,19 @@ class MessageMethods:
         self.world.check_flood(chat, edit=True)
         message.reply_markup = markup
         return self._finish_edit(chat, message)
+
+    async def delete_message(self, params: Params) -> bool:
+        """In a private chat the bot may delete any message (Telegram also limits it to 48
+        hours, not modelled); in a group only its own (admin rights are not modelled)."""
+        chat = self.world.writable_chat(params)
+        message_id = params.require_int("message_id", "message identifier is not specified")
+        message = chat.messages.get(message_id)
+        if message is None:
+            raise bad_request("message to delete not found")
+        if chat.type != "private" and not message.from_bot:
+            raise bad_request("message can't be deleted")
+        del chat.messages[message_id]
+        return True
 
     def _editable(self, params: Params) -> tuple[Chat, StoredMessage]:
         if params.has("inline_message_id"):
