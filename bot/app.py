@@ -29,6 +29,7 @@ from bot.content.models import Catalogue
 from bot.context import CONTEXT_TYPES, Context
 from bot.handlers import (
     admin,
+    calendar,
     choices,
     errors,
     exercises,
@@ -46,6 +47,7 @@ from bot.lifecycle import DRAIN
 from bot.outbox import Outbox
 from bot.scheduling import dispatcher
 from bot.sending import RateLimiter
+from bot.services.animations import Animations
 from bot.services.broadcast import Broadcaster
 from bot.storage.db import Database
 from bot.updates import FairUpdateProcessor, Poller
@@ -110,6 +112,7 @@ def register_handlers(app: AnyApplication) -> None:
     exercises.register_handlers(app)
     schedule.register_handlers(app)
     privacy.register_handlers(app)
+    calendar.register_handlers(app)
     admin.register_handlers(app)
     choices.register_handlers(app)
     talk.register_handlers(app)  # free text, understood in context
@@ -235,6 +238,7 @@ def build_application(
     parts.outbox = Outbox(app.bot, db)
     parts.dispatcher = dispatcher.from_settings(parts.outbox, parts.catalogue, settings, db, clock)
     parts.broadcaster = Broadcaster(db, parts.outbox, clock)
+    parts.animations = Animations(db, settings.animations_dir)
     parts.shutdown.add("broadcast", parts.broadcaster.stop, order=DRAIN)
     parts.poller = Poller(app.bot, app.update_queue, allowed_updates=HANDLED_UPDATES)
     processor.on_done = parts.poller.finished

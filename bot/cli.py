@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bot.config import Settings
 
 
@@ -155,7 +157,11 @@ async def _serve(settings: Settings, token: str) -> None:
                     ) from None
                 raise telegram_failure(exc, settings.telegram_api_base_url) from None
             await app.start()  # processes what the webhook or the poller queued meanwhile
+            # After start-up, not before: the bot answers at once, the files follow.
+            prebuild = asyncio.create_task(_build_animations_in_child(settings.animations_dir))
             await stop.wait()
+            prebuild.cancel()
+            await asyncio.gather(prebuild, return_exceptions=True)  # the child is stopped
             log.info("stopping: no new updates; finishing work in flight")
             web.stop_accepting()
             await stop_gracefully(app, settings.shutdown_seconds)
@@ -187,6 +193,43 @@ async def _migrate_in_child() -> None:
         raise StartupError(
             reason or f"database migration failed (exit {child.returncode}); check DATABASE_URL"
         )
+
+
+async def _build_animations_in_child(cache_dir: Path) -> None:
+    """Render the missing exercise animations in a child process (bot.content.animation),
+    so the running bot never carries the renderer's numpy, Pillow and encoder; a request
+    that comes before its file is built renders that one file itself."""
+    import asyncio
+    import logging
+
+    from bot.content import get_catalogue
+    from bot.content.animation import missing
+
+    log = logging.getLogger("rekpauze")
+    ids = [e.id for e in get_catalogue().exercises]
+    try:
+        if not await asyncio.to_thread(missing, ids, cache_dir):
+            return
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.content.animation",
+            str(cache_dir),
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+    except OSError as exc:  # an unreadable folder: files are then built on first use
+        log.warning("cannot build the exercise animations in %s: %s", cache_dir, exc)
+        return
+    try:
+        code = await child.wait()
+    except asyncio.CancelledError:  # stopping: the files built so far are kept
+        child.terminate()
+        await child.wait()
+        raise
+    if code != 0:
+        log.warning("building the exercise animations failed (exit %s)", code)
+    else:
+        log.info("exercise animations built in %s", cache_dir)
 
 
 def cmd_run(_args: argparse.Namespace) -> int:

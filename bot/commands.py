@@ -55,6 +55,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("privacy", fr=("confidentialite",)),
     Command("export", fr=("exporter",), group_admin=True),
     Command("delete", ("verwijder",), ("supprimer",), group_admin=True),
+    # Private chats only (the handler says so in a group): a calendar is one person's, and
+    # its secret address must not be posted where the whole group can read it.
+    Command("calendar", ("agenda",), ("calendrier",)),
     Command("stats", ("voortgang", "statistieken"), ("progres", "statistiques")),
     Command("summary", ("samenvatting",), ("bilan",)),  # not "resume": that is /resume
     Command("nudge", ("duwtje",), ("coup_de_pouce",)),

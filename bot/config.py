@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
     # calendar is connected; and the switch that lets them point at intranet hosts over http.
     secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
     calendar_allow_private_hosts: bool = Field(default=False, alias="CALENDAR_ALLOW_PRIVATE_HOSTS")
+    # Exercise animations (issue 18): rendered once into this folder and reused; empty means
+    # the user's cache folder ($XDG_CACHE_HOME or ~/.cache, then rekpauze/animations).
+    animation_cache_dir: Path | None = Field(default=None, alias="ANIMATION_CACHE_DIR")
+    # How far a reminder may move to get past a meeting; beyond it the slot is skipped.
+    calendar_move_window_minutes: int = Field(
+        default=90, ge=0, le=12 * 60, alias="CALENDAR_MOVE_WINDOW_MINUTES"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -83,7 +91,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("webhook_url", "webapp_url", mode="before")
+    @field_validator("webhook_url", "webapp_url", "animation_cache_dir", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -155,6 +163,15 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str | None:
         """Where the webhook is served: the path of WEBHOOK_URL (/ when it has none)."""
         return (urlsplit(self.webhook_url).path or "/") if self.webhook_url else None
+
+    @property
+    def animations_dir(self) -> Path:
+        """Where rendered animations are kept (ANIMATION_CACHE_DIR or the user's cache)."""
+        if self.animation_cache_dir is not None:
+            return self.animation_cache_dir.expanduser()
+        from bot.content.animation import default_cache_dir
+
+        return default_cache_dir()
 
     def secrets(self) -> tuple[str, ...]:
         """Values the log redactor must never print."""

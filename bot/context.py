@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.outbox import Outbox
     from bot.scheduling.defaults import DefaultLoad
     from bot.scheduling.dispatcher import Dispatcher
+    from bot.services.animations import Animations
     from bot.services.broadcast import Broadcaster
     from bot.storage.db import Database
     from bot.updates import Poller
@@ -41,6 +42,7 @@ class BotData:
     dispatcher: Dispatcher
     broadcaster: Broadcaster
     poller: Poller
+    animations: Animations
 
     def __init__(self) -> None:
         self.admins = AdminCache()

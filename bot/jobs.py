@@ -18,7 +18,7 @@ from bot import metrics
 from bot.context import Context
 from bot.lifecycle import DRAIN, RELEASE
 from bot.scheduling.defaults import DefaultLoad
-from bot.services import digests
+from bot.services import calendars, digests
 from bot.services.admin import count_active
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ CAPACITY_TIMEOUT_S = 10 * 60
 DIGEST_TICKS = 12
 ACTIVE_REFRESH_SECONDS = 60
 BROADCAST_WATCH_SECONDS = 30
+CALENDAR_REFRESH_SECONDS = int(calendars.REFRESH_EVERY.total_seconds())
 
 
 async def reminder_tick(context: Context) -> None:
@@ -117,6 +118,25 @@ async def watch_broadcasts(context: Context) -> None:
         log.warning("could not look for broadcasts: %r", exc)
 
 
+async def refresh_calendars(context: Context) -> None:
+    """Re-read the calendars of chats with a reminder coming up (issue 19). Its own job, a few
+    calendars at a time with a timeout each: the reminder tick never waits for a calendar,
+    it reads the busy time stored by the last refresh."""
+    parts = context.bot_data
+    try:
+        report = await calendars.refresh_due(parts.db, parts.outbox, parts.settings, parts.clock)
+    except Exception:
+        log.exception("calendar refresh failed")
+        return
+    if report.refreshed or report.failed:
+        log.info(
+            "calendars: %d refreshed, %d failed, %d told",
+            report.refreshed,
+            report.failed,
+            report.notified,
+        )
+
+
 def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
     """Register the periodic jobs and their shutdown hooks; called once the bot is connected.
 
@@ -150,6 +170,13 @@ def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
         refresh_active_subscribers, ACTIVE_REFRESH_SECONDS, first=0, name="active gauge"
     )
     queue.run_repeating(watch_broadcasts, BROADCAST_WATCH_SECONDS, first=1, name="broadcast watch")
+    queue.run_repeating(
+        refresh_calendars,
+        CALENDAR_REFRESH_SECONDS,
+        first=5,
+        name="calendar refresh",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
     if parts.settings.send_rate_per_second > 0:
         queue.run_repeating(
             predict_capacity, CAPACITY_INTERVAL_S, first=10, name="capacity prediction"

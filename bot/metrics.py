@@ -89,6 +89,13 @@ BROADCAST_MESSAGES = Counter(
     ["result"],
     registry=REGISTRY,
 )
+REMINDERS_RESCHEDULED = Counter(
+    "rekpauze_reminders_rescheduled",
+    "Reminder slots not sent at their time: moved past a meeting, skipped because the meeting "
+    "ran too long, or replaced by a break done shortly before",
+    ["outcome"],
+    registry=REGISTRY,
+)
 
 FAILURE_REASONS = ("blocked", "rate_limited", "timeout", "network", "bad_request", "other")
 

@@ -19,6 +19,13 @@ from tests.fakes import TOKEN, RecordingRequest
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
+# Rendered animations are keyed by their pose file and renderer version, so every test (and
+# every test run: build/ is ignored by git) may share them; each is rendered at most once
+# instead of once per test. Bot processes the tests start inherit it.
+os.environ.setdefault(
+    "ANIMATION_CACHE_DIR", str(Path(__file__).resolve().parents[1] / "build" / "test-animations")
+)
+
 
 class FakeClock:
     """An injected clock: tests move time forward instead of sleeping."""

@@ -16,6 +16,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.sandbox.driver import user_entities
 from bot.sandbox.files import FileStore
+from bot.sandbox.methods.messages import file_fields
 from bot.sandbox.state import (
     GROUP,
     PRIVATE,
@@ -195,17 +196,17 @@ class RecordingRequest(BaseRequest):
             assert text is not None
             markup = reply_markup(params, allow_reply_keyboard=method == "sendMessage")
             return self._message(params, markup, text=text.text, entities=text.entities)
-        if method in ("sendPhoto", "sendDocument"):
+        if method in ("sendPhoto", "sendDocument", "sendAnimation"):
             caption = formatted_text(params, "caption", caption=True)
             markup = reply_markup(params)
-            kind = "photo" if method == "sendPhoto" else "document"
+            kind = {"sendPhoto": "photo", "sendAnimation": "animation"}.get(method, "document")
             files = self._files.input_file(params, kind, kind)
             return self._message(
                 params,
                 markup,
                 caption=caption.text if caption else None,
                 caption_entities=caption.entities if caption else [],
-                **({"photo": files} if kind == "photo" else {"document": files[0]}),
+                **file_fields(kind, files),
             )
         if method == "editMessageReplyMarkup":
             return self._message(params, reply_markup(params, allow_reply_keyboard=False))

@@ -9,6 +9,7 @@ build everything once at start-up with `ensure_all`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -48,15 +49,18 @@ def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
             os.unlink(tmp)
 
 
+def has_animation(exercise_id: str, poses: Path | None = None) -> bool:
+    """Whether the exercise has an animation (built or not), without rendering anything."""
+    return exercise_id not in KNOWN_EXCLUSIONS and pose_path(exercise_id, poses).exists()
+
+
 def animation_path(
     exercise_id: str, cache_dir: Path | None = None, fmt: str = "mp4", poses: Path | None = None
 ) -> Path | None:
     """The exercise's animation file, rendered on first use; None when it has no pose file."""
-    if exercise_id in KNOWN_EXCLUSIONS:
+    if not has_animation(exercise_id, poses):
         return None
     source = pose_path(exercise_id, poses)
-    if not source.exists():
-        return None
     cache_dir = cache_dir or default_cache_dir()
     target = cache_dir / f"{exercise_id}-{cache_key(source)}.{fmt}"
     if target.exists():
@@ -79,6 +83,37 @@ def ensure_all(
         if path is not None:
             built[exercise_id] = path
     return built
+
+
+def missing(exercise_ids: Iterable[str], cache_dir: Path, fmt: str = "mp4") -> list[str]:
+    """The exercises whose animation is not built yet; reads the pose files, renders nothing."""
+    return [
+        eid
+        for eid in exercise_ids
+        if has_animation(eid)
+        and not (cache_dir / f"{eid}-{cache_key(pose_path(eid))}.{fmt}").exists()
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot.content.animation CACHE_DIR [EXERCISE ...]`: build the missing animations.
+
+    `rekpauze run` starts this in a child process after start-up, so the renderer's imports
+    (numpy, Pillow, the encoder: tens of MB) leave with the child instead of staying in the bot.
+    """
+    import argparse
+
+    from bot.content.loader import get_catalogue
+
+    parser = argparse.ArgumentParser(prog="python -m bot.content.animation")
+    parser.add_argument("cache_dir", type=Path)
+    parser.add_argument("exercises", nargs="*", help="only these (default: the whole catalogue)")
+    args = parser.parse_args(argv)
+    wanted = args.exercises or [e.id for e in get_catalogue().exercises]
+    todo = missing(wanted, args.cache_dir)
+    ensure_all(todo, args.cache_dir)
+    print(f"built {len(todo)} animation(s) in {args.cache_dir}")
+    return 0
 
 
 def animations_check(catalogue: Catalogue, cache_dir: Path | None = None) -> tuple[bool, str]:
@@ -112,3 +147,9 @@ def animations_check(catalogue: Catalogue, cache_dir: Path | None = None) -> tup
         *problems,
     ]
     return not problems, "\n  ".join(lines)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(OSError):
+        os.nice(10)  # behind the bot's own work on a small machine
+    raise SystemExit(main())

@@ -210,6 +210,18 @@ def render_exercise(exercise: Exercise, lang: str, catalogue: Catalogue) -> str:
     return "\n".join(lines)
 
 
+def exercise_caption(exercise: Exercise, lang: str, catalogue: Catalogue) -> str:
+    """An animation's short caption: the name and the dosage (the steps follow as text)."""
+    return "\n".join(
+        [f"<b>{_esc(exercise.name.get(lang))}</b>", *_dosage_block(exercise, lang, catalogue)]
+    )
+
+
+def steps_caption(exercise: Exercise, lang: str) -> str:
+    """The name and numbered steps: the words that go with an animation as its alt text."""
+    return "\n".join([f"<b>{_esc(exercise.name.get(lang))}</b>", *_steps(exercise, lang)])
+
+
 def own_label(lang: str) -> str:
     """The label that marks a number as Rekpauze's own pacing rather than an article's."""
     return t(lang, "content.pacing.own")

@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, Job
 
+from bot.content.animation import has_animation
 from bot.content.models import Catalogue, Exercise
 from bot.content.render import guided_steps, render_exercise
 from bot.content.search import lookup
 from bot.context import Context
+from bot.handlers.animations import send_clip, send_exercise
 from bot.handlers.ui import (
     answer,
     app_row,
@@ -37,6 +39,7 @@ from bot.handlers.ui import (
 )
 from bot.i18n import t
 from bot.services import exercises, guided
+from bot.services.animations import guided_caption
 from bot.services.parsing import shown
 from bot.services.safety import SAFETY_DATA
 
@@ -66,6 +69,28 @@ async def _place(update: Update, context: Context) -> str:
     return chat.place if chat else "office"
 
 
+async def show_exercise(
+    update: Update,
+    context: Context,
+    exercise: Exercise,
+    lang: str,
+    in_app: list[InlineKeyboardButton] | None = None,
+) -> None:
+    """The exercise card: with its animation when it has one, else as text; `in_app` is the
+    "Open in app" row /exercise adds in private chats."""
+    assert update.effective_chat
+    chat_id = update.effective_chat.id
+    markup = with_app_row(exercise_keyboard(lang, exercise), in_app or [])
+    parts = context.bot_data
+    sent = await send_exercise(
+        context.bot, parts.animations, parts.catalogue, chat_id, exercise, lang, markup
+    )
+    if sent is None:
+        await update.effective_chat.send_message(
+            render_exercise(exercise, lang, parts.catalogue), reply_markup=markup
+        )
+
+
 async def exercise_command(update: Update, context: Context) -> None:
     lang = await context.language()
     catalogue = context.bot_data.catalogue
@@ -73,11 +98,7 @@ async def exercise_command(update: Update, context: Context) -> None:
     in_app = app_row(context, update, lang, "exercises")
     if not query:
         exercise = exercises.random_exercise(catalogue, await _place(update, context))
-        await reply(
-            update,
-            render_exercise(exercise, lang, context.bot_data.catalogue),
-            with_app_row(exercise_keyboard(lang, exercise), in_app),
-        )
+        await show_exercise(update, context, exercise, lang, in_app)
         return
     await answer_query(update, context, query)
 
@@ -93,13 +114,8 @@ async def answer_query(
     place = await _place(update, context)
     found = lookup(catalogue, query[:MAX_QUERY], place)
     if found.kind == "exercise" and found.exercise is not None:
-        exercise = found.exercise
         in_app = app_row(context, update, lang, "exercises")
-        await reply(
-            update,
-            render_exercise(exercise, lang, catalogue),
-            with_app_row(exercise_keyboard(lang, exercise), in_app),
-        )
+        await show_exercise(update, context, found.exercise, lang, in_app)
         return True
     if found.kind == "area" and found.area is not None:
         await reply(update, *browse_page(catalogue, lang, "a", found.area, 0, place))
@@ -130,20 +146,21 @@ async def on_exercise_button(update: Update, context: Context) -> None:
     action = parts[0]
     if action == "s":
         await answer(query)
-        await update.effective_chat.send_message(
-            render_exercise(exercise, lang, context.bot_data.catalogue),
-            reply_markup=exercise_keyboard(lang, exercise),
-        )
+        await show_exercise(update, context, exercise, lang)
     elif action == "r":
         other = exercises.random_exercise(
             catalogue, await _place(update, context), exclude=exercise.id
         )
         await answer(query)
-        await edit(
-            query,
-            render_exercise(other, lang, context.bot_data.catalogue),
-            exercise_keyboard(lang, other),
-        )
+        # A text card is replaced in place; an animation cannot become text (or the other
+        # way round), so then the other exercise arrives as a new card.
+        text_card = query.message is not None and getattr(query.message, "text", None)
+        if text_card and not has_animation(other.id):
+            await edit(
+                query, render_exercise(other, lang, catalogue), exercise_keyboard(lang, other)
+            )
+        else:
+            await show_exercise(update, context, other, lang)
     else:
         await _record(update, context, exercise, "exercise")
         await _edit_markup(query, exercise_keyboard(lang, exercise, done=False))
@@ -396,6 +413,10 @@ async def on_guided_button(update: Update, context: Context) -> None:
     match parts:
         case ["s", _]:
             await answer(query)
+            clip = await context.bot_data.animations.clip(exercise.id)
+            if clip is not None:  # the movement first, then the countdown under it
+                caption = guided_caption(exercise, lang)
+                await send_clip(context.bot, context.bot_data.animations, chat_id, clip, caption)
             frame = guided.frame_at(steps, 0)
             text, markup = guided_screen(context.bot_data.catalogue, exercise, lang, frame)
             message = await update.effective_chat.send_message(text, reply_markup=markup)

@@ -12,7 +12,16 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.commands import COMMANDS
 from bot.context import Context
-from bot.handlers import admin, exercises, help, onboarding, privacy, progress, schedule
+from bot.handlers import (
+    admin,
+    calendar,
+    exercises,
+    help,
+    onboarding,
+    privacy,
+    progress,
+    schedule,
+)
 
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
@@ -33,6 +42,7 @@ CALLBACKS: dict[str, Callback] = {
     "privacy": privacy.privacy_command,
     "export": privacy.export_command,
     "delete": privacy.delete_command,
+    "calendar": calendar.calendar_command,
     "stats": progress.stats,
     "summary": progress.summary_command,
     "nudge": progress.nudge_command,

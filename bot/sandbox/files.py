@@ -1,5 +1,6 @@
-"""Photos and documents the bot sends: uploads are checked as Telegram checks them, given
-file ids the bot can send again, and their bytes kept (within a budget) for tests to read."""
+"""Photos, documents and animations the bot sends: uploads are checked as Telegram checks
+them, given file ids the bot can send again, and their bytes kept (within a budget) for tests
+to read."""
 
 from __future__ import annotations
 
@@ -64,12 +65,38 @@ class FileStore:
             raise bad_request("file must be non-empty")
         if kind == "photo":
             return self._store_photo(content)
+        if kind == "animation":
+            return self._store_animation(upload)
         if len(content) > MAX_DOCUMENT_BYTES:
             raise ApiError(413, "Request Entity Too Large")
         mime = upload.content_type
         if not mime or mime == "application/octet-stream":
             mime = mimetypes.guess_type(upload.filename or "")[0] or "application/octet-stream"
         info = self._file_info("document", len(content), file_name=upload.filename, mime_type=mime)
+        self._keep(info.file_id, content)
+        return [info]
+
+    def _store_animation(self, upload: Upload) -> list[FileInfo]:
+        """An MP4 (H.264) or GIF; Telegram sends anything else as a plain document."""
+        content = upload.content
+        if len(content) > MAX_DOCUMENT_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        if content[4:8] == b"ftyp":
+            mime = "video/mp4"
+        elif content[:4] == b"GIF8":
+            mime = "image/gif"
+        else:
+            return self._store_upload(upload, "document")
+        width, height = image_size(content) or _mp4_size(content) or (0, 0)
+        info = self._file_info(
+            "animation",
+            len(content),
+            file_name=upload.filename,
+            mime_type=mime,
+            width=width,
+            height=height,
+            duration=_mp4_seconds(content),
+        )
         self._keep(info.file_id, content)
         return [info]
 
@@ -105,7 +132,7 @@ class FileStore:
 
     def _file_info(self, kind: str, size: int, **fields: Any) -> FileInfo:
         number = next(self._ids)
-        prefix = "AgAC" if kind == "photo" else "BQAC"
+        prefix = {"photo": "AgAC", "animation": "CgAC"}.get(kind, "BQAC")
         info = FileInfo(
             f"{prefix}{number:08d}{secrets.token_hex(8)}", f"AQAD{number:08d}", kind, size, **fields
         )
@@ -120,3 +147,31 @@ class FileStore:
         while self._bytes > self.max_stored_bytes and self._content:
             _, dropped = self._content.popitem(last=False)
             self._bytes -= len(dropped)
+
+
+def _mp4_size(content: bytes) -> tuple[int, int] | None:
+    """Width and height from the first track header (16.16 fixed point, at the box's end)."""
+    at = content.find(b"tkhd")
+    if at < 4:
+        return None
+    end = at - 4 + int.from_bytes(content[at - 4 : at], "big")
+    if end > len(content) or end < at + 8:
+        return None
+    return int.from_bytes(content[end - 8 : end - 4], "big") >> 16, int.from_bytes(
+        content[end - 4 : end], "big"
+    ) >> 16
+
+
+def _mp4_seconds(content: bytes) -> int:
+    """Whole seconds from the movie header (version 0 or 1); 0 when it cannot be read."""
+    at = content.find(b"mvhd")
+    if at < 0 or at + 40 > len(content):
+        return 0
+    body = at + 4
+    if content[body] == 1:
+        scale = int.from_bytes(content[body + 20 : body + 24], "big")
+        length = int.from_bytes(content[body + 24 : body + 32], "big")
+    else:
+        scale = int.from_bytes(content[body + 12 : body + 16], "big")
+        length = int.from_bytes(content[body + 16 : body + 20], "big")
+    return round(length / scale) if scale else 0

@@ -56,13 +56,14 @@ class FileInfo:
 
     file_id: str
     file_unique_id: str
-    kind: str  # "photo" or "document"
+    kind: str  # "photo", "document" or "animation"
     size: int
     file_name: str | None = None
     mime_type: str | None = None
     width: int = 0
     height: int = 0
     url: str | None = None
+    duration: int = 0
 
 
 @dataclass(eq=False)
@@ -84,6 +85,8 @@ class StoredMessage:
     caption_entities: list[Entity] = field(default_factory=list)
     photo: list[FileInfo] | None = None
     document: FileInfo | None = None
+    animation: FileInfo | None = None
+    """An MP4 or GIF sent with sendAnimation (Telegram also fills `document` for it)."""
     location: tuple[float, float] | None = None
     reply_markup: dict[str, Any] | None = None
     reply_to: StoredMessage | None = None
@@ -145,6 +148,7 @@ class StoredMessage:
             entities=message_entities(self.entities) if self.text is not None else None,
             photo=None if self.photo is None else [_photo_size(size) for size in self.photo],
             document=None if self.document is None else _document(self.document),
+            animation=None if self.animation is None else _animation(self.animation),
             caption=self.caption,
             caption_entities=message_entities(self.caption_entities) if self.caption else None,
             location=(
@@ -185,6 +189,19 @@ def message_entities(entities: list[Entity]) -> list[telegram.MessageEntity]:
 def _photo_size(size: FileInfo) -> telegram.PhotoSize:
     return telegram.PhotoSize(
         size.file_id, size.file_unique_id, size.width, size.height, file_size=size.size
+    )
+
+
+def _animation(clip: FileInfo) -> telegram.Animation:
+    return telegram.Animation(
+        clip.file_id,
+        clip.file_unique_id,
+        clip.width,
+        clip.height,
+        clip.duration,
+        file_name=clip.file_name or None,
+        mime_type=clip.mime_type or None,
+        file_size=clip.size,
     )
 
 
@@ -276,6 +293,12 @@ class ApiCall:
     chat_id: int | None = None
     fault: bool = False
     """The answer was scripted by fault injection, not produced by the method."""
+    uploads: tuple[str, ...] = ()
+    """The multipart file fields of the request: a file was uploaded, not named by file_id."""
+
+    @property
+    def uploaded(self) -> bool:
+        return bool(self.uploads)
 
     @property
     def ok(self) -> bool:

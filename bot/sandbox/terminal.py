@@ -1,7 +1,8 @@
 """`rekpauze sandbox`: chat with the bot in a terminal, with no token and no network.
 
 Typed lines go to the bot as messages; a number presses that button of the bot's latest
-message with buttons; `:location LAT LON` shares a location. When standard input is not a
+message with buttons; `:location LAT LON` shares a location. An animation is shown as one
+line with the path of its local file. When standard input is not a
 terminal, each line is sent after the bot has answered the previous one, and the sandbox
 exits once the last answers have arrived, so it can be scripted.
 """
@@ -70,10 +71,12 @@ class Terminal:
         now: Callable[[], datetime],
         files_dir: Path | None = None,
         file_content: Callable[[str], bytes | None] | None = None,
+        animations: Path | None = None,
     ) -> None:
         self.out = out
         self.color = color
         self.now = now
+        self.animations = animations  # where the bot keeps the files it uploads
         self.buttons: list[tuple[StoredMessage, str]] = []
         self.closed = False
         # Where pictures and files the bot sends are written, so they can be opened.
@@ -100,6 +103,12 @@ class Terminal:
         except (BrokenPipeError, ValueError):  # the reader went away (`| head`)
             self.closed = True
 
+    def animation_file(self, name: str | None) -> str:
+        """The local file a newcomer can open (the bot uploads its cached file by name)."""
+        if name and self.animations is not None and (self.animations / name).exists():
+            return str(self.animations / name)
+        return name or "animation"
+
     def show(self, event: BotEvent) -> None:
         message = event.message
         if event.kind == "callback_answer":
@@ -118,7 +127,9 @@ class Terminal:
             biggest = message.photo[-1]
             saved = self._save(biggest.file_id, f"image-{message.message_id}.png")
             self._line(f"  [image {biggest.width}x{biggest.height}]{saved}")
-        if message.document:
+        if message.animation:
+            self._line(f"  [animation {self.animation_file(message.animation.file_name)}]")
+        elif message.document:
             name = message.document.file_name or f"file-{message.message_id}"
             saved = self._save(message.document.file_id, name)
             self._line(f"  [file {name}]{saved}")
@@ -214,6 +225,7 @@ async def run_sandbox(
         settings_overrides=overrides,
         mini_app=True,
     ) as bot:
+        terminal.animations = bot.settings.animations_dir
         user = bot.server.add_user(first_name=name, language_code=language)
         terminal.file_content = bot.server.file_content
         bot.server.add_listener(terminal.show)

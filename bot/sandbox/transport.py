@@ -132,7 +132,16 @@ class Transport:
         fault: bool,
     ) -> None:
         self.calls.append(
-            ApiCall(name, params.loggable(), status, body, self.world.clock(), chat_id, fault)
+            ApiCall(
+                name,
+                params.loggable(),
+                status,
+                body,
+                self.world.clock(),
+                chat_id,
+                fault,
+                tuple(params.uploads),
+            )
         )
         if status not in (0, 200):
             self.world.stats.errors_by_status[status] += 1

@@ -36,10 +36,10 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content.models import Catalogue
 from bot.outgoing import Outcome, Outgoing, Result, Sender, SendPolicy
-from bot.scheduling.rules import plan_due
+from bot.scheduling.rules import DONE_BEFORE, Placement, SlotPlan, place_reminder, plan_due
 from bot.scheduling.timemath import as_utc
 from bot.services.reminders import choose_routine, keyboard, reminder_text
-from bot.storage import chats, deliveries, leases
+from bot.storage import calendars, chats, completions, deliveries, leases
 from bot.storage.db import Database
 from bot.storage.models import Delivery, DeliveryKind, DeliveryStatus
 
@@ -66,6 +66,9 @@ class TickReport:
     leader: bool = False
     reminders: int = 0
     skipped: int = 0
+    moved: int = 0  # past a meeting: sent later (as a scheduled row)
+    busy: int = 0  # in a meeting that ran too long: skipped
+    done_before: int = 0  # a break was done shortly before: not sent
     snoozes: int = 0
     recovered: int = 0
     expired: int = 0
@@ -111,6 +114,7 @@ class Dispatcher:
         batch_size: int = 200,
         max_in_flight: int = 2000,
         concurrency: int = 64,
+        move_window: timedelta = timedelta(minutes=90),
     ) -> None:
         self.db = db
         self.sender = sender
@@ -126,6 +130,7 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
+        self.move_window = move_window
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: dict[asyncio.Task[None], _Flight] = {}
         self._lock = asyncio.Lock()
@@ -186,14 +191,18 @@ class Dispatcher:
                 async with self.db.session() as session:
                     backlog = await deliveries.count_due_chats(session, now)
             metrics.DUE_BACKLOG.set(backlog + len(self._tasks))
-        if report.sends or report.skipped or report.expired:
+        if report.sends or report.skipped or report.expired or report.moved or report.busy:
             log.info(
-                "tick: %d reminders, %d snoozes, %d recovered, %d skipped, %d expired",
+                "tick: %d reminders, %d snoozes, %d recovered, %d skipped, %d expired, "
+                "%d moved past a meeting, %d skipped in a meeting, %d done before",
                 report.reminders,
                 report.snoozes,
                 report.recovered,
                 report.skipped,
                 report.expired,
+                report.moved,
+                report.busy,
+                report.done_before,
             )
         return report
 
@@ -239,6 +248,15 @@ class Dispatcher:
                 [chat.id for chat in due if plans[chat.id].slot is not None],
                 since=now - RECENT_HISTORY,
             )
+            slotted = [chat.id for chat in due if plans[chat.id].slot is not None]
+            earliest = now - self.grace - DONE_BEFORE
+            # One query each for the whole batch: busy time around the slots, last breaks done.
+            busy = await calendars.busy_for_chats(
+                session, slotted, earliest, now + self.move_window + timedelta(hours=1)
+            )
+            done = await completions.last_done(
+                session, [chat_id for chat_id in slotted if chat_id > 0], earliest
+            )
             rows: list[dict[str, Any]] = []
             langs: dict[int, str] = {}
             for chat in due:
@@ -249,24 +267,63 @@ class Dispatcher:
                     metrics.REMINDERS_SKIPPED.labels(cause).inc()
                 if chat_plan.slot is None:
                     continue
+                placed = place_reminder(
+                    chat,
+                    chat_plan.slot,
+                    busy=busy.get(chat.id, ()),
+                    last_done=done.get(chat.id),
+                    window=self.move_window,
+                )
                 routine = choose_routine(
                     self.catalogue, chat.place, recent.get(chat.id, []), self.rng
                 )
                 langs[chat.id] = chat.language
-                rows.append(
-                    {
-                        "chat_id": chat.id,
-                        "slot_at": chat_plan.slot,
-                        "due_at": chat_plan.slot,
-                        "kind": DeliveryKind.REMINDER,
-                        "routine_id": routine.id,
-                        "status": DeliveryStatus.PENDING,
-                        "attempts": 0,
-                        "claimed_by": self.worker_key,
-                    }
-                )
+                rows.append(self._row(chat.id, chat_plan.slot, routine.id, placed, now, report))
             inserted = await deliveries.insert_new(session, rows)
-            return len(due), [self._job(row, langs[row.chat_id]) for row in inserted]
+            return len(due), [
+                self._job(row, langs[row.chat_id])
+                for row in inserted
+                if row.status == DeliveryStatus.PENDING
+            ]
+
+    def _row(
+        self,
+        chat_id: int,
+        slot: datetime,
+        routine_id: str,
+        placed: SlotPlan,
+        now: datetime,
+        report: TickReport,
+    ) -> dict[str, Any]:
+        """The slot's one delivery row, keyed by the slot itself whatever happens to it: a
+        moved reminder waits as a scheduled row (a restart during the meeting sends it once,
+        when it is due), a skipped or replaced one is recorded without a send."""
+        status, due_at = DeliveryStatus.PENDING, slot
+        claimed_by: str | None = self.worker_key
+        if placed.placement is Placement.MOVED:
+            report.moved += 1
+            assert placed.due_at is not None
+            due_at = placed.due_at
+            if due_at > now:
+                status, claimed_by = DeliveryStatus.SCHEDULED, None
+        elif placed.placement is not Placement.SEND:
+            busy = placed.placement is Placement.BUSY
+            report.busy += busy
+            report.done_before += not busy
+            status = DeliveryStatus.BUSY if busy else DeliveryStatus.DONE_BEFORE
+            claimed_by = None
+        if placed.placement is not Placement.SEND:
+            metrics.REMINDERS_RESCHEDULED.labels(placed.placement.value).inc()
+        return {
+            "chat_id": chat_id,
+            "slot_at": slot,
+            "due_at": due_at,
+            "kind": DeliveryKind.REMINDER,
+            "routine_id": routine_id,
+            "status": status,
+            "attempts": 0,
+            "claimed_by": claimed_by,
+        }
 
     def _spawn(self, job: Job) -> None:
         flight = _Flight()
@@ -390,4 +447,5 @@ def from_settings(
         clock=clock,
         lease=timedelta(seconds=lease),
         concurrency=settings.send_concurrency,
+        move_window=timedelta(minutes=settings.calendar_move_window_minutes),
     )

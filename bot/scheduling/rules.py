@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Protocol
 
+from bot.scheduling import busy as busy_rule
 from bot.scheduling.timemath import (
     as_utc,
     is_active_day,
@@ -158,6 +160,52 @@ def plan_due(
                 return Plan(None, following, len(causes) + 1, (*causes, SKIP_NEXT))
         return Plan(slot, following, len(causes), tuple(causes))
     return Plan(None, slot, len(causes), tuple(causes))
+
+
+# A break done this long before a slot (Done, a guided finish) replaces that slot's reminder.
+DONE_BEFORE = timedelta(minutes=45)
+
+
+class Placement(StrEnum):
+    """What becomes of a reminder slot that has come (issue 19)."""
+
+    SEND = "send"  # at the slot
+    MOVED = "moved"  # after the meeting it falls in
+    BUSY = "busy"  # in a meeting it cannot move past: skipped
+    DONE = "done"  # a break was done shortly before: replaced
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    placement: Placement
+    due_at: datetime | None  # when to send; None when nothing is sent
+
+
+def place_reminder(
+    chat: Subscription,
+    slot: datetime,
+    *,
+    busy: Sequence[busy_rule.Interval] = (),
+    last_done: datetime | None = None,
+    window: timedelta = busy_rule.WINDOW,
+) -> SlotPlan:
+    """Where the reminder of `slot` goes, from the chat's busy intervals and its latest break
+    done: a pure rule, so a restart decides exactly as before. The slot keeps its identity
+    (the delivery row is keyed by it); only when it is sent changes."""
+    if last_done is not None and last_done >= slot - DONE_BEFORE:
+        return SlotPlan(Placement.DONE, None)
+    if not busy:
+        return SlotPlan(Placement.SEND, slot)
+    placed = busy_rule.place_slot(
+        slot,
+        busy,
+        next_slot=next_reminder(chat, slot),
+        day_end=busy_rule.day_end(slot, chat.timezone),
+        window=window,
+    )
+    if placed is None:
+        return SlotPlan(Placement.BUSY, None)
+    return SlotPlan(Placement.SEND if placed == slot else Placement.MOVED, placed)
 
 
 @dataclass(frozen=True)

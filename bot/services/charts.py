@@ -6,7 +6,9 @@ state, no display, so it is safe in a worker thread. Rendering takes a few hundr
 
 Layout: one row per week (oldest at the top), seven bars labelled with day abbreviations,
 the count above each bar, the goal as a dashed line. 1080 x 1350 px (4:5, what Telegram shows
-full width on a phone), large fonts, high contrast; days off and paused days are hatched grey.
+full width on a phone), large fonts, high contrast; days off and paused days are hatched grey;
+a forgiven ("repaired") missed day has a blue background and a blue bar, so it reads neither as
+met nor as a day that broke the streak.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ WIDTH_PX, HEIGHT_PX, DPI = 1080, 1350, 100
 MET = "#0b6e4f"  # dark green
 BELOW = "#d95f02"  # orange: visible to red-green colour-blind readers against the green
 OFF = "#d9d9d9"
+REPAIRED = "#1f5fbf"  # blue: apart from green and orange for every common colour blindness
+REPAIRED_BACK = "#d6e4f7"
+BELOW_BACK = "#fbe1cc"  # a missed day that broke the streak, visible even with 0 breaks
 INK = "#1a1a1a"
 GOAL = "#1a1a1a"
 
@@ -39,6 +44,7 @@ class ChartLabels:
     met: str
     below: str
     off: str
+    repaired: str
     day_names: tuple[str, ...]  # Monday first
     week_titles: tuple[str, ...]  # one per week, oldest first
 
@@ -50,7 +56,7 @@ def render_chart(progress: Progress, labels: ChartLabels) -> bytes:
     top = max([progress.goal, *(d.count for w in progress.weeks for d in w.days)])
     ymax = top * 1.35 + 0.3
     axes = fig.subplots(len(progress.weeks), 1, squeeze=False)[:, 0]
-    fig.subplots_adjust(left=0.04, right=0.96, top=0.84, bottom=0.05, hspace=0.6)
+    fig.subplots_adjust(left=0.04, right=0.96, top=0.8, bottom=0.05, hspace=0.6)
     for ax, week, title in zip(axes, progress.weeks, labels.week_titles, strict=True):
         _draw_week(ax, week, progress, labels, title, ymax)
     fig.suptitle(
@@ -60,12 +66,13 @@ def render_chart(progress: Progress, labels: ChartLabels) -> bytes:
         handles=[
             Patch(facecolor=MET, label=labels.met),
             Patch(facecolor=BELOW, label=labels.below),
+            Patch(facecolor=REPAIRED, label=labels.repaired),
             Patch(facecolor=OFF, hatch="//", edgecolor="#9a9a9a", label=labels.off),
         ],
         loc="upper center",
-        bbox_to_anchor=(0.5, 0.94),
-        ncol=3,
-        fontsize=25,
+        bbox_to_anchor=(0.5, 0.945),
+        ncol=2,
+        fontsize=24,
         frameon=False,
         handlelength=1.2,
         columnspacing=1.4,
@@ -84,8 +91,13 @@ def _draw_week(
     for x, day in enumerate(week.days):
         if day.status in (Status.OFF, Status.PAUSED):
             ax.bar(x, ymax, width=0.92, color=OFF, hatch="//", edgecolor="#9a9a9a", linewidth=0)
-        if day.status is Status.MISSED or day.count:
+        if day.status in (Status.REPAIRED, Status.MISSED):
+            back = REPAIRED_BACK if day.status is Status.REPAIRED else BELOW_BACK
+            ax.bar(x, ymax, width=0.92, color=back, linewidth=0)
+        if day.status in (Status.MISSED, Status.REPAIRED) or day.count:
             colour = MET if day.status is Status.MET else BELOW
+            if day.status is Status.REPAIRED:
+                colour = REPAIRED
             if day.status in (Status.OFF, Status.PAUSED):
                 colour = "#7a7a7a"
             ax.bar(x, day.count, width=0.7, color=colour, zorder=3)

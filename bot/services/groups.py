@@ -5,9 +5,11 @@ Plain functions, callable without Telegram. The rules:
 - In a group, everyone may press a reminder's Done and use /stats, /exercise, /help; only the
   group's administrators (creator or administrator, or an anonymous admin writing as the
   group) may subscribe the group, change or stop its schedule, export or erase its data.
-- A group reminder carries only Done: "10 minutes later", "another exercise" and "skip today"
-  would change the break for everyone because one person pressed, so they are not offered
-  there (an admin pauses with /pause); old or forged presses of them are admin-only.
+- A group reminder carries only Done and Show me (which sends the routine's animations and
+  changes nothing, so anyone may press it; several presses within a few minutes send them
+  once): "10 minutes later", "another exercise" and "skip today" would change the break for
+  everyone because one person pressed, so they are not offered there (an admin pauses with
+  /pause); old or forged presses of them are admin-only.
 - Done presses are coalesced: each press is recorded at once, and the message is re-rendered
   from the database at most once per REFRESH_SECONDS per group, so a burst of presses costs
   one edit and a restart can lose an edit but never a completion.
@@ -28,7 +30,7 @@ from bot.content.models import Catalogue
 from bot.i18n import Safe, t, tn
 from bot.outgoing import Keyboard
 from bot.scheduling.timemath import local_date, local_day_bounds
-from bot.services.reminders import DONE, keyboard, parse_callback, reminder_text
+from bot.services.reminders import DONE, SHOW, keyboard, parse_callback, reminder_text
 from bot.services.subscribers import Subscriber
 from bot.storage import chats, completions, deliveries
 from bot.storage.db import Database
@@ -60,13 +62,14 @@ def is_admin_status(status: str | None) -> bool:
 
 
 def button_needs_admin(data: object) -> bool:
-    """Settings, onboarding and delete buttons, and every reminder button except Done."""
+    """Settings, onboarding and delete buttons, and every reminder button except Done and
+    Show me (the two that change nothing for the others)."""
     if not isinstance(data, str):
         return False
     if data.startswith(ADMIN_BUTTON_AREAS):
         return True
     parsed = parse_callback(data)
-    return parsed is not None and parsed[0] != DONE
+    return parsed is not None and parsed[0] not in (DONE, SHOW)
 
 
 class AdminCache:

@@ -17,6 +17,10 @@ stored data, and it keeps one zone per chart):
   excused, neither adding nor breaking. That is how paused days are known historically without
   a pause log: the delivery rows are the log.
 - Today is OPEN until the goal is met: an unfinished today never breaks the streak.
+- A day whose every slot fell in meetings sent no reminder (the slot was recorded as busy, not
+  sent), so it is PAUSED like any other day without a reminder: excused.
+- One MISSED day per calendar week (Monday to Sunday, local time) is forgiven: the first one
+  is REPAIRED, which neither adds to nor breaks the streak; a second one breaks it.
 - Weeks run Monday to Sunday in local time.
 """
 
@@ -41,6 +45,7 @@ class Status(StrEnum):
     OFF = "off"  # not an active weekday in the schedule
     PAUSED = "paused"  # active weekday, but no reminder went out
     NONE = "none"  # before the subscriber started, or in the future
+    REPAIRED = "repaired"  # the week's first missed day: forgiven, the streak goes on
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,20 @@ class Week:
         return sum(d.status is Status.MET for d in self.days)
 
     @property
+    def missed(self) -> int:
+        """Missed days that were not forgiven: each broke the streak."""
+        return sum(d.status is Status.MISSED for d in self.days)
+
+    @property
+    def repaired(self) -> int:
+        return sum(d.status is Status.REPAIRED for d in self.days)
+
+    @property
     def counted(self) -> int:
-        """Days that count towards the week: met, missed, and today if still open."""
-        return sum(d.status in (Status.MET, Status.MISSED, Status.OPEN) for d in self.days)
+        """Days that count towards the week: met, missed (forgiven or not), and today if
+        still open."""
+        counting = (Status.MET, Status.MISSED, Status.REPAIRED, Status.OPEN)
+        return sum(d.status in counting for d in self.days)
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,7 @@ def classify(
     return Status.MET if count >= due else Status.MISSED
 
 
-def streaks(
+def day_statuses(
     counts: Mapping[date, int],
     *,
     goal: int,
@@ -127,11 +143,15 @@ def streaks(
     today: date,
     first_day: date,
     reminders: Mapping[date, int] | None = None,
-) -> tuple[int, int]:
-    """(current, best): runs of MET days; OFF, PAUSED and an OPEN today are skipped over."""
-    run = best = 0
-    day = first_day
-    while day <= today:
+    until: date | None = None,
+) -> dict[date, Status]:
+    """The status of every local date from the Monday of `first_day`'s week to `until`
+    (default today), with the first missed day of each calendar week forgiven (REPAIRED)."""
+    statuses: dict[date, Status] = {}
+    forgiven: set[date] = set()  # the Mondays of weeks that used their repair
+    day = monday_of(first_day)
+    last = max(until or today, today)
+    while day <= last:
         status = classify(
             day,
             count=counts.get(day, 0),
@@ -141,12 +161,40 @@ def streaks(
             first_day=first_day,
             reminders=reminders,
         )
+        if status is Status.MISSED and monday_of(day) not in forgiven:
+            forgiven.add(monday_of(day))
+            status = Status.REPAIRED
+        statuses[day] = status
+        day += timedelta(days=1)
+    return statuses
+
+
+def streaks(
+    counts: Mapping[date, int],
+    *,
+    goal: int,
+    days: int,
+    today: date,
+    first_day: date,
+    reminders: Mapping[date, int] | None = None,
+) -> tuple[int, int]:
+    """(current, best): runs of MET days; OFF, PAUSED, REPAIRED and an OPEN today are skipped
+    over, only an unforgiven MISSED day breaks a run."""
+    statuses = day_statuses(
+        counts, goal=goal, days=days, today=today, first_day=first_day, reminders=reminders
+    )
+    return _runs(statuses)
+
+
+def _runs(statuses: Mapping[date, Status]) -> tuple[int, int]:
+    run = best = 0
+    for day in sorted(statuses):
+        status = statuses[day]
         if status is Status.MET:
             run += 1
             best = max(best, run)
         elif status is Status.MISSED:
             run = 0
-        day += timedelta(days=1)
     return run, best
 
 
@@ -170,15 +218,18 @@ def build_progress(
     first_day = min(first_day, today)
     reminded = None if reminders is None else day_counts(set(reminders), tz_name)
     goal = schedule.goal
-    current, best = streaks(
+    this_monday = monday_of(today)
+    oldest_shown = this_monday - timedelta(weeks=WEEKS_SHOWN - 1)
+    statuses = day_statuses(
         counts,
         goal=goal,
         days=schedule.days,
         today=today,
         first_day=first_day,
         reminders=reminded,
+        until=this_monday + timedelta(days=6),
     )
-    this_monday = monday_of(today)
+    current, best = _runs(statuses)
     weeks = []
     for back in range(WEEKS_SHOWN - 1, -1, -1):
         start = this_monday - timedelta(weeks=back)
@@ -186,15 +237,7 @@ def build_progress(
         for offset in range(7):
             day = start + timedelta(days=offset)
             count = counts.get(day, 0) if day <= today else 0
-            status = classify(
-                day,
-                count=count,
-                goal=goal,
-                days=schedule.days,
-                today=today,
-                first_day=first_day,
-                reminders=reminded,
-            )
+            status = statuses.get(day, Status.NONE) if day >= oldest_shown else Status.NONE
             week_days.append(Day(day, count, status))
         weeks.append(Week(start, tuple(week_days)))
     return Progress(

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from babel.dates import format_datetime
 
@@ -21,17 +22,21 @@ from bot.content.routines import pick_routine
 from bot.i18n import LANGUAGES, t
 from bot.outgoing import Button, Keyboard
 from bot.scheduling import rules
+from bot.scheduling.busy import first_free
 from bot.scheduling.timemath import zone
 from bot.services.safety import SAFETY_DATA
-from bot.storage import chats, completions, deliveries
+from bot.storage import calendars, chats, completions, deliveries
 from bot.storage.db import Database
 from bot.storage.models import Delivery, DeliveryKind, DeliveryStatus
 
 SNOOZE_MINUTES = 10
 RECENT = 5
 CALLBACK_PREFIX = "r1:"
-_CALLBACK_RE = re.compile(r"r1:([dlas]):([1-9][0-9]{0,17})")
-DONE, LATER, ANOTHER, SKIP = "d", "l", "a", "s"
+_CALLBACK_RE = re.compile(r"r1:(d|l|a|s|v|m|m15|m30|m60):([1-9][0-9]{0,17})")
+DONE, LATER, ANOTHER, SKIP, SHOW = "d", "l", "a", "s", "v"
+#: "In a meeting": after the calendar's current busy block, or (without one) a choice.
+MEETING = "m"
+MEETING_MINUTES = {"m15": 15, "m30": 30, "m60": 60}
 
 
 def callback_data(action: str, delivery_id: int) -> str:
@@ -51,23 +56,49 @@ def parse_callback(data: object) -> tuple[str, int] | None:
 def keyboard(
     delivery_id: int, lang: str, *, snoozable: bool = True, group: bool = False
 ) -> Keyboard:
-    """Done / 10 minutes later / Another exercise / Skip today ("later" only once), and the
-    safety note one tap away.
+    """Done / 10 minutes later / Another exercise / Skip today ("later" only once), Show me
+    (the routine's animations), and the safety note one tap away.
 
-    A group gets Done (and the safety note) only: the others would change the break for
-    everyone because one member pressed (see bot.services.groups)."""
+    A group gets Done, Show me and the safety note only: the others would change the break
+    for everyone because one member pressed (see bot.services.groups); Show me only sends."""
 
     def button(action: str, key: str) -> Button:
         return Button(t(lang, key), callback_data(action, delivery_id))
 
     first = [button(DONE, "reminder.button.done")]
+    show = button(SHOW, "reminder.button.show")
     safety = (Button(t(lang, "privacy.button_safety"), SAFETY_DATA),)
     if group:
-        return (tuple(first), safety)
+        return ((*first, show), safety)
     if snoozable:
         first.append(button(LATER, "reminder.button.later"))
     second = (button(ANOTHER, "reminder.button.another"), button(SKIP, "reminder.button.skip"))
-    return (tuple(first), second, safety)
+    if not snoozable:
+        return (tuple(first), second, (show, *safety))
+    meeting = (button(MEETING, "reminder.button.meeting"),)
+    return (tuple(first), meeting, second, (show, *safety))
+
+
+def meeting_keyboard(delivery_id: int, lang: str) -> Keyboard:
+    """No calendar says how long the meeting lasts: the user picks."""
+    return (
+        tuple(
+            Button(
+                t(lang, "reminder.button.minutes", n=minutes), callback_data(action, delivery_id)
+            )
+            for action, minutes in MEETING_MINUTES.items()
+        ),
+        (Button(t(lang, "reminder.button.done"), callback_data(DONE, delivery_id)),),
+    )
+
+
+def routine_for(catalogue: Catalogue, routine_id: str | None) -> Routine:
+    """The delivery's routine, or the first one when the catalogue changed since the row was
+    written (the message shows it, so its buttons must mean it too)."""
+    try:
+        return catalogue.routine(routine_id or "")
+    except KeyError:
+        return catalogue.routines[0]
 
 
 def reminder_text(
@@ -80,11 +111,7 @@ def reminder_text(
 ) -> str:
     """The routine as Telegram HTML, with a header for a snooze and a status line after."""
     lang = lang if lang in LANGUAGES else "en"
-    try:
-        routine = catalogue.routine(routine_id or "")
-    except KeyError:  # the catalogue changed since the row was written
-        routine = catalogue.routines[0]
-    parts = [render_routine(routine, lang, catalogue)]
+    parts = [render_routine(routine_for(catalogue, routine_id), lang, catalogue)]
     if kind == DeliveryKind.SNOOZE:
         parts.insert(0, t(lang, "reminder.snooze_header"))
     if status:
@@ -114,6 +141,8 @@ class PressResult:
     edit: bool = False
     # A group's Done was recorded: re-render "who moved" on this delivery's message (coalesced).
     refresh_delivery: int | None = None
+    # "Show me": send the animations of this routine (the message itself stays as it is).
+    show_routine: str | None = None
 
 
 def _stale(lang: str) -> PressResult:
@@ -162,6 +191,12 @@ async def press(
                 catalogue, delivery.routine_id, lang, kind=delivery.kind, status=status
             )
 
+        if action == SHOW:  # only sends the animations: fine on an older reminder too
+            return PressResult(
+                answer=t(lang, "reminder.answer.show"),
+                show_routine=routine_for(catalogue, delivery.routine_id).id,
+            )
+
         if action != DONE and await deliveries.superseded(session, delivery):
             # A newer reminder is out: these buttons would act on a break that is over.
             return PressResult(
@@ -206,6 +241,33 @@ async def press(
                 edit=True,
             )
 
+        if action == MEETING or action in MEETING_MINUTES:
+            if not private:  # a group's reminder has no such button: one member's meeting
+                return _stale(lang)  # must not move the break for everyone
+            if delivery.kind != DeliveryKind.REMINDER:
+                return PressResult(answer=t(lang, "reminder.answer.already_snoozed"))
+            if action == MEETING:
+                after = await _after_meeting(session, chat_id, now)
+                if after is None:  # no calendar, or it knows of no meeting now: ask
+                    return PressResult(
+                        answer=t(lang, "reminder.answer.meeting_ask"),
+                        text=text(t(lang, "reminder.status.meeting_ask")),
+                        keyboard=meeting_keyboard(delivery.id, lang),
+                        edit=True,
+                    )
+                due, key = after, "reminder.status.after_meeting"
+            else:
+                due = now + timedelta(minutes=MEETING_MINUTES[action])
+                key = "reminder.status.snoozed"
+            if await deliveries.add_snooze(session, delivery, due) is None:
+                return PressResult(answer=t(lang, "reminder.answer.already_snoozed"))
+            local = due.astimezone(zone(chat.timezone)).strftime("%H:%M")
+            return PressResult(
+                answer=t(lang, "reminder.answer.meeting", time=local),
+                text=text(t(lang, key, time=local)),
+                edit=True,
+            )
+
         if action == ANOTHER:
             history = await deliveries.recent_routines(
                 session, [chat_id], now - timedelta(days=60), RECENT
@@ -239,6 +301,16 @@ async def press(
             when = format_datetime(local_next, "EEEE d MMMM HH:mm", locale=lang)
             status = t(lang, "reminder.status.skipped", when=when)
         return PressResult(answer=t(lang, "reminder.answer.skipped"), text=text(status), edit=True)
+
+
+async def _after_meeting(session: Any, chat_id: int, now: datetime) -> datetime | None:
+    """Two minutes after the calendar's busy block around `now`; None without a calendar or
+    when the calendar shows no meeting now."""
+    if await calendars.get(session, chat_id) is None:
+        return None
+    busy = await calendars.busy_between(session, chat_id, now, now + timedelta(days=1))
+    free = first_free(now, busy)
+    return free if free > now else None
 
 
 async def move_chat(db: Database, old_id: int, new_id: int) -> bool:

@@ -117,13 +117,19 @@ def week_label(week: Week, lang: str) -> str:
 
 
 def _week_line(lang: str, label: str, week: Week) -> str:
-    return t(
+    line = t(
         lang,
         "stats.week_line",
         label=label,
         days=Safe(tn(lang, "stats.days_met", week.counted, met=week.met)),
         breaks=Safe(tn(lang, "stats.breaks", week.breaks)),
     )
+    # A forgiven day and a day that broke the streak are named: the chart shows which.
+    if week.repaired:
+        line += ", " + tn(lang, "stats.repaired", week.repaired)
+    if week.missed:
+        line += ", " + tn(lang, "stats.missed", week.missed)
+    return line
 
 
 def stats_text(lang: str, progress: Progress, name: str | None = None) -> str:
@@ -167,6 +173,7 @@ def chart_labels(lang: str, progress: Progress) -> ChartLabels:
         met=t(lang, "chart.met"),
         below=t(lang, "chart.below"),
         off=t(lang, "chart.off"),
+        repaired=t(lang, "chart.repaired"),
         day_names=tuple(t(lang, "chart.days").split()),
         week_titles=tuple(week_label(w, lang) for w in progress.weeks),
     )

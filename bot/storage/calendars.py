@@ -6,13 +6,13 @@ The address arrives here already encrypted; this module never sees it in clear.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.scheduling.timemath import as_utc
-from bot.storage.models import BusyInterval, CalendarLink, Chat
+from bot.storage.models import BusyInterval, CalendarLink, Chat, KeyValue
 
 Interval = tuple[datetime, datetime]
 
@@ -104,6 +104,28 @@ async def busy_between(
     return [(as_utc(s), as_utc(e)) for s, e in rows]
 
 
+async def busy_for_chats(
+    session: AsyncSession, chat_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[Interval]]:
+    """Busy intervals overlapping [start, end) of many chats in one query (the dispatcher's
+    batch): chat id -> intervals in order; chats without any are absent."""
+    if not chat_ids:
+        return {}
+    rows = await session.execute(
+        select(BusyInterval.chat_id, BusyInterval.start_at, BusyInterval.end_at)
+        .where(
+            BusyInterval.chat_id.in_(chat_ids),
+            BusyInterval.start_at < end,
+            BusyInterval.end_at > start,
+        )
+        .order_by(BusyInterval.chat_id, BusyInterval.start_at)
+    )
+    found: dict[int, list[Interval]] = {}
+    for chat_id, s, e in rows:
+        found.setdefault(int(chat_id), []).append((as_utc(s), as_utc(e)))
+    return found
+
+
 async def due_for_refresh(
     session: AsyncSession,
     *,
@@ -125,3 +147,29 @@ async def due_for_refresh(
         .limit(limit)
     )
     return list(rows)
+
+
+def _waiting_key(chat_id: int) -> str:
+    # Ends in ":<chat id>": /export lists it and /delete erases it with the chat's other state.
+    return f"calendar_wait:{chat_id}"
+
+
+async def expect_address(
+    session: AsyncSession, chat_id: int, now: datetime, ttl: timedelta
+) -> None:
+    """The chat was asked for its address: its next message (within `ttl`) is the address."""
+    key = _waiting_key(chat_id)
+    await session.execute(delete(KeyValue).where(KeyValue.key == key))
+    session.add(KeyValue(key=key, value="", expires_at=now + ttl))
+    await session.flush()
+
+
+async def take_expected(session: AsyncSession, chat_id: int, now: datetime) -> bool:
+    """Was an address asked for and not yet given? Clears the question either way. Every
+    private message passes here: a read by primary key, a write only when a question waits."""
+    row = await session.get(KeyValue, _waiting_key(chat_id))
+    if row is None:
+        return False
+    expires = row.expires_at
+    await session.delete(row)
+    return expires is not None and as_utc(expires) > now

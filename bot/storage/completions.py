@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.scheduling.timemath import as_utc
 from bot.storage.models import Completion
 
 
@@ -113,3 +115,18 @@ async def done_since(
         )
     )
     return found is not None
+
+
+async def last_done(
+    session: AsyncSession, chat_ids: Sequence[int], since: datetime
+) -> dict[int, datetime]:
+    """The latest break done in each chat since `since`, in one query (the dispatcher's batch:
+    a break done shortly before a slot replaces its reminder)."""
+    if not chat_ids:
+        return {}
+    rows = await session.execute(
+        select(Completion.chat_id, func.max(Completion.completed_at))
+        .where(Completion.chat_id.in_(chat_ids), Completion.completed_at >= since)
+        .group_by(Completion.chat_id)
+    )
+    return {int(chat_id): as_utc(at) for chat_id, at in rows if at is not None}

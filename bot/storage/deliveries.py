@@ -317,3 +317,19 @@ async def cancel_scheduled(session: AsyncSession, chat_id: int) -> None:
         .where(Delivery.chat_id == chat_id, Delivery.status == DeliveryStatus.SCHEDULED)
         .values(status=DeliveryStatus.CANCELLED)
     )
+
+
+async def bring_back_moved(session: AsyncSession, chat_id: int, now: datetime) -> int:
+    """The calendar was disconnected: reminders waiting for a meeting to end are due now
+    (their slot has passed; waiting on a meeting nobody knows about any more helps no one)."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.chat_id == chat_id,
+            Delivery.kind == DeliveryKind.REMINDER,
+            Delivery.status == DeliveryStatus.SCHEDULED,
+            Delivery.due_at > now,
+        )
+        .values(due_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

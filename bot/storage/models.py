@@ -55,6 +55,10 @@ class DeliveryStatus(StrEnum):
     BLOCKED = "blocked"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    # Written instead of a send (issue 19), so the slot still has its one row: the slot fell
+    # in a meeting and could not move, or a break was done shortly before it.
+    BUSY = "busy"
+    DONE_BEFORE = "done_before"
 
 
 NAMING = {
@@ -252,3 +256,20 @@ class BusyInterval(Base):
     )
     start_at: Mapped[datetime] = mapped_column(primary_key=True)
     end_at: Mapped[datetime]
+
+
+class AnimationFile(Base):
+    """Telegram's file_id for an exercise animation this bot uploaded once (issue 18).
+
+    A file_id is valid only for the bot that received it, and names one exact file: the key
+    holds the bot's id and the file's content hash, so another bot or a re-rendered animation
+    uploads again instead of sending a stale id. Not about any chat: /export and /delete skip
+    it."""
+
+    __tablename__ = "animation_files"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    exercise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -44,11 +44,14 @@ async def count_completions(
 async def reminder_instants(
     session: AsyncSession, chat_id: int, since: datetime | None = None
 ) -> list[datetime]:
-    """Slots of reminders that actually went out: the record of which days were reminded."""
+    """Slots of reminders that actually went out (or were replaced by a break done just
+    before): the record of which days were reminded."""
     query = select(Delivery.slot_at).where(
         Delivery.chat_id == chat_id,
         Delivery.kind == DeliveryKind.REMINDER,
-        Delivery.status == DeliveryStatus.SENT,
+        # A slot replaced by a break done shortly before was a scheduled slot all the same; a
+        # slot skipped for a meeting (BUSY) was not: a day of only those is excused.
+        Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.DONE_BEFORE)),
     )
     if since is not None:
         query = query.where(Delivery.slot_at >= since)

@@ -6,7 +6,10 @@ data (bot.webapp.auth), calls the same services the commands call, and answers p
 - ``GET /app/api/settings``, ``PUT /app/api/settings``: the chat's settings, all at once;
 - ``POST /app/api/preview``: the next three reminder moments for settings being edited,
   by the server's schedule rules, so page and bot never disagree;
-- ``GET /app/api/exercises``, ``GET /app/api/progress``.
+- ``GET /app/api/exercises``, ``GET /app/api/progress``;
+- ``GET /app/animations/<exercise id>.mp4``: the exercise's animation, the same cached file
+  the chat sends. Public content, like the page itself (a <video> cannot send the launch
+  data), so it needs none; revalidated by its ETag, not stored.
 
 Every API call must carry ``Authorization: tma <initData>``; missing, forged or expired data
 is a 401 and nothing changes. A value the settings cannot take is a 422 naming the field.
@@ -27,6 +30,7 @@ from typing import Any
 from aiohttp import web
 from babel.dates import format_datetime
 
+from bot.content.animation import has_animation
 from bot.content.models import OFFICE_POSITIONS, Catalogue
 from bot.content.render import guided_steps, render_exercise
 from bot.context import BotData
@@ -67,6 +71,7 @@ def csp(shim: bool) -> str:
     script = "'self'" if shim else f"'self' {TELEGRAM_SCRIPT}"
     return (
         f"default-src 'none'; script-src {script}; style-src 'self'; img-src 'self' data:; "
+        "media-src 'self'; "
         "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *"
     )
 
@@ -100,7 +105,7 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
     response.headers["Content-Security-Policy"] = csp(config.shim)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
@@ -308,9 +313,16 @@ async def put_settings(request: web.Request) -> web.Response:
 
 
 def _exercise_json(catalogue: Catalogue, exercise: Any, lang: str) -> dict[str, Any]:
+    animated = has_animation(exercise.id)
     return {
         "id": exercise.id,
         "name": exercise.name.get(lang),
+        # Relative to the page (/app/); the steps in words are the animation's alt text.
+        "animation": f"animations/{exercise.id}.mp4" if animated else None,
+        "animation_alt": " ".join(
+            [exercise.name.get(lang) + ":"]
+            + [f"{i}. {step.get(lang)}" for i, step in enumerate(exercise.steps, 1)]
+        ),
         "areas": list(exercise.areas),
         "office": set(exercise.positions) <= OFFICE_POSITIONS,
         "card": render_exercise(exercise, lang, catalogue),
@@ -319,6 +331,20 @@ def _exercise_json(catalogue: Catalogue, exercise: Any, lang: str) -> dict[str, 
             for step in (guided_steps(exercise, lang, catalogue) if exercise.offered else [])
         ],
     }
+
+
+async def animation(request: web.Request) -> web.StreamResponse:
+    """The exercise's MP4 from the animation cache (rendered off the event loop if missing)."""
+    parts = request.app[PARTS]
+    exercise_id = request.match_info["exercise"]
+    if exercise_id not in {e.id for e in parts.catalogue.exercises}:
+        raise web.HTTPNotFound()
+    clip = await parts.animations.clip(exercise_id)
+    if clip is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(
+        clip.path, headers={"Content-Type": "video/mp4", "Cache-Control": "no-cache"}
+    )
 
 
 async def exercises(request: web.Request) -> web.Response:
@@ -372,6 +398,7 @@ def build(parts: BotData, config: MiniAppConfig) -> web.Application:
     app[CONFIG] = config
     app.router.add_get("/", page)
     app.router.add_get("/{name:[a-z.-]+}", static_file)
+    app.router.add_get("/animations/{exercise:[a-z0-9-]{1,64}}.mp4", animation)
     app.router.add_get("/api/settings", get_settings)
     app.router.add_put("/api/settings", put_settings)
     app.router.add_post("/api/preview", preview)

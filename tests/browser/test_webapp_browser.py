@@ -190,6 +190,36 @@ async def test_the_exercise_player_counts_down(browser: Any, site: str) -> None:
     assert page.errors == []
 
 
+async def test_the_exercise_detail_plays_the_animation(browser: Any, site: str) -> None:
+    page = await open_page(browser, launch_url(site, theme=LIGHT, screen="exercises"))
+    await page.wait_for_selector("#exercise-list button")
+    await page.get_by_role("button", name="Heupbuigerstretch").click()
+    await page.wait_for_selector("#card b")
+    video = page.locator("#animation")
+    assert await video.is_visible()
+    assert not await page.locator("#exercise-list").is_visible()  # `hidden` hides the list
+    assert (await video.get_attribute("aria-label") or "").startswith("Heupbuigerstretch: 1. ")
+    # Decoded, not just requested: the browser knows the frame size and loops it silently.
+    await page.wait_for_function(
+        "() => { const v = document.getElementById('animation');"
+        " return v.readyState >= 2 || v.error; }"
+    )
+    state = await page.evaluate(
+        "() => { const v = document.getElementById('animation');"
+        " return [v.error && v.error.code, v.videoWidth, v.videoHeight, v.loop, v.muted]; }"
+    )
+    assert state == [None, 480, 480, True, True]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "exercise-animation-nl-light.png"))
+    # An exercise without an animation shows its card only.
+    await page.locator("#tg-back-button").click()
+    await page.select_option("#place-filter", "")  # every place: the plank is not an office one
+    await page.get_by_role("button", name="Buikplank").click()
+    await page.wait_for_selector("#card b")
+    assert not await video.is_visible()
+    assert page.errors == []
+
+
 async def test_the_progress_screen_shows_the_numbers_of_stats(
     browser: Any, site: str, db: Database
 ) -> None:

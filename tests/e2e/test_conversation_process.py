@@ -52,7 +52,12 @@ async def test_two_users_use_every_command_and_survive_kill_9(
     await _press(standin, anke, start, "ob:c", "Klaar")
     await standin.wait_for_message(anke, lambda m: "/veiligheid" in m.content, timeout=15)
 
-    exercise = await _reply(standin, anke, "/oefening bekkenrek", "Staande bekkenrek")
+    # The animation (name and dosage) comes first; the card with the buttons follows it.
+    await standin.send_text(anke, "/oefening bekkenrek")
+    exercise = await standin.wait_for_message(
+        anke, lambda m: "Staande bekkenrek" in m.content and bool(m.buttons), timeout=60
+    )
+    assert any(m.animation is not None for m in standin.messages(anke))
     query = await standin.press_button(anke, exercise, _data(exercise, "ex:d:"))
     await standin.wait_for_answer(query, timeout=15)
     await _reply(standin, anke, "/tijden 9:00 12u30 1600", "09:00, 12:30, 16:00")

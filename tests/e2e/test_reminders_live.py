@@ -123,8 +123,10 @@ async def test_new_subscriber_gets_the_reminder_on_time_once_and_its_buttons_wor
     assert reminder.button_labels == [
         "✅ Done",
         "⏰ 10 minutes later",
+        "📅 In a meeting",
         "🔄 Another exercise",
         "⏭ Skip today",
+        "🎬 Show me",
         "🩺 Exercising safely",
     ]
     await ticks(bot, 4)

@@ -86,7 +86,16 @@ class Chatter:
 
 
 def texts(calls: list[Call]) -> list[str]:
-    return [str(c.params["text"]) for c in calls if c.method in TEXT_METHODS]
+    """What the person reads: message texts and edits, and the captions of animations."""
+    return [
+        str(c.params["text"] if c.method in TEXT_METHODS else c.params.get("caption", ""))
+        for c in calls
+        if c.method in TEXT_METHODS or c.method == "sendAnimation"
+    ]
+
+
+def animations(calls: list[Call]) -> list[Call]:
+    return [c for c in calls if c.method == "sendAnimation"]
 
 
 def answers(calls: list[Call]) -> list[str]:

@@ -63,8 +63,15 @@ async def test_a_due_chat_gets_one_reminder_with_steps_and_buttons(
     assert int(sent["chat_id"]) == 1
     assert "1." in sent["text"] and "<b>" in sent["text"]
     buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
-    assert [b["callback_data"].split(":")[1] for b in buttons[:4]] == ["d", "l", "a", "s"]
-    assert buttons[4]["callback_data"] == "sf:s"  # the safety note, one tap away
+    assert [b["callback_data"].split(":")[1] for b in buttons[:6]] == [
+        "d",
+        "l",
+        "m",
+        "a",
+        "s",
+        "v",
+    ]
+    assert buttons[6]["callback_data"] == "sf:s"  # the safety note, one tap away
     [row] = await all_deliveries(db, 1)
     assert (row.status, row.attempts, row.slot_at) == ("sent", 1, T0)
     assert row.message_id is not None and row.routine_id

@@ -59,9 +59,12 @@ async def test_a_belgian_french_speaker_gets_everything_in_french(
         chat = await chats.get(session, 2101)
     assert chat is not None and chat.language == "fr" and chat.onboarded
 
-    [text] = texts(await camille.send("/exercice bekkenrek"))
+    def shown(calls: Any) -> str:  # the card's text or the caption of its animation
+        return " ".join(texts(calls)) + " ".join(str(c.params.get("caption", "")) for c in calls)
+
+    text = shown(await camille.send("/exercice bekkenrek"))
     assert "Étirement du bassin debout" in text and "Tenez-vous droit" in text
-    [text] = texts(await camille.send("/exercice étirement du dos"))
+    text = shown(await camille.send("/exercice étirement du dos"))
     assert "Étirement" in text and "bas du dos" in text
 
     # The first reminder, in French; skipping it names the next one with a French date.
@@ -75,9 +78,10 @@ async def test_a_belgian_french_speaker_gets_everything_in_french(
     markup = reminder["reply_markup"]
     markup = json.loads(markup) if isinstance(markup, str) else markup
     labels = [b["text"] for row in markup["inline_keyboard"] for b in row]
-    assert labels[:4] == [
+    assert labels[:5] == [
         "✅ Fait",
         "⏰ 10 minutes plus tard",
+        "📅 En réunion",
         "🔄 Un autre exercice",
         "⏭ Passer aujourd'hui",
     ]

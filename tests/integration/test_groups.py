@@ -122,8 +122,10 @@ async def test_five_presses_make_one_edit_that_shows_everyone_who_moved(
     [sent] = fake_request.delivered(GROUP)
     assert [b["callback_data"] for row in markup(sent)["inline_keyboard"] for b in row] == [
         f"r1:d:{delivery_id}",
+        f"r1:v:{delivery_id}",
         "sf:s",
-    ]  # Done (and the safety note) only: Later, Another and Skip would change it for everyone
+    ]  # Done, Show me and the safety note only: Later, Another and Skip would change it for
+    # everyone
 
     dee, eva = user_dict(14, "Dee"), user_dict(15, "Eva")
     for user in (ANKE, BO, CAS, BO, dee, eva):  # Bo twice

@@ -126,7 +126,7 @@ async def test_a_team_gets_reminders_moves_together_and_can_remove_the_bot(
     assert chat.next_due_at is not None
     await run(dispatcher, chat.next_due_at + timedelta(seconds=2))
     reminder = bot_messages(server, group)[-1]
-    assert reminder.button_labels == ["✅ Gedaan", "🩺 Veilig oefenen"]
+    assert reminder.button_labels == ["✅ Gedaan", "🎬 Laat zien", "🩺 Veilig oefenen"]
 
     # Two members press Done; after the coalesced edit the message shows both.
     edits = len(server.calls_to("editMessageText"))
@@ -138,7 +138,7 @@ async def test_a_team_gets_reminders_moves_together_and_can_remove_the_bot(
     await team.refresh(group)
     assert reminder.edit_date is not None
     assert (reminder.text or "").endswith("2 van 3 hebben bewogen: Anke, Bo")
-    assert reminder.button_labels == ["✅ Gedaan", "🩺 Veilig oefenen"]
+    assert reminder.button_labels == ["✅ Gedaan", "🎬 Laat zien", "🩺 Veilig oefenen"]
     assert len(server.calls_to("editMessageText")) == edits + 1
 
     # /stats shows the team's week to anyone.

@@ -125,7 +125,7 @@ async def test_later_resends_once_after_ten_minutes_even_after_a_restart(
     first, again = fake_request.delivered(1)
     assert "postponed" in again["text"] and first["text"] in again["text"]
     data = [b["callback_data"] for row in _markup(again)["inline_keyboard"] for b in row]
-    assert [d[3] for d in data if d.startswith("r1:")] == ["d", "a", "s"]  # no second "later"
+    assert [d[3] for d in data if d.startswith("r1:")] == ["d", "a", "s", "v"]  # no 2nd "later"
     assert data[-1] == "sf:s"  # the safety note, one tap away
     await run(restarted, T0 + timedelta(minutes=30))
     assert len(fake_request.delivered(1)) == 2
@@ -177,8 +177,10 @@ async def test_dutch_chat_gets_dutch_buttons_and_answers(
     assert labels == [
         "✅ Gedaan",
         "⏰ Over 10 minuten",
+        "📅 In overleg",
         "🔄 Andere oefening",
         "⏭ Vandaag overslaan",
+        "🎬 Laat zien",
         "🩺 Veilig oefenen",
     ]
     await _press(app, f"r1:s:{delivery_id}", 1, message_id)

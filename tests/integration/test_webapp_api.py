@@ -230,3 +230,24 @@ async def test_exercises_come_with_cards_and_guided_steps(client: TestClient[Any
     assert "staande-bekkenrek" in names and names["staande-bekkenrek"]["office"]
     assert names["staande-bekkenrek"]["card"].startswith("<b>")
     assert names["staande-bekkenrek"]["guided"]
+
+
+async def test_the_exercise_detail_has_the_animation_the_chat_sends(
+    client: TestClient[Any, Any], app: Any
+) -> None:
+    body = await (await client.get("/app/api/exercises", headers=headers(ANKE))).json()
+    names = {e["id"]: e for e in body["exercises"]}
+    stretch = names["heupbuigerstretch"]
+    assert stretch["animation"] == "animations/heupbuigerstretch.mp4"
+    assert stretch["animation_alt"].startswith("Heupbuigerstretch: 1. ")
+    assert names["buikplank"]["animation"] is None  # no faithful animation: the card only
+    response = await client.get("/app/" + stretch["animation"])  # no launch data needed
+    assert response.status == 200 and response.headers["Content-Type"] == "video/mp4"
+    assert "media-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-cache" and response.headers["ETag"]
+    clip = await app.bot_data.animations.clip("heupbuigerstretch")
+    assert await response.read() == clip.path.read_bytes()
+    for missing in ("buikplank", "no-such-exercise", "..%2Fsecrets"):
+        assert (await client.get(f"/app/animations/{missing}.mp4")).status == 404
+    api = await client.get("/app/api/settings", headers=headers(ANKE))
+    assert api.headers["Cache-Control"] == "no-store"  # personal answers are never stored

@@ -82,7 +82,8 @@ def test_settings_commands_need_an_admin_and_looking_does_not() -> None:
 def test_buttons_that_need_an_admin() -> None:
     for data in ("st:l:en", "ob:c", "dl:y:123", "r1:l:5", "r1:a:5", "r1:s:5"):
         assert button_needs_admin(data), data
-    for data in ("r1:d:5", "ex:d:neck", "gd:s:neck", "r1:x:5", None):
+    # Show me ("r1:v") only sends the routine's animations: anyone may press it.
+    for data in ("r1:d:5", "r1:v:5", "ex:d:neck", "gd:s:neck", "r1:x:5", None):
         assert not button_needs_admin(data), data
 
 
@@ -114,7 +115,7 @@ def test_a_crowd_is_truncated_and_the_message_stays_under_4096() -> None:
     visible = telegram_html.parse(text).text
     assert len(visible) < telegram_html.MAX_TEXT
     assert "400 van 1000 hebben bewogen" in text and "en nog " in text
-    assert [b.data for row in markup for b in row] == ["r1:d:1", "sf:s"]
+    assert [b.data for row in markup for b in row] == ["r1:d:1", "r1:v:1", "sf:s"]
 
 
 def test_names_are_shortened_and_blank_ones_named() -> None:

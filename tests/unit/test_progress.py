@@ -73,24 +73,79 @@ def test_two_work_weeks_met_make_a_ten_day_streak_over_the_weekend() -> None:
     assert (p.weeks[1].met, p.weeks[1].counted, p.weeks[1].breaks) == (5, 5, 15)
 
 
-def test_a_missed_day_breaks_the_streak_and_today_in_progress_does_not() -> None:
+def test_a_second_missed_day_in_a_week_breaks_the_streak_and_today_in_progress_does_not() -> None:
     sched = Schedule(THREE, ALL_DAYS, AMS)
     days = span(date(2026, 11, 10), 10)  # 10..19 Nov
-    comps = full_days(AMS, [d for d in days if d != date(2026, 11, 13)])
+    missed = (date(2026, 11, 11), date(2026, 11, 13))  # Wed and Fri of one week
+    comps = full_days(AMS, [d for d in days if d not in missed])
     comps.append(local(AMS, 2026, 11, 13, 9))  # only 1 of 3 on the 13th
     now = local(AMS, 2026, 11, 20, 11)  # today (20th): nothing done yet
     p = build_progress(comps, schedule=sched, now=now, started=local(AMS, 2026, 11, 10))
-    assert p.best_streak == 6  # 14..19
+    assert p.best_streak == 6  # 14..19: the 11th was forgiven, the 13th was not
     assert p.current_streak == 6  # today open: not broken
+    week = p.weeks[-2]  # 9..15 Nov
+    assert [d.status for d in week.days if d.day in missed] == [Status.REPAIRED, Status.MISSED]
+    assert (week.repaired, week.missed, week.met, week.counted) == (1, 1, 4, 6)
     # Today met: the streak grows by one.
     comps += full_days(AMS, [date(2026, 11, 20)])
     p = build_progress(comps, schedule=sched, now=now, started=local(AMS, 2026, 11, 10))
     assert (p.current_streak, p.best_streak, p.today_count) == (7, 7, 3)
-    # Tomorrow, with nothing on the 20th... the 20th would be missed once it is over.
+    # Tomorrow, with nothing on the 20th: it is the week's first missed day, so forgiven.
     later = build_progress(
         comps[:-3], schedule=sched, now=now + timedelta(days=1), started=local(AMS, 2026, 11, 10)
     )
-    assert later.current_streak == 0
+    assert later.current_streak == 6
+    assert later.this_week.days[4].status is Status.REPAIRED
+    # And a second one in the same week (Saturday the 21st, seen on Sunday) breaks it.
+    sunday = build_progress(
+        comps[:-3], schedule=sched, now=now + timedelta(days=2), started=local(AMS, 2026, 11, 10)
+    )
+    assert sunday.current_streak == 0
+    assert sunday.this_week.days[5].status is Status.MISSED
+
+
+def test_one_forgiven_day_per_calendar_week_in_local_time_across_dst() -> None:
+    # Europe/Amsterdam leaves summer time on Sunday 25 Oct 2026. A missed Friday 23 Oct and a
+    # missed Monday 26 Oct lie in different calendar weeks: both are forgiven.
+    sched = Schedule(THREE, WORKDAYS, AMS)
+    days = [d for d in span(date(2026, 10, 19), 12) if d.weekday() < 5]
+    missed = {date(2026, 10, 23), date(2026, 10, 26)}
+    comps = full_days(AMS, [d for d in days if d not in missed])
+    now = local(AMS, 2026, 10, 30, 20)
+    p = build_progress(comps, schedule=sched, now=now, started=local(AMS, 2026, 10, 19))
+    assert (p.current_streak, p.best_streak) == (8, 8)
+    statuses = {d.day: d.status for w in p.weeks for d in w.days}
+    assert statuses[date(2026, 10, 23)] is Status.REPAIRED
+    assert statuses[date(2026, 10, 26)] is Status.REPAIRED
+    # A break done at 23:30 local on Sunday 25 Oct (22:30 UTC, after the change) is Sunday's.
+    assert day_counts([local(AMS, 2026, 10, 25, 23, 30)], AMS) == {date(2026, 10, 25): 1}
+
+
+def test_a_day_whose_every_slot_fell_in_meetings_is_excused() -> None:
+    # Wednesday's reminders were all skipped for meetings: none went out (the rows say busy,
+    # not sent), so the day neither breaks the streak nor uses the week's repair.
+    sched = Schedule(THREE, WORKDAYS, AMS)
+    days = span(date(2026, 11, 16), 5)
+    wednesday = date(2026, 11, 18)
+    comps = full_days(AMS, [d for d in days if d != wednesday])
+    reminders = [
+        local(AMS, d.year, d.month, d.day, h) for d in days if d != wednesday for h in (10, 13, 16)
+    ]
+    thursday_missed = [
+        c for c in comps if local(AMS, 2026, 11, 19, 0) > c or c > local(AMS, 2026, 11, 20, 0)
+    ]
+    now = local(AMS, 2026, 11, 20, 20)
+    p = build_progress(
+        thursday_missed,
+        schedule=sched,
+        now=now,
+        started=local(AMS, 2026, 11, 16),
+        reminders=reminders,
+    )
+    week = p.this_week
+    assert week.days[2].status is Status.PAUSED  # the meetings day: excused
+    assert week.days[3].status is Status.REPAIRED  # Thursday: the week's one forgiven day
+    assert (p.current_streak, week.repaired, week.missed) == (3, 1, 0)
 
 
 def test_inactive_days_neither_add_nor_break() -> None:

@@ -14,9 +14,13 @@ from bot.services.reminders import (
     ANOTHER,
     DONE,
     LATER,
+    MEETING,
+    MEETING_MINUTES,
+    SHOW,
     SKIP,
     callback_data,
     keyboard,
+    meeting_keyboard,
     parse_callback,
     reminder_text,
 )
@@ -46,7 +50,7 @@ def test_every_routine_in_every_state_is_valid_html_within_limits(lang: str) -> 
 def test_buttons_fit_telegram(lang: str) -> None:
     markup = to_markup(keyboard(BIGGEST_ID, lang)).to_dict()  # type: ignore[union-attr]
     buttons = [b for row in markup["inline_keyboard"] for b in row]
-    assert len(buttons) == 5
+    assert len(buttons) == 7  # Done, Later, In a meeting, Another, Skip, Show me, safety
     for button in buttons:
         telegram_html.check_callback_data(button["callback_data"])
         assert len(button["callback_data"].encode()) <= 64
@@ -63,12 +67,38 @@ def test_safety_is_one_tap_from_every_reminder(lang: str, snoozable: bool, group
 
 
 def test_callback_data_round_trips() -> None:
-    for action in (DONE, LATER, ANOTHER, SKIP):
+    for action in (DONE, LATER, ANOTHER, SKIP, SHOW, MEETING, *MEETING_MINUTES):
         assert parse_callback(callback_data(action, BIGGEST_ID)) == (action, BIGGEST_ID)
+        assert len(callback_data(action, BIGGEST_ID).encode()) <= 64
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_meeting_choices_fit_telegram(lang: str) -> None:
+    data = [b.data for row in meeting_keyboard(BIGGEST_ID, lang) for b in row]
+    assert [parse_callback(d) for d in data] == [
+        ("m15", BIGGEST_ID),
+        ("m30", BIGGEST_ID),
+        ("m60", BIGGEST_ID),
+        ("d", BIGGEST_ID),
+    ]
 
 
 @pytest.mark.parametrize(
-    "data", [None, 5, b"r1:d:1", "", "r1:d:0", "r2:d:1", "r1:D:1", " r1:d:1", "r1:d:1 "]
+    "data",
+    [
+        None,
+        5,
+        b"r1:d:1",
+        "",
+        "r1:d:0",
+        "r2:d:1",
+        "r1:D:1",
+        " r1:d:1",
+        "r1:d:1 ",
+        "r1:m45:1",
+        "r1:m1:1",
+        "r1:mm:1",
+    ],
 )
 def test_anything_else_is_refused(data: object) -> None:
     assert parse_callback(data) is None

@@ -1,13 +1,13 @@
-"""What the bot sends and edits: sendMessage, sendPhoto, sendDocument, editMessageText and
-editMessageReplyMarkup, with the checks Telegram makes (bot/sandbox/validation.py) and
-flood control."""
+"""What the bot sends and edits: sendMessage, sendPhoto, sendDocument, sendAnimation,
+editMessageText and editMessageReplyMarkup, with the checks Telegram makes
+(bot/sandbox/validation.py) and flood control."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..files import FileStore
-from ..state import BotEvent, Chat, StoredMessage
+from ..state import BotEvent, Chat, FileInfo, StoredMessage
 from ..transport import MethodTable
 from ..validation import Params, ReplyMarkup, bad_request, formatted_text, reply_markup
 from ..world import World
@@ -27,8 +27,10 @@ class MessageMethods:
         table.add("sendMessage", self.send_message)
         table.add("sendPhoto", self.send_photo)
         table.add("sendDocument", self.send_document)
+        table.add("sendAnimation", self.send_animation)
         table.add("editMessageText", self.edit_message_text)
         table.add("editMessageReplyMarkup", self.edit_message_reply_markup)
+        table.add("deleteMessage", self.delete_message)
 
     async def send_message(self, params: Params) -> dict[str, Any]:
         world = self.world
@@ -55,6 +57,10 @@ class MessageMethods:
     async def send_document(self, params: Params) -> dict[str, Any]:
         return await self._send_file(params, "document")
 
+    async def send_animation(self, params: Params) -> dict[str, Any]:
+        """An upload or a file_id of an earlier animation; Telegram fills `document` too."""
+        return await self._send_file(params, "animation")
+
     async def _send_file(self, params: Params, kind: str) -> dict[str, Any]:
         world = self.world
         chat = world.writable_chat(params)
@@ -63,7 +69,7 @@ class MessageMethods:
         reply_to = self._reply_target(chat, params)
         files = self.files.input_file(params, kind, kind)
         world.check_flood(chat, edit=False)
-        fields: dict[str, Any] = {"photo": files} if kind == "photo" else {"document": files[0]}
+        fields = file_fields(kind, files)
         message = world.new_message(
             chat,
             world.bot,
@@ -103,6 +109,19 @@ class MessageMethods:
         self.world.check_flood(chat, edit=True)
         message.reply_markup = markup
         return self._finish_edit(chat, message)
+
+    async def delete_message(self, params: Params) -> bool:
+        """In a private chat the bot may delete any message (Telegram also limits it to 48
+        hours, not modelled); in a group only its own (admin rights are not modelled)."""
+        chat = self.world.writable_chat(params)
+        message_id = params.require_int("message_id", "message identifier is not specified")
+        message = chat.messages.get(message_id)
+        if message is None:
+            raise bad_request("message to delete not found")
+        if chat.type != "private" and not message.from_bot:
+            raise bad_request("message can't be deleted")
+        del chat.messages[message_id]
+        return True
 
     def _editable(self, params: Params) -> tuple[Chat, StoredMessage]:
         if params.has("inline_message_id"):
@@ -152,3 +171,13 @@ def _apply_markup(chat: Chat, markup: ReplyMarkup | None) -> dict[str, Any] | No
     elif markup.kind == "remove_keyboard":
         chat.reply_keyboard = None
     return None
+
+
+def file_fields(kind: str, files: list[FileInfo]) -> dict[str, Any]:
+    """The message fields for a sent file: sizes of a photo, or the document (and, for an
+    animation Telegram recognised, the animation as well)."""
+    if kind == "photo":
+        return {"photo": files}
+    if files[0].kind == "animation":
+        return {"animation": files[0], "document": files[0]}
+    return {"document": files[0]}

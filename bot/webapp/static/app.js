@@ -397,14 +397,34 @@
     const card = $("card");
     card.textContent = "";
     card.appendChild(safeNodes(exercise.card));
+    showAnimation(exercise);
     $("start-guided").hidden = !exercise.guided.length;
     stopPlayer();
     updateBackButton();
     window.scrollTo(0, 0);
   }
 
+  // The same looping animation the chat sends; its alt text is the steps in words. A
+  // browser that cannot play it hides it: the card below says everything.
+  function showAnimation(exercise) {
+    const video = $("animation");
+    video.onerror = null;
+    video.removeAttribute("src");
+    video.hidden = !exercise.animation;
+    if (!exercise.animation) {
+      video.load();
+      return;
+    }
+    video.setAttribute("aria-label", exercise.animation_alt);
+    video.setAttribute("title", exercise.name);
+    video.onerror = () => { video.hidden = true; };
+    video.src = exercise.animation;
+    video.play().catch(() => {}); // autoplay may wait for a tap; the first frame shows
+  }
+
   function closeDetail() {
     stopPlayer();
+    $("animation").pause();
     state.detail = null;
     $("exercise-detail").hidden = true;
     $("exercise-list").hidden = false;

@@ -1,0 +1,91 @@
+"""The schedule rule for a slot that has come (issue 19): sent, moved past a meeting, skipped
+in one, or replaced by a break done shortly before. Pure: busy intervals and instants in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.scheduling.rules import Placement, SlotPlan, place_reminder
+from bot.scheduling.timemath import ALL_DAYS
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+@dataclass
+class Chat:
+    times: list[str] = field(default_factory=lambda: ["10:00", "13:30", "15:30"])
+    days: int = ALL_DAYS
+    timezone: str = "Europe/Amsterdam"
+    paused_until: datetime | None = None
+    active: bool = True
+    blocked: bool = False
+
+
+def at(day: int, hh: int, mm: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hh, mm, tzinfo=AMS).astimezone(UTC)
+
+
+SLOT = at(23, 10)
+
+
+def test_a_free_slot_is_sent_at_its_time() -> None:
+    assert place_reminder(Chat(), SLOT) == SlotPlan(Placement.SEND, SLOT)
+    other_meeting = [(at(23, 11), at(23, 12))]
+    assert place_reminder(Chat(), SLOT, busy=other_meeting) == SlotPlan(Placement.SEND, SLOT)
+
+
+def test_a_slot_in_a_meeting_moves_to_two_minutes_after_it() -> None:
+    busy = [(at(23, 9, 30), at(23, 10, 45))]
+    assert place_reminder(Chat(), SLOT, busy=busy) == SlotPlan(Placement.MOVED, at(23, 10, 47))
+    # The end is excluded: a meeting that ends at 10:00 does not hold the 10:00 slot.
+    assert place_reminder(Chat(), SLOT, busy=[(at(23, 9), SLOT)]).placement is Placement.SEND
+
+
+def test_back_to_back_meetings_move_it_past_both() -> None:
+    busy = [(at(23, 9, 30), at(23, 10, 30)), (at(23, 10, 31), at(23, 11))]
+    assert place_reminder(Chat(), SLOT, busy=busy).due_at == at(23, 11, 2)
+
+
+def test_beyond_the_window_it_is_skipped() -> None:
+    busy = [(at(23, 9), at(23, 11, 29))]  # free at 11:31: 91 minutes late
+    assert place_reminder(Chat(), SLOT, busy=busy) == SlotPlan(Placement.BUSY, None)
+    narrow = place_reminder(Chat(), SLOT, busy=[(SLOT, at(23, 10, 20))], window=timedelta(0))
+    assert narrow.placement is Placement.BUSY
+
+
+def test_never_onto_or_past_the_next_slot() -> None:
+    chat = Chat(times=["10:00", "10:30"])
+    assert place_reminder(chat, SLOT, busy=[(SLOT, at(23, 10, 27))]).due_at == at(23, 10, 29)
+    # 10:30 would land on the next slot: that reminder takes over.
+    assert place_reminder(chat, SLOT, busy=[(SLOT, at(23, 10, 28))]).placement is Placement.BUSY
+
+
+def test_never_past_the_local_day_end() -> None:
+    late = at(23, 23, 30)
+    chat = Chat(times=["23:30"])
+    assert place_reminder(chat, late, busy=[(late, at(23, 23, 57))]).due_at == at(23, 23, 59)
+    assert place_reminder(chat, late, busy=[(late, at(23, 23, 58))]).placement is Placement.BUSY
+
+
+def test_the_window_is_real_minutes_across_a_dst_change() -> None:
+    # Sunday 25 Oct 2026, 02:30 CEST; the clocks go back at 03:00 CEST to 02:00 CET.
+    slot = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
+    chat = Chat(times=["02:30"])
+    meeting_end = slot + timedelta(minutes=80)  # 02:50 CET by the wall clock
+    placed = place_reminder(chat, slot, busy=[(slot, meeting_end)])
+    assert placed == SlotPlan(Placement.MOVED, meeting_end + timedelta(minutes=2))
+
+
+def test_a_break_done_within_45_minutes_before_replaces_the_slot() -> None:
+    assert place_reminder(Chat(), SLOT, last_done=SLOT - timedelta(minutes=45)) == SlotPlan(
+        Placement.DONE, None
+    )
+    assert place_reminder(Chat(), SLOT, last_done=SLOT - timedelta(minutes=46)).placement is (
+        Placement.SEND
+    )
+    # Done wins over a meeting: there is nothing to move.
+    busy = [(at(23, 9, 30), at(23, 10, 45))]
+    done = place_reminder(Chat(), SLOT, busy=busy, last_done=SLOT - timedelta(minutes=10))
+    assert done.placement is Placement.DONE
