@@ -15,7 +15,18 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("move", ("exercise", "exercises")),
     (
         "schedule",
-        ("settings", "times", "days", "timezone", "place", "language", "pause", "resume", "stop"),
+        (
+            "settings",
+            "times",
+            "days",
+            "timezone",
+            "place",
+            "language",
+            "pause",
+            "resume",
+            "stop",
+            "calendar",
+        ),
     ),
     ("progress", ("stats", "summary", "nudge")),
     ("safety", ("safety", "privacy", "export", "delete")),
@@ -25,9 +36,9 @@ _BY_NAME: dict[str, Command] = {cmd.name: cmd for cmd in PUBLIC}
 
 
 def command_name(lang: str, name: str) -> str:
-    """The name a chat of this language types: the Dutch alias for Dutch, else English."""
-    cmd = _BY_NAME[name]
-    return cmd.aliases[0] if lang == "nl" and cmd.aliases else cmd.name
+    """The name a chat of this language types: its own alias where there is one (as in the
+    command menu), else the English name."""
+    return _BY_NAME[name].menu_name(lang)
 
 
 def help_text(lang: str) -> str:

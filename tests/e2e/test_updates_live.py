@@ -17,6 +17,7 @@ from bot.app import HANDLED_UPDATES
 from bot.sandbox.clock import ScaledClock
 from bot.sandbox.runner import LiveBot, live_bot
 from bot.sandbox.server import BotAPIServer
+from bot.storage.models import Chat
 from tests.e2e.conftest import assert_nothing_refused
 from tests.reminder_kit import add_chat, get_chat
 
@@ -136,6 +137,10 @@ async def test_invisible_characters_pause_zero_and_channel_posts(bot: LiveBot) -
     server = bot.server
     user = server.add_user("Anke", started=True)
     await add_chat(bot.db, user.id, next_due_at=None, times=["10:00"])
+    async with bot.db.session() as session:  # finished onboarding: /pause applies to it
+        chat = await session.get(Chat, user.id)
+        assert chat is not None
+        chat.onboarded = True
     await server.send_text(user, "/times 9:00\u200b 12:00\x00")
     await server.wait_for_message(user)
     chat = await get_chat(bot.db, user.id)

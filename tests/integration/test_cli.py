@@ -173,5 +173,5 @@ def test_run_without_network_exits_1_with_one_line(tmp_path: Path) -> None:
     result = rekpauze("run", env=env, cwd=tmp_path)
     assert result.returncode == 1, result.stderr[-2000:]
     lines = [line for line in result.stderr.strip().splitlines() if line.startswith("rekpauze:")]
-    assert len(lines) == 1 and "cannot reach Telegram" in lines[0]
+    assert len(lines) == 1 and "cannot reach" in lines[0] and "TELEGRAM_API_BASE_URL" in lines[0]
     assert "Traceback" not in result.stderr

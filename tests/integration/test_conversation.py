@@ -90,7 +90,7 @@ async def test_free_text_is_answered(
 ) -> None:
     person = await subscriber(app, fake_request, 16030, lang)
     calls = await person.send(message)
-    [text] = texts(calls)
+    text = "\n".join(texts(calls))  # a long card follows its animation's caption
     assert expected in text
     assert "begreep" not in text and "understand" not in text
 
@@ -137,7 +137,7 @@ async def test_a_burst_of_unusable_messages_gets_one_answer_a_minute(
         replies += texts(await person.send(f"qwxz {n}"))
         clock.advance(seconds=1)
     assert len(replies) == 1 and "didn't understand" in replies[0]
-    [text] = texts(await person.send("/exercise bridge"))
+    text = "\n".join(texts(await person.send("/exercise bridge")))
     assert "Glute bridge" in text
     clock.advance(seconds=60)
     calls = await person.send("qwxz again")

@@ -49,7 +49,7 @@ async def test_a_belgian_french_speaker_gets_everything_in_french(
     calls = await camille.press_button(calls, "Français")
     [text] = texts(calls)
     assert "Étape 2 sur 3" in text
-    calls = await camille.press_button(calls, "Europe/Brussels")
+    calls = await camille.press_button(calls, "Brussels (CET/CEST)")
     [text] = texts(calls)
     assert "Étape 3 sur 3" in text and "jours ouvrables" in text
     calls = await camille.press_button(calls, "C'est bon")

@@ -68,6 +68,11 @@ CANNOT_HOLD_A_USER: dict[str, str] = {
     "calendars.created_at": "a timestamp",
     "busy_intervals.start_at": "a timestamp (busy times only, never what)",
     "busy_intervals.end_at": "a timestamp",
+    "animation_files.bot_id": "the bot's own id (a file_id belongs to one bot)",
+    "animation_files.exercise_id": "a catalogue exercise id",
+    "animation_files.content_hash": "the rendered file's hash",
+    "animation_files.file_id": "Telegram's id of the uploaded animation (the bot's file)",
+    "animation_files.created_at": "a timestamp",
 }
 
 
