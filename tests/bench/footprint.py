@@ -126,14 +126,26 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
         await answer_after(
             server, user, lambda: server.send_text(user, "/start"), lambda m: "1 van 3" in m.content
         )
-        card = server.messages(user)
+        start = server.messages(user)[-1]
+        for data, expect in (("ob:l:nl", "2 van 3"), ("ob:z:ams", "3 van 3"), ("ob:c", "")):
+            query = await server.press_button(user, start, data)  # onboarding, by its buttons
+            await server.wait_for_answer(query, timeout=30)
+            if expect:
+                await server.wait_until(lambda e=expect: e in start.content, timeout=30)
         await answer_after(
-            server, user, lambda: server.send_text(user, "/oefening"), lambda m: bool(m.buttons)
+            server,
+            user,
+            lambda: server.send_text(user, "/oefening"),
+            lambda m: any("ex:d:" in b.get("callback_data", "") for r in m.buttons for b in r),
         )
         await asyncio.sleep(0.5)
         result["rss_after_conversation_mb"] = round(rss.memory_info().rss / MB, 1)
 
-        card = server.messages(user)[-1]
+        card = next(
+            m
+            for m in reversed(server.messages(user))
+            if any("ex:d:" in b.get("callback_data", "") for r in m.buttons for b in r)
+        )
         done = next(
             b["callback_data"]
             for row in card.buttons
@@ -156,12 +168,15 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
                 server,
                 user,
                 lambda: server.send_location(user, 52.37, 4.90),
-                lambda m: "Europe/Amsterdam" in m.content,
+                lambda m: "Amsterdam" in m.content,
             ),
             3,
         )
         await asyncio.sleep(0.5)
         result["rss_after_chart_and_location_mb"] = round(rss.memory_info().rss / MB, 1)
+    except TimeoutError:
+        print((tmp / "bot.log").read_text()[-3000:], file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         try:
