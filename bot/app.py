@@ -205,6 +205,7 @@ def build_application(
     token: str,
     catalogue: Catalogue | None = None,
     clock: Clock = system_clock,
+    clock_speed: float = 1.0,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limiter: BaseRateLimiter[Any] | None = None,
@@ -234,6 +235,7 @@ def build_application(
     app: AnyApplication = builder.build()
     parts = app.bot_data
     parts.settings, parts.db, parts.clock = settings, db, clock
+    parts.clock_speed = clock_speed
     parts.catalogue = catalogue or get_catalogue()
     parts.outbox = Outbox(app.bot, db)
     parts.dispatcher = dispatcher.from_settings(parts.outbox, parts.catalogue, settings, db, clock)

@@ -51,6 +51,9 @@ class BotData:
         #: What new subscribers' default times are placed against (refreshed with it).
         self.default_load: DefaultLoad | None = None
         self.heartbeat = Heartbeat()
+        #: How much faster than real time `clock` runs: 1, or the sandbox's --speed; the
+        #: periodic jobs divide their intervals by it (bot.jobs.every).
+        self.clock_speed = 1.0
         self.shutdown = ShutdownHooks()
 
     def now(self) -> datetime:

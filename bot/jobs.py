@@ -23,12 +23,15 @@ from bot.services.admin import count_active
 
 log = logging.getLogger(__name__)
 
+#: Every interval below is in seconds of the bot's clock; `every` turns it into the real
+#: seconds the JobQueue waits (the sandbox's clock runs `--speed` times faster).
 DIGEST_INTERVAL_S = 60
 #: The capacity model takes seconds of CPU and numpy at a million subscribers: it runs as a
 #: child process (`rekpauze capacity --json`) now and then, never in the bot's own memory.
 CAPACITY_INTERVAL_S = 30 * 60
 CAPACITY_TIMEOUT_S = 10 * 60
-DIGEST_TICKS = 12
+#: The shortest real interval of any job: a sandbox at --speed 600 must not spin.
+MIN_REAL_INTERVAL_S = 0.2
 ACTIVE_REFRESH_SECONDS = 60
 BROADCAST_WATCH_SECONDS = 30
 CALENDAR_REFRESH_SECONDS = int(calendars.REFRESH_EVERY.total_seconds())
@@ -137,6 +140,13 @@ async def refresh_calendars(context: Context) -> None:
         )
 
 
+def every(clock_seconds: float, speed: float) -> float:
+    """Real seconds between runs of a job meant to run every `clock_seconds` on a clock that
+    runs `speed` times faster than real time (1 in production, --speed in the sandbox), so
+    each job keeps its pace on the clock that decides what is due."""
+    return max(MIN_REAL_INTERVAL_S, clock_seconds / speed)
+
+
 def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
     """Register the periodic jobs and their shutdown hooks; called once the bot is connected.
 
@@ -146,8 +156,10 @@ def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
     queue = app.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
     parts = app.bot_data
-    interval = parts.settings.tick_seconds
-    parts.heartbeat.register(interval, parts.clock())
+    speed = parts.clock_speed
+    interval = every(parts.settings.tick_seconds, speed)
+    # The heartbeat is read on the bot's clock: one tick is `interval * speed` of it.
+    parts.heartbeat.register(interval * speed, parts.clock())
     parts.shutdown.add("reminder sends", parts.dispatcher.stop, order=DRAIN)
     parts.shutdown.add("leader lease", parts.dispatcher.release, order=RELEASE)
     queue.run_repeating(
@@ -162,22 +174,28 @@ def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
             "next_run_time": datetime.now(UTC),
         },
     )
-    # In step with the tick (12 ticks: 60 s in production), so a sandbox whose clock runs
-    # fast, and whose tick is shortened to match, also looks for due digests in time.
-    digest_every = min(DIGEST_INTERVAL_S, DIGEST_TICKS * interval)
+    digest_every = every(DIGEST_INTERVAL_S, speed)
     queue.run_repeating(digest_tick, interval=digest_every, first=digest_every, name="digests")
     queue.run_repeating(
-        refresh_active_subscribers, ACTIVE_REFRESH_SECONDS, first=0, name="active gauge"
+        refresh_active_subscribers,
+        every(ACTIVE_REFRESH_SECONDS, speed),
+        first=0,
+        name="active gauge",
     )
-    queue.run_repeating(watch_broadcasts, BROADCAST_WATCH_SECONDS, first=1, name="broadcast watch")
+    queue.run_repeating(
+        watch_broadcasts, every(BROADCAST_WATCH_SECONDS, speed), first=1, name="broadcast watch"
+    )
     queue.run_repeating(
         refresh_calendars,
-        CALENDAR_REFRESH_SECONDS,
-        first=5,
+        every(CALENDAR_REFRESH_SECONDS, speed),
+        first=every(5, speed),
         name="calendar refresh",
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     if parts.settings.send_rate_per_second > 0:
         queue.run_repeating(
-            predict_capacity, CAPACITY_INTERVAL_S, first=10, name="capacity prediction"
+            predict_capacity,
+            every(CAPACITY_INTERVAL_S, speed),
+            first=every(10, speed),
+            name="capacity prediction",
         )

@@ -166,7 +166,8 @@ async def on_exercise_button(update: Update, context: Context) -> None:
         await _edit_markup(query, exercise_keyboard(lang, exercise, done=False))
 
 
-async def _record(update: Update, context: Context, exercise: Exercise, source: str) -> None:
+async def _record(update: Update, context: Context, exercise: Exercise, source: str) -> str:
+    """Record the break and answer the button with a toast; returns the outcome."""
     query = update.callback_query
     assert query and update.effective_chat and update.effective_user
     lang = await context.language()
@@ -182,6 +183,7 @@ async def _record(update: Update, context: Context, exercise: Exercise, source: 
         user_name=update.effective_user.first_name if group else None,
     )
     await answer(query, t(lang, f"exercises.done.{outcome}"))
+    return outcome
 
 
 async def _edit_markup(query: object, markup: InlineKeyboardMarkup) -> None:
@@ -438,9 +440,11 @@ async def on_guided_button(update: Update, context: Context) -> None:
             restart = keyboard([button(t(lang, "guided.button_restart"), f"gd:s:{exercise.id}")])
             await edit(query, t(lang, "guided.stopped", name=exercise.name.get(lang)), restart)
         case ["d", _]:
-            await _record(update, context, exercise, "guided")
+            outcome = await _record(update, context, exercise, "guided")
             again = keyboard([button(t(lang, "exercises.button_another"), f"ex:r:{exercise.id}")])
-            await _edit_markup(query, again)
+            # The finish line asked for a tap on Done; once tapped it says what happened.
+            line = "guided.not_counted" if outcome == "no_chat" else "guided.counted"
+            await edit(query, t(lang, line, name=exercise.name.get(lang)), again)
         case _:
             await stale(update, context)
 

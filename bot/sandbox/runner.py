@@ -20,6 +20,7 @@ from urllib.parse import quote
 from bot.clock import Clock
 from bot.config import Settings
 from bot.sandbox.clock import Clock as UnixClock
+from bot.sandbox.clock import ScaledClock
 from bot.sandbox.limits import FloodLimits
 from bot.sandbox.server import BotAPIServer
 from bot.storage.db import Database
@@ -138,8 +139,14 @@ async def live_bot(
         db = Database(url)
         try:
             await db.upgrade()
+            # Every periodic job keeps its pace on a sandbox clock that runs faster.
+            speed = unix_clock.speed if isinstance(unix_clock, ScaledClock) else 1.0
             app = build_application(
-                settings, db, token=SANDBOX_TOKEN, clock=datetime_clock(unix_clock)
+                settings,
+                db,
+                token=SANDBOX_TOKEN,
+                clock=datetime_clock(unix_clock),
+                clock_speed=speed,
             )
             async with app, _serve_mini_app(app, app_port):
                 await startup(app, freeze=freeze_heap)

@@ -209,10 +209,8 @@ async def run_sandbox(
     files_dir: Path | None = None,
 ) -> int:
     interactive = stdin.isatty()
+    # Every job, the reminder tick included, runs on this clock (bot.jobs.every).
     unix_clock = ScaledClock(speed)
-    # The dispatcher compares due times with the sandbox clock; at higher speeds it must
-    # look more often, or a reminder would age past its grace window between two looks.
-    overrides = {"TICK_SECONDS": max(0.2, 5.0 / speed)}
     terminal = Terminal(
         stdout,
         color=interactive and stdout.isatty(),
@@ -222,7 +220,6 @@ async def run_sandbox(
     async with live_bot(
         unix_clock=unix_clock,
         database_url=database_url,
-        settings_overrides=overrides,
         mini_app=True,
     ) as bot:
         terminal.animations = bot.settings.animations_dir

@@ -173,6 +173,20 @@ async def test_guided_mode_counts_down_in_one_edited_message(
     assert "Genoteerd" in answers(calls)[0]
     [row] = await _completions(db, 4040)
     assert row.source == "guided"
+    # The finish line no longer asks for the tap that was just made (issue 16, point 8).
+    [finished] = texts(calls)
+    assert "klaar" in finished and "Meegeteld" in finished and "Tik op Gedaan" not in finished
+    [markup] = [c.params["reply_markup"] for c in calls if c.method == "editMessageText"]
+    assert "gd:d:" not in str(markup)
+
+
+async def test_guided_done_without_registration_says_it_was_not_counted(
+    app: Any, fake_request: RecordingRequest
+) -> None:
+    person = Chatter(app, fake_request, 4042, "G", "en")
+    calls = await person.press("gd:d:staande-bekkenrek")
+    [finished] = texts(calls)
+    assert "finished" in finished and "Send /start" in finished and "Tap Done" not in finished
 
 
 async def test_guided_next_and_stop_work_after_a_restart_of_the_job(

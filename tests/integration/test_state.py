@@ -93,6 +93,27 @@ async def test_stats_start_at_sign_up_and_know_free_days(
     assert "Today: no reminders" in text and "Today: 0 of" not in text
 
 
+async def test_breaks_from_exercise_cards_count_against_the_real_goal(
+    app: Any, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    """Two Done presses on exercise cards before any reminder: 2 of the 3 a day asks, not
+    "2 of 2", and the rule under the numbers says such breaks count."""
+    person = await subscriber(app, fake_request, 16305, "nl")
+    await person.press("ex:d:staande-bekkenrek")
+    await person.press("ex:d:bruggetje")
+    await person.press("ex:d:bruggetje")  # a double press is the same break
+    await person.send("/stats")
+    text = _captions(fake_request, 16305)[-1]
+    assert "Vandaag: <b>2</b> van 3" in text
+    assert "Huidige reeks: <b>0 dagen</b>" in text  # today is still open, not met
+    assert "2 rekpauzes" in text and "via /oefening telt ook" in text
+    clock.advance(hours=1)
+    await person.press("ex:d:knieen-naar-borst")
+    await person.send("/stats")
+    text = _captions(fake_request, 16305)[-1]
+    assert "Vandaag: <b>3</b> van 3" in text and "Huidige reeks: <b>1 dag</b>" in text
+
+
 # ------------------------------------------------- "done when": newcomers without /help
 
 
