@@ -19,7 +19,7 @@ from bot.handlers.ui import answer, button, edit, keyboard, reply, split_data, s
 from bot.i18n import t
 from bot.services import awaiting, preferences, reports
 from bot.services.parsing import MAX_TIMES, PauseSpec
-from bot.services.reports import nudge_possible
+from bot.services.reports import nudge_clock
 from bot.services.subscribers import Subscriber
 
 PAUSE_DAYS = ("1", "3", "7")
@@ -125,10 +125,12 @@ def switch_markup(lang: str, kind: str, on: bool) -> InlineKeyboardMarkup:
 
 def switch_text(lang: str, kind: str, chat: Subscriber) -> str:
     on = chat.weekly_summary if kind == "summary" else chat.evening_nudge
-    text = t(lang, f"{kind}.{'on' if on else 'off'}")
-    if kind == "nudge" and on and not nudge_possible(chat):
-        text += "\n" + t(lang, "nudge.too_late")
-    return text
+    if kind == "nudge" and on:
+        at = nudge_clock(chat)
+        if at is None:
+            return t(lang, "nudge.state_on") + "\n" + t(lang, "nudge.too_late")
+        return t(lang, "nudge.on", time=at)
+    return t(lang, f"{kind}.{'on' if on else 'off'}")
 
 
 # ----------------------------------------------------------------------------- buttons

@@ -249,19 +249,23 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def nudge_at(day: date, schedule: Schedule) -> datetime | None:
-    """The UTC instant of the evening nudge on a local date, or None: not an active day, or the
-    last reminder is at or after 21:00 (a nudge would come after 21:00)."""
+def nudge_time(schedule: Schedule) -> time | None:
+    """The local time of the evening nudge (what /nudge tells), or None when the last reminder
+    is at or after 21:00 (a nudge would come after 21:00)."""
     last = _last_time(schedule.times)
-    if last is None or last >= NUDGE_LATEST or not is_active_day(schedule.days, day):
+    if last is None or last >= NUDGE_LATEST:
         return None
-    local = min(datetime.combine(day, last) + NUDGE_DELAY, datetime.combine(day, NUDGE_LATEST))
-    return local_instant(day, local.time(), zone(schedule.tz_name))
+    local = datetime.combine(date(2000, 1, 1), last) + NUDGE_DELAY
+    return min(local.time(), NUDGE_LATEST)
 
 
-def nudge_possible(schedule: Schedule) -> bool:
-    """False when the last reminder is at or after 21:00, so no nudge can ever come."""
-    return any(nudge_at(date(2024, 1, day), schedule) for day in range(1, 8))
+def nudge_at(day: date, schedule: Schedule) -> datetime | None:
+    """The UTC instant of the evening nudge on a local date, or None: not an active day, or no
+    nudge time at all."""
+    at = nudge_time(schedule)
+    if at is None or not is_active_day(schedule.days, day):
+        return None
+    return local_instant(day, at, zone(schedule.tz_name))
 
 
 def last_active_day(week_start: date, days: int) -> date | None:

@@ -97,9 +97,10 @@ async def set_evening_nudge(
     return await _switch(db, chat_id, DeliveryKind.NUDGE, on, now)
 
 
-def nudge_possible(chat: Subscriber) -> bool:
-    """False when the last reminder is at or after 21:00, so no nudge can ever come."""
-    return rules.nudge_possible(Schedule.of(chat))
+def nudge_clock(chat: Subscriber) -> str | None:
+    """"16:43": when the nudge comes, in the chat's own time, so /nudge can say so."""
+    at = rules.nudge_time(Schedule.of(chat))
+    return at.strftime("%H:%M") if at is not None else None
 
 
 # --- words -----------------------------------------------------------------------------------

@@ -163,7 +163,14 @@ async def test_summary_and_nudge_switches(
     await _send(app, "/samenvatting aan", user=user)
     assert "staat <b>aan</b>" in fake_request.texts(3005)[-1]
     await _send(app, "/duwtje on", user=user)
-    assert "avondduwtje staat <b>aan</b>" in fake_request.texts(3005)[-1]
+    told = fake_request.texts(3005)[-1]
+    assert "avondduwtje staat <b>aan</b>" in told
+    async with db.session() as session:
+        chat = await chats.get(session, 3005)
+    assert chat is not None
+    last = max(chat.times)  # the nudge's own time is told, an hour after the last reminder
+    expected = f"{int(last[:2]) + 1:02d}:{last[3:]}"
+    assert f"om <b>{expected}</b>" in told
     async with db.session() as session:
         chat = await chats.get(session, 3005)
         assert chat is not None and chat.weekly_summary and chat.evening_nudge
@@ -201,7 +208,7 @@ async def test_nudge_once_an_hour_after_the_last_reminder_when_the_goal_was_miss
     assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 16, 59)) == 0
     assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 17, 0)) == 1
     assert fake_request.texts(3010) == [
-        "Vandaag deed je 1 van je 3 rekpauzes. Nog één minuut nu? /oefening"
+        "Vandaag deed je 1 van je 3 rekpauzes. Nog één minuut nu?"
     ]
     # One tap away: a button for an exercise (issue 16, point 9).
     assert "tk:ex" in str(fake_request.delivered(3010)[-1]["reply_markup"])
@@ -226,9 +233,10 @@ async def test_concurrent_ticks_send_one_nudge(
     await set_evening_nudge(db, 3011, True, now=ams(2026, 11, 20, 8))
     now = ams(2026, 11, 23, 17, 0)
     await asyncio.gather(*(digests.run_due(db, Outbox(app.bot, db), now) for _ in range(3)))
-    assert fake_request.texts(3011) == [
-        "No stretch break yet today. One minute now still counts: /exercise"
-    ]
+    assert fake_request.texts(3011) == ["No stretch break yet today. One minute now still counts."]
+    # The minute is one tap away: a button, not a command to type.
+    [nudge] = [c for c in fake_request.calls if c.method == "sendMessage"]
+    assert "tk:ex" in str(nudge.params["reply_markup"])
 
 
 async def test_no_nudge_when_the_goal_was_met_or_after_21(

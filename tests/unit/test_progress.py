@@ -3,13 +3,20 @@ when the nudge and the weekly summary are due."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.scheduling.rules import Schedule, next_occurrence, nudge_at, send_window_open, summary_at
+from bot.scheduling.rules import (
+    Schedule,
+    next_occurrence,
+    nudge_at,
+    nudge_time,
+    send_window_open,
+    summary_at,
+)
 from bot.services.progress import (
     Day,
     Status,
@@ -371,6 +378,16 @@ def test_nudge_an_hour_after_the_last_reminder_never_after_21() -> None:
     assert nudge_at(monday, Schedule(("09:00", "22:15"), WORKDAYS, AMS)) is None
     assert nudge_at(date(2026, 11, 28), Schedule(THREE, WORKDAYS, AMS)) is None  # Saturday
     assert nudge_at(monday, Schedule((), WORKDAYS, AMS)) is None
+
+
+def test_the_nudge_time_told_is_the_time_it_comes() -> None:
+    assert nudge_time(Schedule(("09:50", "13:37", "15:43"), WORKDAYS, AMS)) == time(16, 43)
+    assert nudge_time(Schedule(("20:30",), WORKDAYS, AMS)) == time(21, 0)
+    assert nudge_time(Schedule(("21:00",), WORKDAYS, AMS)) is None
+    sched = Schedule(("09:50", "13:37", "15:43"), WORKDAYS, AMS)
+    told = nudge_time(sched)
+    at = nudge_at(date(2026, 11, 23), sched)
+    assert told is not None and at is not None and at.astimezone(ZoneInfo(AMS)).time() == told
 
 
 def test_nudge_follows_the_wall_clock_across_daylight_saving() -> None:
