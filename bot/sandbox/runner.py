@@ -75,6 +75,7 @@ class LiveBot:
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on right now (the Mini App's; tests' processes too)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, run_cli
+from tests.processes import ROOT, free_port, run_cli
 
 
 def rekpauze(
@@ -100,14 +100,6 @@ def test_check_reports_a_broken_catalogue(tmp_path: Path) -> None:
 TOKEN = "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 1, result.stderr
     lines = [line for line in result.stderr.strip().splitlines() if line]
@@ -136,7 +128,7 @@ def test_an_unreachable_postgresql_is_one_json_line_and_exit_1(tmp_path: Path) -
         "run",
         env={
             "TELEGRAM_BOT_TOKEN": TOKEN,
-            "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{_free_port()}/none",
+            "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "WARNING",
         },
@@ -152,10 +144,10 @@ def test_an_unreachable_bot_api_is_one_line_and_exit_1(tmp_path: Path) -> None:
         "run",
         env={
             "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{_free_port()}/bot",
+            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'ok.sqlite3'}",
             "HTTP_HOST": "127.0.0.1",
-            "HTTP_PORT": str(_free_port()),
+            "HTTP_PORT": str(free_port()),
             "LOG_LEVEL": "WARNING",
         },
         cwd=tmp_path,
