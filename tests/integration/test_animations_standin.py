@@ -19,8 +19,6 @@ import pytest
 from telegram.error import BadRequest
 
 from bot import telegram_html
-from bot.app import build_application
-from bot.config import Settings
 from bot.content.animation import has_animation
 from bot.content.loader import get_catalogue
 from bot.i18n import t
@@ -33,7 +31,8 @@ from bot.services.groups import button_needs_admin
 from bot.storage import animations as stored
 from bot.storage.db import Database
 from tests.conftest import FakeClock
-from tests.reminder_kit import FakeSleep, add_chat, limiter, make_dispatcher, run
+from tests.reminder_kit import add_chat, make_dispatcher, run
+from tests.standin_kit import PolledBot, polled_app, stand_in
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
 CATALOGUE = get_catalogue()
@@ -41,26 +40,12 @@ CATALOGUE = get_catalogue()
 
 @pytest.fixture
 async def server(clock: FakeClock) -> AsyncIterator[BotAPIServer]:
-    clock.now = T0
-    stand_in = BotAPIServer(clock=lambda: clock().timestamp())
-    await stand_in.start()
-    yield stand_in
-    await stand_in.stop()
+    async with stand_in(clock, T0) as running:
+        yield running
 
 
-class Bot:
+class Bot(PolledBot):
     """The real Application over HTTP, and polling done by hand."""
-
-    def __init__(self, app: Any, server: BotAPIServer) -> None:
-        self.app = app
-        self.server = server
-        self.offset = 0
-
-    async def deliver(self) -> None:
-        while updates := await self.app.bot.get_updates(offset=self.offset, timeout=0):
-            for update in updates:
-                await self.app.process_update(update)
-                self.offset = update.update_id + 1
 
     async def say(self, user: User, text: str) -> list[ApiCall]:
         before = len(self.server.calls)
@@ -79,13 +64,7 @@ class Bot:
 async def bot(
     server: BotAPIServer, db: Database, clock: FakeClock, database_url: str
 ) -> AsyncIterator[Bot]:
-    settings = Settings(  # type: ignore[call-arg]
-        DATABASE_URL=database_url, TELEGRAM_API_BASE_URL=server.base_url
-    )
-    app = build_application(
-        settings, db, token=server.token, clock=clock, rate_limiter=limiter(clock, FakeSleep(clock))
-    )
-    async with app:
+    async with polled_app(server, db, clock, database_url) as app:
         yield Bot(app, server)
 
 

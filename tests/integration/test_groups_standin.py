@@ -13,12 +13,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from bot.app import build_application
-from bot.config import Settings
 from bot.handlers.groups import refresh_job_name
 from bot.i18n import t
 from bot.sandbox.server import BotAPIServer
@@ -26,34 +23,20 @@ from bot.sandbox.state import Chat as StandInChat
 from bot.sandbox.state import StoredMessage
 from bot.storage.db import Database
 from tests.conftest import FakeClock
-from tests.reminder_kit import FakeSleep, get_chat, limiter, make_dispatcher, run
+from tests.reminder_kit import get_chat, make_dispatcher, run
+from tests.standin_kit import PolledBot, polled_app, stand_in
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
 
 
 @pytest.fixture
 async def server(clock: FakeClock) -> AsyncIterator[BotAPIServer]:
-    clock.now = T0
-    stand_in = BotAPIServer(clock=lambda: clock().timestamp())
-    await stand_in.start()
-    yield stand_in
-    await stand_in.stop()
+    async with stand_in(clock, T0) as running:
+        yield running
 
 
-class Team:
+class Team(PolledBot):
     """The bot (real Application, real HTTP) and a way to let it take its updates."""
-
-    def __init__(self, app: Any, server: BotAPIServer) -> None:
-        self.app = app
-        self.server = server
-        self.offset = 0
-
-    async def deliver(self) -> None:
-        """What polling does: fetch pending updates, process them, confirm them."""
-        while updates := await self.app.bot.get_updates(offset=self.offset, timeout=0):
-            for update in updates:
-                await self.app.process_update(update)
-                self.offset = update.update_id + 1
 
     async def refresh(self, chat: StandInChat) -> None:
         """The coalesced edit, as the JobQueue would run it a few seconds after the press."""
@@ -66,13 +49,7 @@ class Team:
 async def team(
     server: BotAPIServer, db: Database, clock: FakeClock, database_url: str
 ) -> AsyncIterator[Team]:
-    settings = Settings(  # type: ignore[call-arg]
-        DATABASE_URL=database_url, TELEGRAM_API_BASE_URL=server.base_url
-    )
-    app = build_application(
-        settings, db, token=server.token, clock=clock, rate_limiter=limiter(clock, FakeSleep(clock))
-    )
-    async with app:
+    async with polled_app(server, db, clock, database_url) as app:
         yield Team(app, server)
 
 
