@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -67,25 +68,30 @@ def timezone_step(lang: str, group: bool = False) -> tuple[str, InlineKeyboardMa
     return t(lang, key), keyboard(buttons)
 
 
-def confirm_step(lang: str, chat: Subscriber) -> tuple[str, InlineKeyboardMarkup]:
+def confirm_step(
+    lang: str, progress: onboarding.Progress, now: datetime
+) -> tuple[str, InlineKeyboardMarkup]:
+    chat = progress.chat
     text = t(
         lang,
         "onboarding.step_confirm",
         times=times_label(chat.times),
         days=days_label(lang, chat.days),
         timezone=zone_label(chat.timezone),
-        next=local_moment(lang, chat.next_due_at, chat.timezone),
+        next=when_label(lang, progress.first, chat.timezone, now),
     )
     return text, keyboard([button(t(lang, "onboarding.button_confirm"), "ob:c")])
 
 
-def step_screen(progress: onboarding.Progress) -> tuple[str, InlineKeyboardMarkup | None]:
+def step_screen(
+    progress: onboarding.Progress, now: datetime
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """The screen for a step after the first (the first needs a greeting, see start())."""
     chat, lang = progress.chat, progress.chat.language
     if progress.step == onboarding.TIMEZONE:
         return timezone_step(lang, chat.type in ("group", "supergroup"))
     if progress.step == onboarding.CONFIRM:
-        return confirm_step(lang, chat)
+        return confirm_step(lang, progress, now)
     return t(lang, "onboarding.done"), None
 
 
@@ -116,7 +122,7 @@ async def start(update: Update, context: Context) -> None:
     if progress.step == onboarding.LANGUAGE:
         text, markup = language_step(lang, intro)
     else:
-        screen, markup = step_screen(progress)
+        screen, markup = step_screen(progress, context.now())
         text = intro + "\n\n" + screen
     await reply(update, text, markup)
 
@@ -157,7 +163,7 @@ async def on_button(update: Update, context: Context) -> None:
         await stale(update, context)
         return
     await answer(query)
-    text, markup = step_screen(progress)
+    text, markup = step_screen(progress, at)
     await edit(query, text, markup)
 
 
@@ -182,7 +188,7 @@ async def timezone_chosen(update: Update, context: Context, tz_name: str) -> Non
         )
         await reply(update, text)
         return
-    text, markup = confirm_step(progress.chat.language, progress.chat)
+    text, markup = confirm_step(progress.chat.language, progress, at)
     await reply(update, text, markup)
 
 

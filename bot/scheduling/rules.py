@@ -81,6 +81,14 @@ def next_reminder(chat: Subscription, after: datetime) -> datetime | None:
     )
 
 
+def first_reminder(chat: Subscription, now: datetime) -> datetime | None:
+    """The first slot after `now` of a chat that subscribes now: what onboarding's last step
+    promises before the chat is active (next_reminder says none until then)."""
+    return next_due(
+        times=chat.times, days=chat.days, tz_name=chat.timezone, after=now, paused_until=None
+    )
+
+
 def upcoming(chat: Subscription, now: datetime, count: int = 3) -> list[datetime]:
     """The chat's next `count` reminder moments after `now` (fewer when there are none)."""
     found: list[datetime] = []

@@ -32,6 +32,9 @@ class Progress:
     chat: Subscriber
     step: str | None  # None: onboarding is complete
     created: bool = False
+    #: The first reminder: the stored one once complete, before that the one confirming now
+    #: would give (the last step tells it, and must not say "none planned").
+    first: datetime | None = None
 
 
 async def begin(
@@ -69,7 +72,8 @@ async def begin(
         if step not in STEPS:
             step = LANGUAGE
             await conversation.put(session, AREA, chat_id, step)
-        return Progress(Subscriber.of(chat), step, registration.created)
+        first = rules.first_reminder(chat, now)
+        return Progress(Subscriber.of(chat), step, registration.created, first=first)
 
 
 async def current_step(db: Database, chat_id: int) -> str | None:
@@ -108,7 +112,8 @@ async def _advance(
             await conversation.put(session, AREA, chat_id, following)
         reschedule(chat, now)
         chat.updated_at = now
-        return Progress(Subscriber.of(chat), following)
+        first = chat.next_due_at if chat.onboarded else rules.first_reminder(chat, now)
+        return Progress(Subscriber.of(chat), following, first=first)
 
 
 async def choose_language(db: Database, chat_id: int, language: str, now: datetime) -> Progress:

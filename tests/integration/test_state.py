@@ -43,11 +43,13 @@ async def test_the_last_step_tells_when_the_first_break_is(
     person = Chatter(app, fake_request, 16301, "Ed", "en")
     await person.send("/start")
     await person.press("ob:l:en")
-    await person.press("ob:z:lon")
+    step3 = texts(await person.press("ob:z:lon"))[0]
     done = texts(await person.press("ob:c"))[0]
     first = (await get_chat(db, 16301)).times[0]
     assert f"Your first stretch break is tomorrow at {first}" in done
     assert "on its way" not in done
+    # The last step already says it (it said "none planned" while the chat was not active).
+    assert f"The first one: tomorrow at {first}." in step3 and "none planned" not in step3
 
 
 @pytest.mark.parametrize(
