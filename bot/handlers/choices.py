@@ -90,7 +90,7 @@ def _step_label(minutes: int) -> str:
     return f"{minutes // 60}h" if minutes >= 60 else f"{minutes}m"
 
 
-def _draft_for(times: Sequence[str]) -> str:
+def draft_for(times: Sequence[str]) -> str:
     """A sensible time to start from: an hour after the last one, or noon."""
     if not times:
         return DEFAULT_DRAFT.replace(":", "")
@@ -101,7 +101,7 @@ def _draft_for(times: Sequence[str]) -> str:
 async def open_times(update: Update, context: Context, chat: Subscriber) -> None:
     """The picker, in place of the message the button belongs to (or as a reply)."""
     await awaiting.ask(context.bot_data.db, chat.id, "times", context.now())
-    text, markup = times_picker(chat.language, chat.times, _draft_for(chat.times))
+    text, markup = times_picker(chat.language, chat.times, draft_for(chat.times))
     text += "\n" + t(chat.language, "talk.or_type")
     if update.callback_query:
         await edit(update.callback_query, text, markup)
@@ -203,7 +203,7 @@ async def on_button(update: Update, context: Context) -> None:
     context.remember(changed)
     await answer(query, t(lang, "choice.saved"))
     if parts[0] in ("ta", "tr"):
-        draft = _draft_for(changed.times)
+        draft = draft_for(changed.times)
         text, markup = times_picker(lang, changed.times, draft)
         await edit(query, saved(lang) + text + schedule.times_warning(lang, changed.times), markup)
     elif parts[0] in ("ws", "en"):

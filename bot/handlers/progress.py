@@ -61,7 +61,8 @@ async def _toggle(update: Update, context: Context, kind: str) -> None:
     if update.effective_chat.type != "private":
         await reply(t(lang, "digest.private_only"))
         return
-    word = context.args[0].lower() if context.args else ""
+    typed = context.args[0] if context.args else ""
+    word = typed.lower()
     chat_id = update.effective_chat.id
     if word in ON_WORDS or word in OFF_WORDS:
         switch = set_weekly_summary if kind == "summary" else set_evening_nudge
@@ -73,6 +74,8 @@ async def _toggle(update: Update, context: Context, kind: str) -> None:
         return
     on = chat.weekly_summary if kind == "summary" else chat.evening_nudge
     text = choices.switch_text(lang, kind, chat)
+    if word and word not in ON_WORDS and word not in OFF_WORDS:  # "/nudge maybe": say so
+        text = t(lang, "switch.unknown_word", word=typed[:40]) + "\n\n" + text
     await reply(text, reply_markup=choices.switch_markup(lang, kind, on))
 
 

@@ -117,10 +117,15 @@ async def times_command(update: Update, context: Context) -> None:
     if chat is None:
         return
     usage = t(chat.language, "settings.times_usage", times=times_label(chat.times))
+    picker = None
     if not args_text(context):
+        # The picker's buttons under the typed form: choices imports this module, hence here.
+        from bot.handlers.choices import draft_for, times_picker
+
         await awaiting.ask(context.bot_data.db, chat.id, "times", context.now())
         usage += "\n" + t(chat.language, "talk.or_type")
-    times = await _argument(update, context, chat.language, parse_times, usage)
+        _, picker = times_picker(chat.language, chat.times, draft_for(chat.times))
+    times = await _argument(update, context, chat.language, parse_times, usage, picker)
     if times is None:
         return
     db, chat_id, at = context.bot_data.db, chat.id, context.now()

@@ -90,12 +90,31 @@ async def test_the_times_picker(app: Any, db: Database, fake_request: RecordingR
     assert list((await get_chat(db, 16204)).times) == ["14:15"]
 
 
+async def test_times_without_an_argument_offers_the_picker_too(
+    app: Any, db: Database, fake_request: RecordingRequest
+) -> None:
+    person = await subscriber(app, fake_request, 16206, "nl")
+    await person.send("/tijden 9:00 13:00")
+    calls = await person.send("/tijden")
+    [text] = texts(calls)
+    assert "<code>" in text  # the typed form is still explained
+    buttons = all_buttons(calls)
+    assert ("✕ 09:00", "ch:tr:0900") in buttons and ("✕ 13:00", "ch:tr:1300") in buttons
+    add = [data for _, data in buttons if data.startswith("ch:ta:")]
+    assert add == ["ch:ta:1400"]
+    await person.press("ch:ta:1400")
+    assert list((await get_chat(db, 16206)).times) == ["09:00", "13:00", "14:00"]
+
+
 async def test_summary_and_nudge_are_buttons_with_the_current_choice_marked(
     app: Any, db: Database, fake_request: RecordingRequest
 ) -> None:
     person = await subscriber(app, fake_request, 16205, "nl")
     calls = await person.send("/duwtje misschien")
     assert all_buttons(calls) == [("Aan", "ch:en:1"), ("✓ Uit", "ch:en:0")]
+    # The word is not silently ignored (issue 16, point 9).
+    assert texts(calls)[0].startswith("“misschien” is geen aan of uit, dus er is niets veranderd.")
+    assert not (await get_chat(db, 16205)).evening_nudge
     calls = await person.press("ch:en:1")
     assert texts(calls)[0].startswith("✅ Opgeslagen.")
     assert all_buttons(calls) == [("✓ Aan", "ch:en:1"), ("Uit", "ch:en:0")]
