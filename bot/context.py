@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 
 from bot.clock import Clock
 from bot.i18n import language_for
-from bot.lifecycle import Heartbeat, ShutdownHooks
+from bot.lifecycle import Children, Heartbeat, ShutdownHooks
 from bot.services.groups import AdminCache
 from bot.services.subscribers import Subscriber, get_subscriber
 
@@ -51,6 +51,7 @@ class BotData:
         #: What new subscribers' default times are placed against (refreshed with it).
         self.default_load: DefaultLoad | None = None
         self.heartbeat = Heartbeat()
+        self.children = Children()
         #: How much faster than real time `clock` runs: 1, or the sandbox's --speed; the
         #: periodic jobs divide their intervals by it (bot.jobs.every).
         self.clock_speed = 1.0

@@ -5,6 +5,7 @@ catches its own failures, so one bad run never stops the next."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.context import Context
-from bot.lifecycle import DRAIN, RELEASE
+from bot.lifecycle import DRAIN, RELEASE, STOP, Children
 from bot.scheduling.defaults import DefaultLoad
 from bot.services import calendars, digests
 from bot.services.admin import count_active
@@ -72,9 +73,12 @@ async def predict_capacity(context: Context) -> None:
     parts = context.bot_data
     try:
         found = await capacity_summary(
-            parts.settings.database_url, parts.settings.send_rate_per_second
+            parts.settings.database_url, parts.settings.send_rate_per_second, parts.children
         )
     except Exception as exc:  # a slow or failing model is news for /admin, not a crash
+        if parts.children.stopping:  # the shutdown ended the child: nothing to report
+            log.info("capacity prediction stopped: the bot is shutting down")
+            return
         log.warning("capacity prediction failed: %r", exc)
         return
     parts.capacity = found
@@ -87,7 +91,9 @@ async def predict_capacity(context: Context) -> None:
     metrics.CAPACITY_SKIPS.set(found["skipped"])
 
 
-async def capacity_summary(database_url: str, rate: float) -> dict[str, Any]:
+async def capacity_summary(
+    database_url: str, rate: float, children: Children | None = None
+) -> dict[str, Any]:
     env = {**os.environ, "DATABASE_URL": database_url}
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -102,8 +108,9 @@ async def capacity_summary(database_url: str, rate: float) -> dict[str, Any]:
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        out, _ = await asyncio.wait_for(child.communicate(), CAPACITY_TIMEOUT_S)
-    except TimeoutError:
+        with children.track(child) if children else contextlib.nullcontext():
+            out, _ = await asyncio.wait_for(child.communicate(), CAPACITY_TIMEOUT_S)
+    except (TimeoutError, asyncio.CancelledError):
         child.kill()
         await child.wait()
         raise
@@ -160,6 +167,7 @@ def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:
     interval = every(parts.settings.tick_seconds, speed)
     # The heartbeat is read on the bot's clock: one tick is `interval * speed` of it.
     parts.heartbeat.register(interval * speed, parts.clock())
+    parts.shutdown.add("child processes", parts.children.kill_all, order=STOP)
     parts.shutdown.add("reminder sends", parts.dispatcher.stop, order=DRAIN)
     parts.shutdown.add("leader lease", parts.dispatcher.release, order=RELEASE)
     queue.run_repeating(

@@ -14,8 +14,9 @@ Both live in memory on purpose: they describe this process, not the service's st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -116,3 +117,30 @@ class ShutdownHooks:
                 log.warning("shutdown: %s did not finish within %.1f s", hook.name, timeout)
             except Exception as exc:
                 log.error("shutdown: %s failed: %r", hook.name, exc, exc_info=exc)
+
+
+class Children:
+    """Child processes a job is waiting for (the capacity model). A shutdown kills them first,
+    so the waiting job returns on its own instead of being cancelled mid-wait, which the
+    scheduler would report as a traceback."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.subprocess.Process] = set()
+        self.stopping = False
+
+    @contextlib.contextmanager
+    def track(self, child: asyncio.subprocess.Process) -> Iterator[None]:
+        self._running.add(child)
+        try:
+            yield
+        finally:
+            self._running.discard(child)
+
+    async def kill_all(self) -> None:
+        self.stopping = True
+        running = list(self._running)
+        for child in running:
+            if child.returncode is None:
+                child.kill()
+        for child in running:
+            await child.wait()

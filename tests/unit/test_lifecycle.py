@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from datetime import UTC, datetime, timedelta
 
-from bot.lifecycle import DRAIN, RELEASE, STOP, Heartbeat, ShutdownHooks
+from bot.lifecycle import DRAIN, RELEASE, STOP, Children, Heartbeat, ShutdownHooks
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -66,3 +68,23 @@ async def test_a_hanging_hook_is_cut_off_and_the_lock_is_still_released() -> Non
     hooks.add("release", release, order=RELEASE)
     await asyncio.wait_for(hooks.run(budget=0.1), timeout=2)
     assert released.is_set()
+
+
+async def test_children_are_killed_at_shutdown_so_the_waiting_job_returns() -> None:
+    """The capacity job waits on a child process; a shutdown kills it first, and the job's
+    wait ends on its own (no cancellation for the scheduler to report)."""
+    children = Children()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import time; time.sleep(60)", stdout=asyncio.subprocess.PIPE
+    )
+
+    async def job() -> int | None:
+        with children.track(child):
+            await child.communicate()
+        return child.returncode
+
+    waiting = asyncio.create_task(job())
+    await asyncio.sleep(0)  # the job is waiting on the child
+    await asyncio.wait_for(children.kill_all(), 5)
+    assert children.stopping
+    assert await asyncio.wait_for(waiting, 5) == -signal.SIGKILL
