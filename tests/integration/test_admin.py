@@ -119,7 +119,6 @@ async def test_admin_overview_counts(
     assert "25% (1 of 4 reminders" in text
 
 
-
 async def test_admin_shows_reminders_moved_and_skipped_for_meetings(
     settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest
 ) -> None:
