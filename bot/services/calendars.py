@@ -15,7 +15,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.calendar.fetch import CalendarFetcher, CalendarFetchError, describe, host_of
 from bot.clock import Clock
@@ -23,9 +23,11 @@ from bot.config import Settings
 from bot.i18n import t
 from bot.outgoing import Outgoing, Sender, SendPolicy
 from bot.scheduling.timemath import as_utc
+from bot.services.reminders import Replanned, replan_moved
 from bot.storage import calendars as store
 from bot.storage import chats, deliveries
 from bot.storage.db import Database
+from bot.storage.models import DeliveryStatus
 
 if TYPE_CHECKING:
     from bot.calendar.secrets import UrlCipher
@@ -114,9 +116,21 @@ async def connect(
         await store.connect(
             session, chat_id, url_encrypted=cipher.encrypt(url.strip()), host=host_of(url)
         )
-        await store.record_success(session, chat_id, busy, now)
+        await _store_busy(session, settings, chat_id, busy, now)
     log.info("calendar connected for chat %s from %s", chat_id, host_of(url))
     return Tested(describe(url), len(busy))
+
+
+async def _store_busy(
+    session: Any, settings: Settings, chat_id: int, busy: list[Interval], now: datetime
+) -> Replanned:
+    """Store freshly read busy time, and check the chat's reminders already waiting for a
+    meeting to end against it: a meeting that now runs over the moved time moves them again
+    (or skips them), by the same rule the dispatcher applies when they come due."""
+    await store.record_success(session, chat_id, busy, now)
+    waiting = await deliveries.waiting_moved(session, chat_id)
+    window = timedelta(minutes=settings.calendar_move_window_minutes)
+    return await replan_moved(session, waiting, now, window, status_was=DeliveryStatus.SCHEDULED)
 
 
 async def status(
@@ -169,6 +183,8 @@ class RefreshReport:
     refreshed: int = 0
     failed: int = 0
     notified: int = 0
+    moved_again: int = 0  # moved reminders a meeting now covers, moved once more
+    skipped: int = 0  # ... or skipped: they could no longer move
 
 
 async def refresh_due(
@@ -205,7 +221,7 @@ async def refresh_due(
 
     async def one(chat_id: int) -> None:
         async with gate:
-            ok = await _refresh_one(db, cipher, fetcher, chat_id, clock, sender, report)
+            ok = await _refresh_one(db, settings, cipher, fetcher, chat_id, clock, sender, report)
         if ok:
             report.refreshed += 1
         else:
@@ -217,6 +233,7 @@ async def refresh_due(
 
 async def _refresh_one(
     db: Database,
+    settings: Settings,
     cipher: UrlCipher,
     fetcher: CalendarFetcher,
     chat_id: int,
@@ -250,7 +267,9 @@ async def _refresh_one(
         log.exception("calendar refresh for chat %s failed", chat_id)
     else:
         async with db.session() as session:
-            await store.record_success(session, chat_id, busy, clock())
+            replanned = await _store_busy(session, settings, chat_id, busy, clock())
+        report.moved_again += replanned.moved
+        report.skipped += replanned.skipped
         return True
     async with db.session() as session:
         failures = await store.record_failure(session, chat_id, code, clock())

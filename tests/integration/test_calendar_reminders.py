@@ -15,13 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot import metrics
-from bot.app import build_application
-from bot.config import Settings
 from bot.sandbox.server import BotAPIServer
 from bot.sandbox.state import StoredMessage, User
 from bot.scheduling.dispatcher import Dispatcher
@@ -29,9 +25,9 @@ from bot.services import calendars
 from bot.storage import calendars as calendar_store
 from bot.storage.db import Database
 from bot.storage.models import CalendarLink, Chat, Delivery, DeliveryKind, DeliveryStatus
-from tests.calendar_kit import serve
+from tests.calendar_kit import Feed, calendar_bot
 from tests.conftest import FakeClock
-from tests.reminder_kit import FakeSleep, add_chat, all_deliveries, limiter, make_dispatcher, run
+from tests.reminder_kit import add_chat, all_deliveries, make_dispatcher, run
 
 AMS = ZoneInfo("Europe/Amsterdam")
 SECRET = "private-0123456789abcdef"
@@ -76,6 +72,7 @@ class World:
     db: Database
     clock: FakeClock
     base_url: str
+    feed: Feed
     offset: int = 0
     dispatchers: list[Dispatcher] = field(default_factory=list)
 
@@ -112,36 +109,13 @@ class World:
 
 @pytest.fixture
 async def world(db: Database, clock: FakeClock, database_url: str) -> AsyncIterator[World]:
-    hits: list[str] = []
-
-    async def calendar(request: web.Request) -> web.Response:
-        hits.append(request.path)
-        return web.Response(body=MORNING_MEETING.encode(), content_type="text/calendar")
-
-    ics_app = web.Application()
-    ics_app.router.add_get(f"/cal/{SECRET}.ics", calendar)
-    stand_in = BotAPIServer(clock=lambda: clock().timestamp())
-    await stand_in.start()
-    async with serve(ics_app) as port:
-        settings = Settings(  # type: ignore[call-arg]
-            DATABASE_URL=database_url,
-            TELEGRAM_API_BASE_URL=stand_in.base_url,
-            SECRET_KEY=Fernet.generate_key().decode(),
-            CALENDAR_ALLOW_PRIVATE_HOSTS=True,
-        )
-        app = build_application(
-            settings,
-            db,
-            token=stand_in.token,
-            clock=clock,
-            rate_limiter=limiter(clock, FakeSleep(clock)),
-        )
-        async with app:
-            made = World(app, stand_in, db, clock, f"http://127.0.0.1:{port}/cal/{SECRET}.ics")
-            yield made
-            for dispatcher in made.dispatchers:
-                await dispatcher.shutdown(0.1)
-    await stand_in.stop()
+    feed = Feed(MORNING_MEETING.encode())
+    async with calendar_bot(db, clock, database_url, feed.app(f"/cal/{SECRET}.ics")) as bot:
+        url = f"http://127.0.0.1:{bot.calendar_port}/cal/{SECRET}.ics"
+        made = World(bot.app, bot.server, db, clock, url, feed)
+        yield made
+        for dispatcher in made.dispatchers:
+            await dispatcher.shutdown(0.1)
 
 
 async def _subscriber(world: World, name: str, times: list[str] = TIMES) -> User:
