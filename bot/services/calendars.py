@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from babel.dates import format_datetime
+
 from bot.calendar.fetch import CalendarFetcher, CalendarFetchError, describe, host_of
 from bot.clock import Clock
 from bot.config import Settings
-from bot.i18n import t
+from bot.i18n import t, tn
 from bot.outgoing import Outgoing, Sender, SendPolicy
-from bot.scheduling.timemath import as_utc
+from bot.scheduling.timemath import as_utc, zone
 from bot.services.reminders import Replanned, replan_moved
 from bot.storage import calendars as store
 from bot.storage import chats, deliveries
@@ -69,6 +71,27 @@ class Connection:
     last_ok_at: datetime | None
     failures: int
     upcoming: tuple[Interval, ...]
+
+
+def connection_lines(lang: str, connection: Connection, tz_name: str) -> list[str]:
+    """What /calendar and the Mini App say of a connected calendar under its label: when it
+    was last read (in the chat's zone), its busy blocks in the next two days, and failures
+    (Telegram HTML: the page renders the same markup)."""
+    lines = []
+    if connection.last_ok_at is not None:
+        when = format_datetime(
+            connection.last_ok_at.astimezone(zone(tz_name)), "d MMM HH:mm", locale=lang
+        )
+        lines.append(t(lang, "calendar.last_read", when=when))
+    lines.append(tn(lang, "calendar.blocks", len(connection.upcoming)))
+    if connection.failures:
+        lines.append(tn(lang, "calendar.status_failing", connection.failures))
+    return lines
+
+
+def how_it_works(lang: str, settings: Settings) -> str:
+    """How a connected calendar changes reminders, with this bot's move window."""
+    return t(lang, "calendar.how_it_works", window=settings.calendar_move_window_minutes)
 
 
 def fetcher_for(settings: Settings) -> CalendarFetcher:
