@@ -140,10 +140,13 @@ async def refresh_calendars(context: Context) -> None:
         return
     if report.refreshed or report.failed:
         log.info(
-            "calendars: %d refreshed, %d failed, %d told",
+            "calendars: %d refreshed, %d failed, %d told; moved reminders: %d moved again, "
+            "%d skipped",
             report.refreshed,
             report.failed,
             report.notified,
+            report.moved_again,
+            report.skipped,
         )
 
 

@@ -9,6 +9,9 @@
 - `tls_pair`: a certificate authority and a server certificate for test host names, so the
   https-only rule is exercised with real TLS verification.
 - `serve`: an aiohttp application on 127.0.0.1, optionally over TLS.
+- `Feed`: one calendar on loopback whose content a test may change between two reads.
+- `calendar_bot`: the real Application against the Bot API stand-in with calendars switched
+  on (a fresh SECRET_KEY, CALENDAR_ALLOW_PRIVATE_HOSTS=true) and a calendar server on loopback.
 """
 
 from __future__ import annotations
@@ -26,9 +29,17 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.sandbox.server import BotAPIServer
+from bot.storage.db import Database
+from tests.conftest import FakeClock
+from tests.reminder_kit import FakeSleep, limiter
 
 PUBLIC_IP = "93.184.216.34"
 OTHER_PUBLIC_IP = "151.101.1.1"
@@ -211,3 +222,58 @@ def counting_app(
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", any_path)
     return app, seen
+
+
+@dataclass
+class Feed:
+    """One calendar served on loopback: its body may be changed between reads (a meeting that
+    runs longer), and every request is counted."""
+
+    body: bytes
+    hits: list[str] = field(default_factory=list)
+
+    def app(self, path: str) -> web.Application:
+        async def calendar(request: web.Request) -> web.Response:
+            self.hits.append(request.path)
+            return web.Response(body=self.body, content_type="text/calendar")
+
+        app = web.Application()
+        app.router.add_get(path, calendar)
+        return app
+
+
+@dataclass(frozen=True)
+class CalendarBot:
+    app: Any
+    server: BotAPIServer
+    settings: Settings
+    calendar_port: int
+
+
+@asynccontextmanager
+async def calendar_bot(
+    db: Database, clock: FakeClock, database_url: str, calendars: web.Application
+) -> AsyncIterator[CalendarBot]:
+    """The real Application, started, against the Bot API stand-in (over real HTTP) on the
+    injected clock, with calendars switched on and `calendars` served on 127.0.0.1."""
+    stand_in = BotAPIServer(clock=lambda: clock().timestamp())
+    await stand_in.start()
+    try:
+        async with serve(calendars) as port:
+            settings = Settings(  # type: ignore[call-arg]
+                DATABASE_URL=database_url,
+                TELEGRAM_API_BASE_URL=stand_in.base_url,
+                SECRET_KEY=Fernet.generate_key().decode(),
+                CALENDAR_ALLOW_PRIVATE_HOSTS=True,
+            )
+            app = build_application(
+                settings,
+                db,
+                token=stand_in.token,
+                clock=clock,
+                rate_limiter=limiter(clock, FakeSleep(clock)),
+            )
+            async with app:
+                yield CalendarBot(app, stand_in, settings, port)
+    finally:
+        await stand_in.stop()

@@ -55,6 +55,15 @@ async def admin_command(update: Update, context: Context) -> None:
         )
         + "\n"
         + t(lang, "admin.skips", **metrics.skipped_counts())
+        + "\n"
+        + t(
+            lang,
+            "admin.calendar",
+            moved_today=numbers.moved_today,
+            busy_today=numbers.busy_today,
+            moved_week=numbers.moved_week,
+            busy_week=numbers.busy_week,
+        )
         + _capacity_line(context, lang)
     )
 

@@ -12,7 +12,6 @@ import contextlib
 import logging
 from typing import Any
 
-from babel.dates import format_datetime
 from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -27,7 +26,6 @@ from bot.calendar.fetch import CalendarFetchError
 from bot.context import Context
 from bot.handlers.ui import answer, button, edit, keyboard, reply, split_data, stale
 from bot.i18n import t, tn
-from bot.scheduling.timemath import zone
 from bot.services import calendars
 from bot.services.calendars import CalendarUnavailable
 
@@ -72,21 +70,14 @@ async def _show(update: Update, context: Context, lang: str) -> None:
 
 async def _status_text(context: Context, lang: str, connection: calendars.Connection) -> str:
     subscriber = await context.subscriber()
-    tz = zone(subscriber.timezone if subscriber else "UTC")
-    lines = [t(lang, "calendar.status", label=connection.label)]
-    if connection.last_ok_at is not None:
-        when = format_datetime(connection.last_ok_at.astimezone(tz), "d MMM HH:mm", locale=lang)
-        lines.append(t(lang, "calendar.last_read", when=when))
-    lines.append(tn(lang, "calendar.blocks", len(connection.upcoming)))
-    if connection.failures:
-        lines.append(tn(lang, "calendar.status_failing", connection.failures))
-    lines.append(_how_it_works(context, lang))
-    return "\n".join(lines)
-
-
-def _how_it_works(context: Context, lang: str) -> str:
-    window = context.bot_data.settings.calendar_move_window_minutes
-    return t(lang, "calendar.how_it_works", window=window)
+    tz_name = subscriber.timezone if subscriber else "UTC"
+    return "\n".join(
+        [
+            t(lang, "calendar.status", label=connection.label),
+            *calendars.connection_lines(lang, connection, tz_name),
+            calendars.how_it_works(lang, context.bot_data.settings),
+        ]
+    )
 
 
 def _status_keyboard(lang: str) -> Any:
@@ -118,7 +109,7 @@ async def _connect(update: Update, context: Context, message: Message, url: str,
     lines = [
         t(lang, "calendar.connected", label=tested.label),
         tn(lang, "calendar.found", tested.blocks),
-        _how_it_works(context, lang),
+        calendars.how_it_works(lang, parts.settings),
     ]
     if deleted:
         lines.append(t(lang, "calendar.message_deleted"))

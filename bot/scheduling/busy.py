@@ -53,13 +53,45 @@ def place_slot(
     candidate = first_free(slot, busy)
     if candidate == slot:
         return slot
+    return candidate if _fits(slot, candidate, next_slot, day_end, window) else None
+
+
+def replace_slot(
+    slot: datetime,
+    planned: datetime,
+    busy: Sequence[Interval],
+    *,
+    now: datetime,
+    next_slot: datetime | None,
+    day_end: datetime,
+    window: timedelta = WINDOW,
+) -> datetime | None:
+    """A moved slot checked again against newer busy time (the meeting ran longer, or another
+    was put over the moved time): `planned` when the moment it would be sent (`planned`, or
+    `now` once that has passed) is free; otherwise the first free minute after it, within the
+    same limits as the first move, measured from the slot itself; None: skip it. It moves only
+    later, never back to a time already promised or gone."""
+    at = max(planned, now)
+    if busy_at(at, busy) is None:
+        return planned
+    candidate = first_free(at, busy)
+    return candidate if _fits(slot, candidate, next_slot, day_end, window) else None
+
+
+def _fits(
+    slot: datetime,
+    candidate: datetime,
+    next_slot: datetime | None,
+    day_end: datetime,
+    window: timedelta,
+) -> bool:
+    """Whether a slot may still be sent at `candidate`: within the window after the slot,
+    before the chat's next slot (that reminder takes over) and before the local day ends."""
     if candidate - slot > window:
-        return None
+        return False
     if next_slot is not None and candidate >= next_slot:
-        return None
-    if candidate >= day_end:
-        return None
-    return candidate
+        return False
+    return candidate < day_end
 
 
 def day_end(slot: datetime, tz_name: str) -> datetime:

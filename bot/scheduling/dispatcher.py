@@ -38,7 +38,7 @@ from bot.content.models import Catalogue
 from bot.outgoing import Outcome, Outgoing, Result, Sender, SendPolicy
 from bot.scheduling.rules import DONE_BEFORE, Placement, SlotPlan, place_reminder, plan_due
 from bot.scheduling.timemath import as_utc
-from bot.services.reminders import choose_routine, keyboard, reminder_text
+from bot.services.reminders import choose_routine, keyboard, reminder_text, replan_moved
 from bot.storage import calendars, chats, completions, deliveries, leases
 from bot.storage.db import Database
 from bot.storage.models import Delivery, DeliveryKind, DeliveryStatus
@@ -68,6 +68,7 @@ class TickReport:
     skipped: int = 0
     moved: int = 0  # past a meeting: sent later (as a scheduled row)
     busy: int = 0  # in a meeting that ran too long: skipped
+    moved_again: int = 0  # a moved reminder whose new time a meeting now covers
     done_before: int = 0  # a break was done shortly before: not sent
     snoozes: int = 0
     recovered: int = 0
@@ -174,8 +175,16 @@ class Dispatcher:
                 rows = await deliveries.claim_scheduled(
                     session, self.worker_key, now, oldest, self._capacity(jobs)
                 )
-                jobs += await self._jobs(session, rows)
-                report.snoozes = len(rows)
+                # A moved reminder is checked once more against the busy time stored now:
+                # a meeting that ran longer moves it again (or skips it), in this same
+                # transaction, so the slot still goes out once.
+                replanned = await replan_moved(
+                    session, rows, now, self.move_window, status_was=DeliveryStatus.PENDING
+                )
+                jobs += await self._jobs(session, replanned.kept)
+                report.snoozes = len(replanned.kept)
+                report.moved_again = replanned.moved
+                report.busy += replanned.skipped
             drained = False  # a short batch means no due chat is left unclaimed
             while (limit := min(self.batch_size, self._capacity(jobs))) > 0:
                 claimed, new_jobs = await self._claim_chats(now, limit, report)
@@ -191,16 +200,25 @@ class Dispatcher:
                 async with self.db.session() as session:
                     backlog = await deliveries.count_due_chats(session, now)
             metrics.DUE_BACKLOG.set(backlog + len(self._tasks))
-        if report.sends or report.skipped or report.expired or report.moved or report.busy:
+        if (
+            report.sends
+            or report.skipped
+            or report.expired
+            or report.moved
+            or report.busy
+            or report.moved_again
+        ):
             log.info(
                 "tick: %d reminders, %d snoozes, %d recovered, %d skipped, %d expired, "
-                "%d moved past a meeting, %d skipped in a meeting, %d done before",
+                "%d moved past a meeting, %d moved again, %d skipped in a meeting, "
+                "%d done before",
                 report.reminders,
                 report.snoozes,
                 report.recovered,
                 report.skipped,
                 report.expired,
                 report.moved,
+                report.moved_again,
                 report.busy,
                 report.done_before,
             )

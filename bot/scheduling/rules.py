@@ -216,6 +216,33 @@ def place_reminder(
     return SlotPlan(Placement.SEND if placed == slot else Placement.MOVED, placed)
 
 
+def replace_moved(
+    chat: Subscription,
+    slot: datetime,
+    planned: datetime,
+    *,
+    busy: Sequence[busy_rule.Interval],
+    now: datetime,
+    window: timedelta = busy_rule.WINDOW,
+) -> SlotPlan:
+    """A reminder already moved past a meeting (to `planned`), checked again against the
+    busy time as it is now: MOVED with `planned` when that is still free, MOVED with a later
+    instant when a meeting now covers it, BUSY when it can no longer move. Asked when the
+    calendar is read again and once more when the moved reminder comes due."""
+    placed = busy_rule.replace_slot(
+        slot,
+        planned,
+        busy,
+        now=now,
+        next_slot=next_reminder(chat, slot),
+        day_end=busy_rule.day_end(slot, chat.timezone),
+        window=window,
+    )
+    if placed is None:
+        return SlotPlan(Placement.BUSY, None)
+    return SlotPlan(Placement.MOVED, placed)
+
+
 @dataclass(frozen=True)
 class Restart:
     """A chat's state after /start: the user talking to us means Telegram delivers again

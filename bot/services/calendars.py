@@ -15,17 +15,21 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from babel.dates import format_datetime
 
 from bot.calendar.fetch import CalendarFetcher, CalendarFetchError, describe, host_of
 from bot.clock import Clock
 from bot.config import Settings
-from bot.i18n import t
+from bot.i18n import t, tn
 from bot.outgoing import Outgoing, Sender, SendPolicy
-from bot.scheduling.timemath import as_utc
+from bot.scheduling.timemath import as_utc, zone
+from bot.services.reminders import Replanned, replan_moved
 from bot.storage import calendars as store
 from bot.storage import chats, deliveries
 from bot.storage.db import Database
+from bot.storage.models import DeliveryStatus
 
 if TYPE_CHECKING:
     from bot.calendar.secrets import UrlCipher
@@ -67,6 +71,27 @@ class Connection:
     last_ok_at: datetime | None
     failures: int
     upcoming: tuple[Interval, ...]
+
+
+def connection_lines(lang: str, connection: Connection, tz_name: str) -> list[str]:
+    """What /calendar and the Mini App say of a connected calendar under its label: when it
+    was last read (in the chat's zone), its busy blocks in the next two days, and failures
+    (Telegram HTML: the page renders the same markup)."""
+    lines = []
+    if connection.last_ok_at is not None:
+        when = format_datetime(
+            connection.last_ok_at.astimezone(zone(tz_name)), "d MMM HH:mm", locale=lang
+        )
+        lines.append(t(lang, "calendar.last_read", when=when))
+    lines.append(tn(lang, "calendar.blocks", len(connection.upcoming)))
+    if connection.failures:
+        lines.append(tn(lang, "calendar.status_failing", connection.failures))
+    return lines
+
+
+def how_it_works(lang: str, settings: Settings) -> str:
+    """How a connected calendar changes reminders, with this bot's move window."""
+    return t(lang, "calendar.how_it_works", window=settings.calendar_move_window_minutes)
 
 
 def fetcher_for(settings: Settings) -> CalendarFetcher:
@@ -114,9 +139,21 @@ async def connect(
         await store.connect(
             session, chat_id, url_encrypted=cipher.encrypt(url.strip()), host=host_of(url)
         )
-        await store.record_success(session, chat_id, busy, now)
+        await _store_busy(session, settings, chat_id, busy, now)
     log.info("calendar connected for chat %s from %s", chat_id, host_of(url))
     return Tested(describe(url), len(busy))
+
+
+async def _store_busy(
+    session: Any, settings: Settings, chat_id: int, busy: list[Interval], now: datetime
+) -> Replanned:
+    """Store freshly read busy time, and check the chat's reminders already waiting for a
+    meeting to end against it: a meeting that now runs over the moved time moves them again
+    (or skips them), by the same rule the dispatcher applies when they come due."""
+    await store.record_success(session, chat_id, busy, now)
+    waiting = await deliveries.waiting_moved(session, chat_id)
+    window = timedelta(minutes=settings.calendar_move_window_minutes)
+    return await replan_moved(session, waiting, now, window, status_was=DeliveryStatus.SCHEDULED)
 
 
 async def status(
@@ -169,6 +206,8 @@ class RefreshReport:
     refreshed: int = 0
     failed: int = 0
     notified: int = 0
+    moved_again: int = 0  # moved reminders a meeting now covers, moved once more
+    skipped: int = 0  # ... or skipped: they could no longer move
 
 
 async def refresh_due(
@@ -205,7 +244,7 @@ async def refresh_due(
 
     async def one(chat_id: int) -> None:
         async with gate:
-            ok = await _refresh_one(db, cipher, fetcher, chat_id, clock, sender, report)
+            ok = await _refresh_one(db, settings, cipher, fetcher, chat_id, clock, sender, report)
         if ok:
             report.refreshed += 1
         else:
@@ -217,6 +256,7 @@ async def refresh_due(
 
 async def _refresh_one(
     db: Database,
+    settings: Settings,
     cipher: UrlCipher,
     fetcher: CalendarFetcher,
     chat_id: int,
@@ -250,7 +290,9 @@ async def _refresh_one(
         log.exception("calendar refresh for chat %s failed", chat_id)
     else:
         async with db.session() as session:
-            await store.record_success(session, chat_id, busy, clock())
+            replanned = await _store_busy(session, settings, chat_id, busy, clock())
+        report.moved_again += replanned.moved
+        report.skipped += replanned.skipped
         return True
     async with db.session() as session:
         failures = await store.record_failure(session, chat_id, code, clock())

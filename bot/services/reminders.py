@@ -10,12 +10,13 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_datetime
 
+from bot import metrics
 from bot.content.models import Catalogue, Routine
 from bot.content.render import render_routine
 from bot.content.routines import pick_routine
@@ -23,7 +24,7 @@ from bot.i18n import LANGUAGES, t
 from bot.outgoing import Button, Keyboard
 from bot.scheduling import rules
 from bot.scheduling.busy import first_free
-from bot.scheduling.timemath import zone
+from bot.scheduling.timemath import as_utc, zone
 from bot.services.safety import SAFETY_DATA
 from bot.storage import calendars, chats, completions, deliveries
 from bot.storage.db import Database
@@ -311,6 +312,75 @@ async def _after_meeting(session: Any, chat_id: int, now: datetime) -> datetime 
     busy = await calendars.busy_between(session, chat_id, now, now + timedelta(days=1))
     free = first_free(now, busy)
     return free if free > now else None
+
+
+@dataclass
+class Replanned:
+    """Moved reminders checked again: the rows still to be sent as planned, and how many
+    were moved once more or skipped."""
+
+    kept: list[Delivery] = field(default_factory=list)
+    moved: int = 0
+    skipped: int = 0
+
+
+def _moved(row: Delivery) -> bool:
+    return row.kind == DeliveryKind.REMINDER and as_utc(row.due_at) > as_utc(row.slot_at)
+
+
+async def replan_moved(
+    session: Any,
+    rows: Sequence[Delivery],
+    now: datetime,
+    window: timedelta,
+    *,
+    status_was: str,
+) -> Replanned:
+    """Check reminders that were moved past a meeting against the busy time stored now, by
+    rules.replace_moved: the meeting may have run longer, or another may cover the moved
+    time. A row the rule moves again waits (scheduled, unclaimed) for its new time; one it
+    skips is recorded as busy and counted. Rows that are not moved reminders (snoozes) and
+    moved ones whose time is still free are returned as kept. Called when the calendar is
+    read (rows `scheduled`) and when moved rows are claimed to be sent (`pending`)."""
+    report = Replanned()
+    moved = [row for row in rows if _moved(row)]
+    report.kept = [row for row in rows if not _moved(row)]
+    if not moved:
+        return report
+    latest = max(max(as_utc(row.due_at), now) for row in moved)
+    busy = await calendars.busy_for_chats(
+        session,
+        sorted({row.chat_id for row in moved}),
+        min(as_utc(row.slot_at) for row in moved),
+        latest + window + timedelta(hours=1),
+    )
+    for row in moved:
+        chat = await chats.get(session, row.chat_id)
+        planned = as_utc(row.due_at)
+        plan = (
+            rules.replace_moved(
+                chat,
+                as_utc(row.slot_at),
+                planned,
+                busy=busy.get(row.chat_id, ()),
+                now=now,
+                window=window,
+            )
+            if chat is not None
+            else rules.SlotPlan(rules.Placement.MOVED, planned)
+        )
+        if plan.due_at == planned:
+            report.kept.append(row)
+        elif await deliveries.replan_moved(
+            session, row.id, status_was=status_was, due_at=plan.due_at
+        ):
+            if plan.due_at is None:
+                report.skipped += 1
+                metrics.REMINDERS_RESCHEDULED.labels(rules.Placement.BUSY.value).inc()
+            else:
+                report.moved += 1
+    report.kept.sort(key=lambda row: as_utc(row.due_at))
+    return report
 
 
 async def move_chat(db: Database, old_id: int, new_id: int) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Chat, Completion, Delivery, DeliveryKind
+from bot.storage.models import Chat, Completion, Delivery, DeliveryKind, DeliveryStatus
 
 
 def receiving(now: datetime) -> ColumnElement[bool]:
@@ -51,3 +51,20 @@ async def reminders_completed_since(session: AsyncSession, since: datetime) -> i
         .where(_sent_reminder(), Delivery.sent_at >= since)
     )
     return int(await session.scalar(stmt) or 0)
+
+
+async def reminders_rescheduled_since(session: AsyncSession, since: datetime) -> tuple[int, int]:
+    """Reminder slots since `since` that a meeting changed (issue 19): (moved, skipped).
+
+    Moved: sent, or still waiting, later than their slot (their row's due_at is past the
+    slot); skipped: they fell in a meeting they could not move past (status busy). Counted
+    from the delivery rows by slot time, so the figures survive a restart, unlike the
+    Prometheus counter of the same outcomes."""
+    busy = Delivery.status == DeliveryStatus.BUSY
+    moved = and_(~busy, Delivery.due_at > Delivery.slot_at)
+    stmt = select(
+        func.coalesce(func.sum(case((moved, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((busy, 1), else_=0)), 0),
+    ).where(Delivery.kind == DeliveryKind.REMINDER, Delivery.slot_at >= since)
+    row = (await session.execute(stmt)).one()
+    return int(row[0]), int(row[1])

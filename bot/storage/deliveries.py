@@ -333,3 +333,39 @@ async def bring_back_moved(session: AsyncSession, chat_id: int, now: datetime) -
         .values(due_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def waiting_moved(session: AsyncSession, chat_id: int) -> Sequence[Delivery]:
+    """The chat's reminders waiting past their slot for a meeting to end (moved, not sent
+    yet): what newer busy time is checked against."""
+    rows = await session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.chat_id == chat_id,
+            Delivery.kind == DeliveryKind.REMINDER,
+            Delivery.status == DeliveryStatus.SCHEDULED,
+            Delivery.due_at > Delivery.slot_at,
+        )
+        .order_by(Delivery.due_at)
+    )
+    return rows.all()
+
+
+async def replan_moved(
+    session: AsyncSession, delivery_id: int, *, status_was: str, due_at: datetime | None
+) -> bool:
+    """Move a moved reminder again (scheduled at `due_at`, unclaimed) or, with None, record it
+    as skipped in a meeting. Only while the row is still `status_was`: a row another worker
+    has claimed meanwhile is left to it, so the slot is still sent at most once."""
+    values: dict[str, Any] = {"claimed_by": None}
+    if due_at is None:
+        values["status"] = DeliveryStatus.BUSY
+    else:
+        values |= {"status": DeliveryStatus.SCHEDULED, "due_at": due_at}
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == status_was)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

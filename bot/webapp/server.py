@@ -7,6 +7,11 @@ data (bot.webapp.auth), calls the same services the commands call, and answers p
 - ``POST /app/api/preview``: the next three reminder moments for settings being edited,
   by the server's schedule rules, so page and bot never disagree;
 - ``GET /app/api/exercises``, ``GET /app/api/progress``;
+- ``GET``, ``POST`` and ``DELETE /app/api/calendar``: the calendar connection as /calendar
+  shows it (host and last characters of the secret address, never the address), connecting
+  one (read at once: "found 3 busy blocks", or the same clear error as in the chat) and
+  disconnecting it, through the same service functions the command uses. The address arrives
+  in the body only, is never logged and never sent back;
 - ``GET /app/animations/<exercise id>.mp4``: the exercise's animation, the same cached file
   the chat sends. Public content, like the page itself (a <video> cannot send the launch
   data), so it needs none; revalidated by its ETag, not stored.
@@ -30,15 +35,17 @@ from typing import Any
 from aiohttp import web
 from babel.dates import format_datetime
 
+from bot.calendar.fetch import CalendarFetchError
 from bot.content.animation import has_animation
 from bot.content.models import OFFICE_POSITIONS, Catalogue
 from bot.content.render import guided_steps, render_exercise
 from bot.context import BotData
-from bot.i18n import LANGUAGES, catalog, language_for, t
+from bot.i18n import LANGUAGES, catalog, language_for, t, tn
 from bot.outgoing import Outgoing
 from bot.scheduling import rules
 from bot.scheduling.timemath import ALL_DAYS, as_utc, zone
-from bot.services import guided, preferences
+from bot.services import calendars, guided, preferences
+from bot.services.calendars import CalendarUnavailable
 from bot.services.reports import load_progress
 from bot.services.subscribers import Subscriber, get_subscriber
 from bot.webapp.auth import AuthError, WebAppUser, from_header, verify
@@ -233,19 +240,28 @@ def _change(body: object, current: Subscriber) -> preferences.SettingsChange:
     )
 
 
-async def _read_change(request: web.Request) -> tuple[Subscriber, preferences.SettingsChange]:
-    parts, user = request.app[PARTS], request[USER]
-    chat = await get_subscriber(parts.db, user.id)
-    if chat is None:
-        raise Invalid("chat", 404)
+async def _read_json(request: web.Request) -> object:
+    """The request body as JSON, at most MAX_BODY_BYTES; Invalid("body") otherwise."""
     raw = await request.content.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES or (request.content_length or 0) > MAX_BODY_BYTES:
         raise Invalid("body", 413)
     try:
-        body = json.loads(raw)
+        return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise Invalid("body") from None
-    change = _change(body, chat)
+
+
+async def _registered(request: web.Request) -> Subscriber:
+    chat = await get_subscriber(request.app[PARTS].db, request[USER].id)
+    if chat is None:
+        raise Invalid("chat", 404)
+    return chat
+
+
+async def _read_change(request: web.Request) -> tuple[Subscriber, preferences.SettingsChange]:
+    parts = request.app[PARTS]
+    chat = await _registered(request)
+    change = _change(await _read_json(request), chat)
     today = (
         parts.clock().astimezone(zone(change.timezone)).date()
         if _valid_zone(change.timezone)
@@ -391,6 +407,76 @@ async def progress(request: web.Request) -> web.Response:
     )
 
 
+# --- the calendar (issue 19): the same service calls as /calendar ----------------------------
+
+
+async def _calendar_json(parts: BotData, chat: Subscriber) -> dict[str, Any]:
+    """The connection as /calendar shows it: the label (host and last characters) and the
+    lines under it, Telegram HTML the page renders as such; never the address."""
+    lang = chat.language
+    connection = await calendars.status(parts.db, parts.settings, chat.id, parts.clock())
+    if connection is None:
+        return {"connected": False}
+    return {
+        "connected": True,
+        "label": connection.label,
+        "lines": [
+            *calendars.connection_lines(lang, connection, chat.timezone),
+            calendars.how_it_works(lang, parts.settings),
+        ],
+    }
+
+
+async def get_calendar(request: web.Request) -> web.Response:
+    try:
+        chat = await _registered(request)
+    except Invalid as exc:
+        return exc.response()
+    return web.json_response(await _calendar_json(request.app[PARTS], chat))
+
+
+async def connect_calendar(request: web.Request) -> web.Response:
+    """Read the pasted address once and store it only when that works, as /calendar does;
+    the answer says what was found, or why it cannot be used (422, with the chat's text)."""
+    from bot.calendar.ics import IcsError  # with icalendar: loaded on first use
+    from bot.calendar.messages import error_text
+
+    parts = request.app[PARTS]
+    try:
+        chat = await _registered(request)
+        body = await _read_json(request)
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url.strip():
+            raise Invalid("url")
+    except Invalid as exc:
+        return exc.response()
+    lang = chat.language
+    try:
+        tested = await calendars.connect(parts.db, parts.settings, chat.id, url, now=parts.clock())
+    except CalendarUnavailable:
+        return _calendar_error(503, "unavailable", t(lang, "calendar.unavailable"))
+    except (CalendarFetchError, IcsError) as error:
+        return _calendar_error(422, "calendar", error_text(lang, error))
+    return web.json_response(
+        await _calendar_json(parts, chat) | {"message": tn(lang, "calendar.found", tested.blocks)}
+    )
+
+
+def _calendar_error(status: int, error: str, message: str) -> web.Response:
+    return web.json_response({"error": error, "message": message}, status=status)
+
+
+async def disconnect_calendar(request: web.Request) -> web.Response:
+    parts = request.app[PARTS]
+    try:
+        chat = await _registered(request)
+    except Invalid as exc:
+        return exc.response()
+    removed = await calendars.disconnect(parts.db, chat.id, parts.clock())
+    key = "calendar.disconnected" if removed else "webapp.calendar.none"
+    return web.json_response({"connected": False, "message": t(chat.language, key)})
+
+
 def build(parts: BotData, config: MiniAppConfig) -> web.Application:
     """The sub-application; mount it with `app.add_subapp("/app/", build(...))`."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security])
@@ -404,4 +490,7 @@ def build(parts: BotData, config: MiniAppConfig) -> web.Application:
     app.router.add_post("/api/preview", preview)
     app.router.add_get("/api/exercises", exercises)
     app.router.add_get("/api/progress", progress)
+    app.router.add_get("/api/calendar", get_calendar)
+    app.router.add_post("/api/calendar", connect_calendar)
+    app.router.add_delete("/api/calendar", disconnect_calendar)
     return app

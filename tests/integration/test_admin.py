@@ -119,6 +119,45 @@ async def test_admin_overview_counts(
     assert "25% (1 of 4 reminders" in text
 
 
+async def test_admin_shows_reminders_moved_and_skipped_for_meetings(
+    settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    now = clock()  # Monday 09:00 UTC
+    await _chats(db, [1, 2])
+
+    def row(chat: int, hours_ago: float, *, late: int = 0, **fields: Any) -> Delivery:
+        slot = now - timedelta(hours=hours_ago)
+        return Delivery(chat_id=chat, slot_at=slot, due_at=slot + timedelta(minutes=late), **fields)
+
+    async with db.session() as session:
+        session.add_all(
+            [
+                row(1, 2, late=47, status="sent", sent_at=now),  # moved today, sent
+                row(2, 0.5, late=47, status="scheduled"),  # moved today, still waiting
+                row(1, 1, status="busy"),  # skipped today
+                row(1, 50, late=20, status="sent"),  # moved, last 7 days
+                row(2, 50, status="busy"),  # skipped, last 7 days
+                row(2, 30, status="sent"),  # sent at its slot: neither
+                row(2, 3, status="done_before"),  # replaced by a break: neither
+                row(1, 2, late=10, status="sent", kind="snooze"),  # a snooze: neither
+                row(1, 24 * 9, late=30, status="sent"),  # older than a week
+                row(2, 24 * 9, status="busy"),
+            ]
+        )
+    app = _app(settings, db, clock, fake_request)
+    async with app:
+        await _send(app, "/admin", ADMIN)
+        await _send(app, "/admin", ADMIN, "nl")
+        await _send(app, "/admin", ADMIN, "fr")
+    english, dutch, french = fake_request.texts(ADMIN)
+    assert (
+        "today (UTC): 2 reminders moved past a meeting, 1 skipped because they could not move; "
+        "last 7 days: 3 moved, 2 skipped" in english
+    )
+    assert "vandaag (UTC): 2 herinneringen verschoven" in dutch and "3 verschoven, 2 " in dutch
+    assert "aujourd'hui (UTC) : 2 rappels décalés" in french and "3 décalés, 2 sautés" in french
+
+
 async def test_broadcast_preview_escapes_and_cancel_sends_nothing(
     settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest
 ) -> None:

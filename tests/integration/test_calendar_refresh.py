@@ -13,18 +13,16 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from cryptography.fernet import Fernet
 
-from bot.app import build_application
 from bot.calendar.secrets import UrlCipher
 from bot.config import Settings
 from bot.sandbox.server import BotAPIServer
 from bot.services import calendars
 from bot.storage import calendars as store
 from bot.storage.db import Database
-from tests.calendar_kit import serve
+from tests.calendar_kit import calendar_bot
 from tests.conftest import FakeClock
-from tests.reminder_kit import FakeSleep, add_chat, limiter
+from tests.reminder_kit import add_chat
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 ICS = (
@@ -85,27 +83,10 @@ class Setup:
 async def setup(db: Database, clock: FakeClock, database_url: str) -> AsyncIterator[Setup]:
     clock.now = T0
     calendar = CalendarServer()
-    stand_in = BotAPIServer(clock=lambda: clock().timestamp())
-    await stand_in.start()
-    async with serve(calendar.app()) as port:
-        calendar.port = port
-        settings = Settings(  # type: ignore[call-arg]
-            DATABASE_URL=database_url,
-            TELEGRAM_API_BASE_URL=stand_in.base_url,
-            SECRET_KEY=Fernet.generate_key().decode(),
-            CALENDAR_ALLOW_PRIVATE_HOSTS=True,
-        )
-        app = build_application(
-            settings,
-            db,
-            token=stand_in.token,
-            clock=clock,
-            rate_limiter=limiter(clock, FakeSleep(clock)),
-        )
-        async with app:
-            yield Setup(app, stand_in, calendar, settings)
+    async with calendar_bot(db, clock, database_url, calendar.app()) as bot:
+        calendar.port = bot.calendar_port
+        yield Setup(bot.app, bot.server, calendar, bot.settings)
         calendar.release.set()
-    await stand_in.stop()
 
 
 async def _connected(setup: Setup, db: Database, name: str, path: str, due_in: timedelta) -> int:

@@ -15,23 +15,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot import metrics
-from bot.app import build_application
-from bot.config import Settings
 from bot.sandbox.server import BotAPIServer
 from bot.sandbox.state import StoredMessage, User
 from bot.scheduling.dispatcher import Dispatcher
 from bot.services import calendars
+from bot.services.admin import overview
 from bot.storage import calendars as calendar_store
 from bot.storage.db import Database
 from bot.storage.models import CalendarLink, Chat, Delivery, DeliveryKind, DeliveryStatus
-from tests.calendar_kit import serve
+from tests.calendar_kit import Feed, calendar_bot
 from tests.conftest import FakeClock
-from tests.reminder_kit import FakeSleep, add_chat, all_deliveries, limiter, make_dispatcher, run
+from tests.reminder_kit import add_chat, all_deliveries, make_dispatcher, run
 
 AMS = ZoneInfo("Europe/Amsterdam")
 SECRET = "private-0123456789abcdef"
@@ -76,6 +73,7 @@ class World:
     db: Database
     clock: FakeClock
     base_url: str
+    feed: Feed
     offset: int = 0
     dispatchers: list[Dispatcher] = field(default_factory=list)
 
@@ -112,36 +110,13 @@ class World:
 
 @pytest.fixture
 async def world(db: Database, clock: FakeClock, database_url: str) -> AsyncIterator[World]:
-    hits: list[str] = []
-
-    async def calendar(request: web.Request) -> web.Response:
-        hits.append(request.path)
-        return web.Response(body=MORNING_MEETING.encode(), content_type="text/calendar")
-
-    ics_app = web.Application()
-    ics_app.router.add_get(f"/cal/{SECRET}.ics", calendar)
-    stand_in = BotAPIServer(clock=lambda: clock().timestamp())
-    await stand_in.start()
-    async with serve(ics_app) as port:
-        settings = Settings(  # type: ignore[call-arg]
-            DATABASE_URL=database_url,
-            TELEGRAM_API_BASE_URL=stand_in.base_url,
-            SECRET_KEY=Fernet.generate_key().decode(),
-            CALENDAR_ALLOW_PRIVATE_HOSTS=True,
-        )
-        app = build_application(
-            settings,
-            db,
-            token=stand_in.token,
-            clock=clock,
-            rate_limiter=limiter(clock, FakeSleep(clock)),
-        )
-        async with app:
-            made = World(app, stand_in, db, clock, f"http://127.0.0.1:{port}/cal/{SECRET}.ics")
-            yield made
-            for dispatcher in made.dispatchers:
-                await dispatcher.shutdown(0.1)
-    await stand_in.stop()
+    feed = Feed(MORNING_MEETING.encode())
+    async with calendar_bot(db, clock, database_url, feed.app(f"/cal/{SECRET}.ics")) as bot:
+        url = f"http://127.0.0.1:{bot.calendar_port}/cal/{SECRET}.ics"
+        made = World(bot.app, bot.server, db, clock, url, feed)
+        yield made
+        for dispatcher in made.dispatchers:
+            await dispatcher.shutdown(0.1)
 
 
 async def _subscriber(world: World, name: str, times: list[str] = TIMES) -> User:
@@ -347,3 +322,111 @@ async def test_disconnecting_during_the_meeting_sends_the_waiting_reminder_at_on
         DeliveryStatus.SENT,
     )
     assert len(world.reminders(fay)) == 1
+
+
+# The morning meeting runs 30 minutes longer, to 11:15, after the 10:00 slot was moved to 10:47.
+EXTENDED = MORNING_MEETING.replace("T104500", "T111500").encode()
+
+
+async def _moved_to_10_47(world: World, clock: FakeClock, name: str) -> tuple[User, Dispatcher]:
+    clock.now = ams(23, 8)
+    user = await _subscriber(world, name)
+    await calendars.connect(
+        world.db, world.app.bot_data.settings, user.id, world.base_url, now=clock()
+    )
+    dispatcher = world.dispatcher()
+    clock.now = ams(23, 10) + timedelta(seconds=2)
+    assert (await run(dispatcher, clock())).moved == 1
+    [row] = await all_deliveries(world.db, user.id)
+    assert (row.due_at, row.status) == (ams(23, 10, 47), DeliveryStatus.SCHEDULED)
+    return user, dispatcher
+
+
+async def _refresh(world: World, clock: FakeClock) -> calendars.RefreshReport:
+    parts = world.app.bot_data
+    return await calendars.refresh_due(world.db, parts.outbox, parts.settings, clock)
+
+
+async def test_a_meeting_extended_over_the_moved_time_moves_the_reminder_again_at_refresh(
+    world: World, clock: FakeClock
+) -> None:
+    gus, dispatcher = await _moved_to_10_47(world, clock, "Gus")
+    # 10:15: the organiser extends the meeting to 11:15; the 15-minute refresh reads it.
+    world.feed.body = EXTENDED
+    clock.now = ams(23, 10, 15)
+    report = await _refresh(world, clock)
+    assert (report.refreshed, report.moved_again, report.skipped) == (1, 1, 0)
+    [row] = await all_deliveries(world.db, gus.id)
+    assert (row.slot_at, row.due_at, row.status) == (
+        ams(23, 10),
+        ams(23, 11, 17),
+        DeliveryStatus.SCHEDULED,
+    )
+    # 10:47 is inside the meeting now: nothing comes.
+    clock.now = ams(23, 10, 47) + timedelta(seconds=1)
+    await run(dispatcher, clock())
+    assert world.reminders(gus) == []
+    # 11:17, two minutes after the new end: the reminder comes, once, also across a restart.
+    clock.now = ams(23, 11, 17) + timedelta(seconds=1)
+    assert (await run(dispatcher, clock())).snoozes == 1
+    await dispatcher.shutdown(0.1)
+    clock.now = ams(23, 11, 20)
+    await run(world.dispatcher(), clock())
+    assert len(world.reminders(gus)) == 1
+    [row] = await all_deliveries(world.db, gus.id)
+    assert (row.slot_at, row.status) == (ams(23, 10), DeliveryStatus.SENT)
+    numbers = await overview(world.db, clock())
+    assert (numbers.moved_today, numbers.busy_today) == (1, 0)
+
+
+async def test_a_meeting_extended_past_the_window_skips_the_moved_reminder_and_counts_it(
+    world: World, clock: FakeClock
+) -> None:
+    hal, dispatcher = await _moved_to_10_47(world, clock, "Hal")
+    world.feed.body = MORNING_MEETING.replace("T104500", "T114000").encode()  # free at 11:42
+    busy_before = metrics.REMINDERS_RESCHEDULED.labels("busy")._value.get()
+    clock.now = ams(23, 10, 15)
+    report = await _refresh(world, clock)
+    assert (report.moved_again, report.skipped) == (0, 1)  # 102 minutes after 10:00: too late
+    assert metrics.REMINDERS_RESCHEDULED.labels("busy")._value.get() == busy_before + 1
+    for at in (ams(23, 10, 47), ams(23, 11, 42)):
+        clock.now = at + timedelta(seconds=1)
+        await run(dispatcher, clock())
+    assert world.reminders(hal) == []
+    # The next slot, 13:30, is free and comes at its time.
+    clock.now = ams(23, 13, 30) + timedelta(seconds=1)
+    await run(dispatcher, clock())
+    rows = await all_deliveries(world.db, hal.id)
+    assert [(r.slot_at, r.status) for r in rows] == [
+        (ams(23, 10), DeliveryStatus.BUSY),
+        (ams(23, 13, 30), DeliveryStatus.SENT),
+    ]
+    assert len(world.reminders(hal)) == 1
+    numbers = await overview(world.db, clock())
+    assert (numbers.moved_today, numbers.busy_today) == (0, 1)
+
+
+async def test_a_moved_reminder_that_comes_due_in_a_meeting_is_moved_again_when_due(
+    world: World, clock: FakeClock
+) -> None:
+    ivy, dispatcher = await _moved_to_10_47(world, clock, "Ivy")
+    # Busy time stored without the refresh's check (as by an older process): the extended
+    # meeting is only noticed when the moved reminder comes due.
+    async with world.db.session() as session:
+        await calendar_store.record_success(
+            session, ivy.id, [(ams(23, 9, 30), ams(23, 11, 15))], ams(23, 10, 15)
+        )
+    clock.now = ams(23, 10, 47) + timedelta(seconds=1)
+    report = await run(dispatcher, clock())
+    assert (report.snoozes, report.moved_again) == (0, 1)
+    assert world.reminders(ivy) == []
+    [row] = await all_deliveries(world.db, ivy.id)
+    assert (row.due_at, row.status, row.claimed_by) == (
+        ams(23, 11, 17),
+        DeliveryStatus.SCHEDULED,
+        None,
+    )
+    for at in (ams(23, 11, 17), ams(23, 11, 18)):
+        clock.now = at + timedelta(seconds=1)
+        await run(dispatcher, clock())
+    assert len(world.reminders(ivy)) == 1

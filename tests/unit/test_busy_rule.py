@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.scheduling.busy import busy_at, day_end, first_free, place_slot
+from bot.scheduling.busy import busy_at, day_end, first_free, place_slot, replace_slot
 
 AMS = "Europe/Amsterdam"
 
@@ -163,3 +163,33 @@ def test_placement_properties(
     for moment in earlier:
         too_soon = any(stop <= moment < stop + 2 * minute for _, stop in busy)
         assert busy_at(moment, busy) is not None or too_soon
+
+
+@given(
+    spans=st.lists(st.tuples(st.integers(-200, 300), st.integers(1, 120)), max_size=8),
+    planned_in=st.integers(1, 90),
+    now_in=st.integers(-10, 120),
+    next_in=st.one_of(st.none(), st.integers(1, 400)),
+    window=st.integers(0, 180),
+)
+def test_replacing_a_moved_slot_properties(
+    spans: list[tuple[int, int]], planned_in: int, now_in: int, next_in: int | None, window: int
+) -> None:
+    minute = timedelta(minutes=1)
+    busy = [(SLOT + start * minute, SLOT + (start + length) * minute) for start, length in spans]
+    planned, now = SLOT + planned_in * minute, SLOT + now_in * minute
+    next_slot = None if next_in is None else SLOT + next_in * minute
+    placed = replace_slot(
+        SLOT, planned, busy, now=now, next_slot=next_slot, day_end=END, window=window * minute
+    )
+    at = max(planned, now)
+    if busy_at(at, busy) is None:
+        assert placed == planned  # still free when it would be sent: nothing changes
+        return
+    if placed is None:  # skipped only when the first free moment breaks a limit
+        free = first_free(at, busy)
+        assert free - SLOT > window * minute or (next_slot is not None and free >= next_slot)
+        return
+    assert placed > at and busy_at(placed, busy) is None  # later, and free
+    assert placed - SLOT <= window * minute and (next_slot is None or placed < next_slot)
+    assert placed == first_free(at, busy)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.scheduling.rules import Placement, SlotPlan, place_reminder
+from bot.scheduling.rules import Placement, SlotPlan, place_reminder, replace_moved
 from bot.scheduling.timemath import ALL_DAYS
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -89,3 +89,60 @@ def test_a_break_done_within_45_minutes_before_replaces_the_slot() -> None:
     busy = [(at(23, 9, 30), at(23, 10, 45))]
     done = place_reminder(Chat(), SLOT, busy=busy, last_done=SLOT - timedelta(minutes=10))
     assert done.placement is Placement.DONE
+
+
+# --- a moved reminder checked again (the meeting ran longer, or another was added) ----------
+
+MEETING = (at(23, 9, 30), at(23, 10, 45))  # moved the 10:00 slot to 10:47
+
+
+def test_a_moved_reminder_whose_time_is_still_free_keeps_it() -> None:
+    planned = place_reminder(Chat(), SLOT, busy=[MEETING]).due_at
+    assert planned == at(23, 10, 47)
+    kept = replace_moved(Chat(), SLOT, planned, busy=[MEETING], now=at(23, 10, 15))
+    assert kept == SlotPlan(Placement.MOVED, planned)
+    # A meeting that got shorter does not bring it back earlier: 10:47 was promised.
+    shorter = [(at(23, 9, 30), at(23, 10, 15))]
+    assert replace_moved(Chat(), SLOT, planned, busy=shorter, now=at(23, 10, 15)).due_at == planned
+
+
+def test_an_extended_meeting_moves_it_again_to_two_minutes_after_the_new_end() -> None:
+    extended = [(at(23, 9, 30), at(23, 11, 15))]
+    again = replace_moved(Chat(), SLOT, at(23, 10, 47), busy=extended, now=at(23, 10, 15))
+    assert again == SlotPlan(Placement.MOVED, at(23, 11, 17))
+    # A new meeting over the moved time, right after the first one: past both.
+    added = [MEETING, (at(23, 10, 46), at(23, 11, 0))]
+    assert replace_moved(Chat(), SLOT, at(23, 10, 47), busy=added, now=at(23, 10, 15)).due_at == (
+        at(23, 11, 2)
+    )
+
+
+def test_the_limits_of_the_first_move_hold_for_the_second() -> None:
+    # The window counts from the slot: free at 11:31 is 91 minutes after 10:00.
+    long = [(at(23, 9, 30), at(23, 11, 29))]
+    assert replace_moved(Chat(), SLOT, at(23, 10, 47), busy=long, now=at(23, 10, 15)) == (
+        SlotPlan(Placement.BUSY, None)
+    )
+    # Never onto the next slot (11:00 here), nor past the local day's end.
+    chat = Chat(times=["10:00", "11:00"])
+    to_eleven = [(at(23, 9, 30), at(23, 10, 58))]
+    assert replace_moved(chat, SLOT, at(23, 10, 47), busy=to_eleven, now=at(23, 10, 15)) == (
+        SlotPlan(Placement.BUSY, None)
+    )
+    late = at(23, 23, 30)
+    night = [(at(23, 23, 40), at(24, 0, 30))]
+    assert replace_moved(Chat(times=["23:30"]), late, at(23, 23, 42), busy=night, now=late) == (
+        SlotPlan(Placement.BUSY, None)
+    )
+
+
+def test_when_it_comes_due_in_a_meeting_it_moves_from_now() -> None:
+    # Due at 10:47 but the process was down until 11:05, inside a meeting 11:00-11:20.
+    busy = [MEETING, (at(23, 11), at(23, 11, 20))]
+    assert replace_moved(Chat(), SLOT, at(23, 10, 47), busy=busy, now=at(23, 11, 5)) == (
+        SlotPlan(Placement.MOVED, at(23, 11, 22))
+    )
+    # Free now (the meeting was moved away): sent as planned, at once.
+    assert replace_moved(Chat(), SLOT, at(23, 10, 47), busy=[MEETING], now=at(23, 10, 50)) == (
+        SlotPlan(Placement.MOVED, at(23, 10, 47))
+    )

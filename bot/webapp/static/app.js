@@ -307,6 +307,7 @@
     state.settings = data;
     state.draft = copySettings(data);
     renderSchedule();
+    loadCalendar(); // its lines are in the chat's language, which may have changed
     state.exercises = null; // the catalogue's language may have changed
   }
 
@@ -350,6 +351,81 @@
       option.value = name;
       zones.appendChild(option);
     }
+  }
+
+  // --- the calendar: the same connection, test and disconnection as /calendar -------------
+  // The address is sent once, in the body, and the input is cleared when it is stored; the
+  // server answers only with the host and last characters (its `label`), and its texts are
+  // the chat's own, Telegram HTML rendered through `safeNodes`.
+  function calendarMessage(html, kind) {
+    const box = $("calendar-message");
+    box.textContent = "";
+    box.className = "calendar-message" + (kind ? " " + kind : "");
+    if (html) box.appendChild(safeNodes(html));
+    box.hidden = !html;
+  }
+
+  function renderCalendar(data, replacing) {
+    $("calendar-connected").hidden = !data.connected;
+    $("calendar-form").hidden = data.connected && !replacing;
+    if (!data.connected) return;
+    $("calendar-label").textContent = data.label;
+    const lines = $("calendar-lines");
+    lines.textContent = "";
+    for (const line of data.lines) {
+      const p = document.createElement("p");
+      p.appendChild(safeNodes(line));
+      lines.appendChild(p);
+    }
+  }
+
+  async function loadCalendar() {
+    const { status, data } = await api("GET", "calendar");
+    if (status === 200) renderCalendar(data, false);
+  }
+
+  async function connectCalendar(event) {
+    event.preventDefault();
+    const input = $("calendar-url");
+    const url = input.value.trim();
+    if (!url) return calendarMessage(t("webapp.calendar.empty"), "error");
+    const button = $("calendar-connect");
+    button.disabled = true;
+    calendarMessage(t("webapp.calendar.checking"), "");
+    const { status, data } = await api("POST", "calendar", { url });
+    button.disabled = false;
+    if (status === 200) {
+      input.value = "";
+      renderCalendar(data, false);
+      calendarMessage(data.message, "ok");
+      if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("success");
+    } else {
+      if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred("error");
+      calendarMessage(data.message || t(status === 401 ? "webapp.error.auth" : "webapp.error.generic"), "error");
+    }
+  }
+
+  async function disconnectCalendar() {
+    const button = $("calendar-disconnect");
+    button.disabled = true;
+    const { status, data } = await api("DELETE", "calendar");
+    button.disabled = false;
+    if (status === 200) {
+      renderCalendar(data, false);
+      calendarMessage(data.message, "ok");
+    } else {
+      calendarMessage(t(status === 401 ? "webapp.error.auth" : "webapp.error.generic"), "error");
+    }
+  }
+
+  function bindCalendar() {
+    $("calendar-form").addEventListener("submit", connectCalendar);
+    $("calendar-disconnect").addEventListener("click", disconnectCalendar);
+    $("calendar-replace").addEventListener("click", () => {
+      $("calendar-form").hidden = false;
+      calendarMessage("", "");
+      $("calendar-url").focus();
+    });
   }
 
   // --- exercises and the guided player --------------------------------------------------
@@ -582,6 +658,7 @@
       if (tg.BackButton) tg.BackButton.onClick(onBack);
     }
     bindSchedule();
+    bindCalendar();
     bindExercises();
     for (const tab of document.querySelectorAll("#tabs button")) {
       tab.addEventListener("click", () => show(tab.dataset.screen));
