@@ -18,6 +18,7 @@ from bot import metrics
 from bot.context import Context
 from bot.lifecycle import DRAIN, RELEASE
 from bot.scheduling.defaults import DefaultLoad
+from bot.scheduling.paid import LateMinutes
 from bot.services import calendars, digests
 from bot.services.admin import count_active
 
@@ -69,7 +70,9 @@ async def predict_capacity(context: Context) -> None:
     parts = context.bot_data
     try:
         found = await capacity_summary(
-            parts.settings.database_url, parts.settings.send_rate_per_second
+            parts.settings.database_url,
+            parts.settings.send_rate_per_second,
+            late_after=parts.settings.paid_broadcast_after_seconds,
         )
     except Exception as exc:  # a slow or failing model is news for /admin, not a crash
         log.warning("capacity prediction failed: %r", exc)
@@ -80,11 +83,18 @@ async def predict_capacity(context: Context) -> None:
         cells=[float(v) for v in found["weekly_load"]],
         window_minutes=parts.settings.default_times_window_minutes,
     )
+    paid = parts.dispatcher.paid
+    if paid is not None:  # the minutes whose reminders go out paid from their first second
+        paid.forecast = LateMinutes.from_runs(
+            datetime.fromisoformat(found["start"]), found["late_minutes"]
+        )
     metrics.CAPACITY_P99.set(found["p99_s"])
     metrics.CAPACITY_SKIPS.set(found["skipped"])
 
 
-async def capacity_summary(database_url: str, rate: float) -> dict[str, Any]:
+async def capacity_summary(
+    database_url: str, rate: float, *, late_after: float = 60.0
+) -> dict[str, Any]:
     env = {**os.environ, "DATABASE_URL": database_url}
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -94,6 +104,8 @@ async def capacity_summary(database_url: str, rate: float) -> dict[str, Any]:
         "--json",
         "--rate",
         f"{rate:g}",
+        "--late-after",
+        f"{late_after:g}",
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,

@@ -36,6 +36,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content.models import Catalogue
 from bot.outgoing import Outcome, Outgoing, Result, Sender, SendPolicy
+from bot.scheduling.paid import PaidBroadcasts
 from bot.scheduling.rules import DONE_BEFORE, Placement, SlotPlan, place_reminder, plan_due
 from bot.scheduling.timemath import as_utc
 from bot.services.reminders import choose_routine, keyboard, reminder_text
@@ -115,6 +116,7 @@ class Dispatcher:
         max_in_flight: int = 2000,
         concurrency: int = 64,
         move_window: timedelta = timedelta(minutes=90),
+        paid: PaidBroadcasts | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
@@ -131,6 +133,8 @@ class Dispatcher:
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
         self.move_window = move_window
+        # PAID_BROADCAST_RATE: None (off) never flags a send.
+        self.paid = paid
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: dict[asyncio.Task[None], _Flight] = {}
         self._lock = asyncio.Lock()
@@ -356,8 +360,12 @@ class Dispatcher:
 
     async def send(self, job: Job, flight: _Flight | None = None) -> Outcome:
         """Send one reminder through the outbox; its budget lasts until the grace window ends
-        (the rate limiter retries 429s, 5xx and connection errors within it)."""
-        budget = max(1.0, (job.due_at + self.grace - self.clock()).total_seconds())
+        (the rate limiter retries 429s, 5xx and connection errors within it). With paid
+        broadcasts on, a reminder later than their threshold (or predicted to be) is flagged
+        here, as it starts: at most SEND_CONCURRENCY sends wait in the limiter ahead of it."""
+        now = self.clock()
+        budget = max(1.0, (job.due_at + self.grace - now).total_seconds())
+        paid = self.paid is not None and self.paid.pays(job.due_at, now)
         policy = SendPolicy(budget)
         if flight is not None:
             flight.policy = policy
@@ -369,7 +377,9 @@ class Dispatcher:
             snoozable=job.kind == DeliveryKind.REMINDER,
             group=job.chat_id < 0,
         )
-        outcome = await self.sender.deliver(Outgoing(job.chat_id, text, buttons), policy)
+        outcome = await self.sender.deliver(
+            Outgoing(job.chat_id, text, buttons, paid_broadcast=paid), policy
+        )
         if outcome.result is Result.FAILED and outcome.reason == "bad_request":
             log.error("reminder %s refused: %s", job.delivery_id, outcome.error)
         elif not outcome.sent and outcome.result is not Result.BLOCKED:
@@ -448,4 +458,9 @@ def from_settings(
         lease=timedelta(seconds=lease),
         concurrency=settings.send_concurrency,
         move_window=timedelta(minutes=settings.calendar_move_window_minutes),
+        paid=(
+            PaidBroadcasts(timedelta(seconds=settings.paid_broadcast_after_seconds))
+            if settings.paid_broadcast_rate
+            else None
+        ),
     )
