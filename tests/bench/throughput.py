@@ -18,7 +18,14 @@ Method:
   stand-in), and the database's delivery rows must all read "sent";
 - completion = last send - D, against the physical bound N / limit (the punctuality target).
 
+With `--paid-rate R` (issue 20, paid broadcasts): the bot runs with PAID_BROADCAST_RATE=R and
+PAID_BROADCAST_AFTER_SECONDS=--paid-after (default 0: every reminder already late when it
+starts is flagged), and the stand-in lets sends with `allow_paid_broadcast` through up to R in
+any sliding second (sends without it keep 30); the ratio is then against R, and
+`paid_sends` counts the flagged sends the stand-in accepted.
+
     python tests/bench/throughput.py --chats 1000
+    python tests/bench/throughput.py --chats 10000 --paid-rate 200
 """
 
 from __future__ import annotations
@@ -155,9 +162,12 @@ async def bench_bot(
     database_url: str | None,
     times: dict[int, list[str]] | None = None,
     freeze_heap: bool = False,
+    paid_rate: float = 0,
+    paid_after: float = 0,
 ) -> Any:
     """Seed the chats, start stand-in + real bot, and yield (live bot, recorder).
-    freeze_heap as `rekpauze run` does; only when the benchmark runs as its own process."""
+    freeze_heap as `rekpauze run` does; only when the benchmark runs as its own process.
+    paid_rate: PAID_BROADCAST_RATE for the bot and the stand-in's paid limit (0: off)."""
     times = times or {chat_id: default_times(chat_id) for chat_id in due}
     with tempfile.TemporaryDirectory(prefix="rk-bench-") as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -169,8 +179,15 @@ async def bench_bot(
                 server.add_user(f"U{chat_id}", user_id=chat_id, started=True)
             server.add_listener(recorder)
 
-        limits = FloodLimits(global_per_second=math.ceil(limit))
+        limits = FloodLimits(
+            global_per_second=math.ceil(limit), paid_per_second=math.floor(paid_rate)
+        )
         overrides = {"SEND_RATE_PER_SECOND": limit, "TICK_SECONDS": tick_seconds}
+        if paid_rate:
+            overrides |= {
+                "PAID_BROADCAST_RATE": paid_rate,
+                "PAID_BROADCAST_AFTER_SECONDS": paid_after,
+            }
         async with live_bot(
             unix_clock=clock,
             database_url=url,
@@ -198,12 +215,16 @@ async def run_burst(
     settle: float | None = None,
     random_phase: bool = True,
     freeze_heap: bool = False,
+    paid_rate: float = 0,
+    paid_after: float = 0,
 ) -> dict[str, Any]:
     """The benchmark's core: N chats due at one instant through the live bot.
 
     random_phase: wait a random part of a tick interval before the chats fall due (for
-    lateness; the throughput window, first to last send, does not depend on it)."""
+    lateness; the throughput window, first to last send, does not depend on it).
+    paid_rate: paid broadcasts on at that rate; the ratio is then against it."""
     rng = random.Random(seed_value)
+    rate = paid_rate or limit  # what the sender may reach
     # Without a random phase the chats are due when the bot starts: its first tick takes them.
     clock = JumpClock(DUE - 600 if random_phase else DUE)
     due = {FIRST_ID + i: DUE for i in range(chats)}
@@ -216,18 +237,21 @@ async def run_burst(
         tick_seconds=tick_seconds,
         database_url=database_url,
         times=times,
+        paid_rate=paid_rate,
+        paid_after=paid_after,
     ) as (live, recorder):
         if random_phase:
             await asyncio.sleep(rng.uniform(0, tick_seconds))
         clock.jump_to(DUE)
         started = time.monotonic()
-        await wait_for(live.server, recorder, chats, chats / limit * 1.5 + 30)
+        await wait_for(live.server, recorder, chats, chats / rate * 1.5 + 30)
         # Let a few more ticks pass: a duplicate would show up now.
         await asyncio.sleep(settle if settle is not None else tick_seconds + 1)
         await live.app.bot_data.dispatcher.drain()
         statuses = await delivery_statuses(live.db)
         stats = live.server.stats
         http_429 = stats.too_many_requests + stats.errors_by_status.get(429, 0)
+        paid_sends = stats.paid_broadcasts
     counts = recorder.counts
     window = (recorder.mono[-1] - recorder.mono[0]) if len(recorder.mono) > 1 else 0.0
     sends = len(recorder.mono)
@@ -237,14 +261,18 @@ async def run_burst(
     for instant in recorder.mono:
         series[int(instant - recorder.mono[0])] += 1
     completion = max(lateness) if lateness else float("nan")
-    bound = chats / limit
+    bound = chats / rate
     return {
-        "benchmark": "throughput",
+        "benchmark": "throughput_paid" if paid_rate else "throughput",
         "chats": chats,
-        "limit_per_s": limit,
+        "limit_per_s": rate,
+        "free_limit_per_s": limit,
+        "paid_rate_per_s": paid_rate or None,
+        "paid_after_s": paid_after if paid_rate else None,
+        "paid_sends": paid_sends,
         "sends": sends,
         "achieved_per_s": round(achieved, 2),
-        "ratio": round(achieved / limit, 4),
+        "ratio": round(achieved / rate, 4),
         "window_s": round(window, 2),
         "lost": chats - len(counts),
         "duplicates": sum(n - 1 for n in counts.values() if n > 1),
@@ -264,9 +292,15 @@ async def run_burst(
 
 
 def report(result: dict[str, Any]) -> None:
+    paid = (
+        f" (paid broadcasts; free {result['free_limit_per_s']}/s)"
+        if result.get("paid_rate_per_s")
+        else ""
+    )
     print_table(
-        f"Throughput: {result['chats']} chats due at once, limit {result['limit_per_s']}/s",
+        f"Throughput: {result['chats']} chats due at once, limit {result['limit_per_s']}/s{paid}",
         [
+            ("sent with allow_paid_broadcast", result.get("paid_sends", 0)),
             ("achieved (first to last send)", f"{result['achieved_per_s']} msg/s"),
             ("ratio to the limit", f"{result['ratio']:.3f}  (target >= 0.95)"),
             ("sending window", f"{result['window_s']} s for {result['sends']} sends"),
@@ -288,6 +322,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=float, default=30.0, help="the stand-in's msg/s limit")
     parser.add_argument("--tick-seconds", type=float, default=5.0, help="TICK_SECONDS")
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--paid-rate",
+        type=float,
+        default=0,
+        help="PAID_BROADCAST_RATE, and the stand-in's limit for flagged sends (default 0: off)",
+    )
+    parser.add_argument(
+        "--paid-after",
+        type=float,
+        default=0,
+        help="PAID_BROADCAST_AFTER_SECONDS with --paid-rate (default 0)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", help="also write the full result (with series) as JSON")
     args = parser.parse_args(argv)
@@ -300,6 +346,8 @@ def main(argv: list[str] | None = None) -> None:
             seed_value=args.seed,
             random_phase=False,
             freeze_heap=True,
+            paid_rate=args.paid_rate,
+            paid_after=args.paid_after,
         )
     )
     result["machine"] = machine()
