@@ -12,7 +12,7 @@ subscriber, so memory and start-up time do not grow with subscribers. Each tick:
    per batch writes the delivery rows (unique per chat, slot and kind) and moves each chat's
    next due moment on;
 5. only after that commit, sends: concurrently, bounded, through the rate limiter, recording
-   sent / failed / blocked per row.
+   sent / failed / blocked per row (answers that arrive together are committed together).
 
 A crash after the commit leaves rows "pending"; they are retried by the next worker once the
 dead worker's heartbeat has expired, still within the grace window. The only possible repeats
@@ -92,6 +92,37 @@ class _Flight:
         return not self.answered and (self.policy is None or not self.policy.on_wire)
 
 
+@dataclass
+class _Answer:
+    """Telegram's answer to one send, waiting to be written (Dispatcher._write)."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    outcome: Outcome
+    now: datetime
+    done: asyncio.Future[None] | None = None
+
+    async def finish(self, session: Any) -> None:
+        await deliveries.finish(
+            session,
+            self.delivery_id,
+            status=self.status,
+            attempts=self.outcome.attempts,
+            now=self.now,
+            message_id=self.outcome.message_id,
+            error=self.outcome.error,
+        )
+
+    def settle(self, error: Exception | None) -> None:
+        """Wake the send waiting for it (unless it was cancelled meanwhile)."""
+        if self.done is None or self.done.done():
+            return
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
+
+
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:20]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -137,6 +168,8 @@ class Dispatcher:
         self.paid = paid
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: dict[asyncio.Task[None], _Flight] = {}
+        self._answers: list[_Answer] = []  # answered, not yet written (see `_write`)
+        self._writer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._ticks = 0
         self._closed = False
@@ -398,16 +431,40 @@ class Dispatcher:
             Result.SENT: DeliveryStatus.SENT,
             Result.BLOCKED: DeliveryStatus.BLOCKED,
         }.get(outcome.result, DeliveryStatus.FAILED)
-        async with self.db.session() as session:
-            await deliveries.finish(
-                session,
-                job.delivery_id,
-                status=status,
-                attempts=outcome.attempts,
-                now=self.clock(),
-                message_id=outcome.message_id,
-                error=outcome.error,
-            )
+        answer = _Answer(job.delivery_id, status, outcome, self.clock())
+        await self._write(answer)
+
+    async def _write(self, answer: _Answer) -> None:
+        """Record one answer, committed together with the others that arrived meanwhile
+        (group commit): a writer task writes whatever is queued in one transaction, then
+        what queued during that one. At a trickle each answer is written at once, as
+        before; at hundreds of sends a second the bot spends one transaction per batch
+        instead of one per send. Returns once this answer is committed."""
+        answer.done = asyncio.get_running_loop().create_future()
+        self._answers.append(answer)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_answers(), name="delivery-writer")
+        await answer.done
+
+    async def _write_answers(self) -> None:
+        while self._answers:
+            batch, self._answers = self._answers, []
+            try:
+                async with self.db.session() as session:
+                    for answer in batch:
+                        await answer.finish(session)
+            except Exception:  # one bad row must not fail the others: each on its own
+                for answer in batch:
+                    try:
+                        async with self.db.session() as session:
+                            await answer.finish(session)
+                    except Exception as exc:
+                        answer.settle(exc)
+                    else:
+                        answer.settle(None)
+            else:
+                for answer in batch:
+                    answer.settle(None)
 
     async def stop(self, wait_seconds: float = 10.0) -> None:
         """Stop claiming, abandon the sends that have not reached Telegram yet, and let those
@@ -429,6 +486,11 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        writer = self._writer  # answers already taken from a cancelled send: write them
+        if writer is not None and not writer.done():
+            _, late = await asyncio.wait({writer}, timeout=wait_seconds)
+            for task in late:
+                task.cancel()
 
     async def release(self) -> None:
         """Give up the leader lease and the heartbeat so a standby takes over without delay."""
