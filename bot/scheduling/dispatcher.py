@@ -93,29 +93,15 @@ class _Flight:
 
 
 @dataclass
-class _Answer:
-    """Telegram's answer to one send, waiting to be written (Dispatcher._write)."""
+class _Pending:
+    """An answer waiting to be written (Dispatcher._write), and the send waiting for it."""
 
-    delivery_id: int
-    status: DeliveryStatus
-    outcome: Outcome
-    now: datetime
-    done: asyncio.Future[None] | None = None
-
-    async def finish(self, session: Any) -> None:
-        await deliveries.finish(
-            session,
-            self.delivery_id,
-            status=self.status,
-            attempts=self.outcome.attempts,
-            now=self.now,
-            message_id=self.outcome.message_id,
-            error=self.outcome.error,
-        )
+    answer: deliveries.Answer
+    done: asyncio.Future[None]
 
     def settle(self, error: Exception | None) -> None:
         """Wake the send waiting for it (unless it was cancelled meanwhile)."""
-        if self.done is None or self.done.done():
+        if self.done.done():
             return
         if error is None:
             self.done.set_result(None)
@@ -168,7 +154,7 @@ class Dispatcher:
         self.paid = paid
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: dict[asyncio.Task[None], _Flight] = {}
-        self._answers: list[_Answer] = []  # answered, not yet written (see `_write`)
+        self._answers: list[_Pending] = []  # answered, not yet written (see `_write`)
         self._writer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._ticks = 0
@@ -431,40 +417,46 @@ class Dispatcher:
             Result.SENT: DeliveryStatus.SENT,
             Result.BLOCKED: DeliveryStatus.BLOCKED,
         }.get(outcome.result, DeliveryStatus.FAILED)
-        answer = _Answer(job.delivery_id, status, outcome, self.clock())
+        answer = deliveries.Answer(
+            job.delivery_id,
+            status,
+            self.clock(),
+            attempts=outcome.attempts,
+            message_id=outcome.message_id,
+            error=outcome.error,
+        )
         await self._write(answer)
 
-    async def _write(self, answer: _Answer) -> None:
+    async def _write(self, answer: deliveries.Answer) -> None:
         """Record one answer, committed together with the others that arrived meanwhile
         (group commit): a writer task writes whatever is queued in one transaction, then
         what queued during that one. At a trickle each answer is written at once, as
         before; at hundreds of sends a second the bot spends one transaction per batch
         instead of one per send. Returns once this answer is committed."""
-        answer.done = asyncio.get_running_loop().create_future()
-        self._answers.append(answer)
+        pending = _Pending(answer, asyncio.get_running_loop().create_future())
+        self._answers.append(pending)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_answers(), name="delivery-writer")
-        await answer.done
+        await pending.done
 
     async def _write_answers(self) -> None:
         while self._answers:
             batch, self._answers = self._answers, []
             try:
                 async with self.db.session() as session:
-                    for answer in batch:
-                        await answer.finish(session)
+                    await deliveries.finish_many(session, [p.answer for p in batch])
             except Exception:  # one bad row must not fail the others: each on its own
-                for answer in batch:
+                for pending in batch:
                     try:
                         async with self.db.session() as session:
-                            await answer.finish(session)
+                            await deliveries.finish_many(session, [pending.answer])
                     except Exception as exc:
-                        answer.settle(exc)
+                        pending.settle(exc)
                     else:
-                        answer.settle(None)
+                        pending.settle(None)
             else:
-                for answer in batch:
-                    answer.settle(None)
+                for pending in batch:
+                    pending.settle(None)
 
     async def stop(self, wait_seconds: float = 10.0) -> None:
         """Stop claiming, abandon the sends that have not reached Telegram yet, and let those

@@ -633,20 +633,23 @@ async def test_answers_that_arrive_together_are_committed_together(
     still recorded before drain() returns."""
     from bot.scheduling import dispatcher as dispatcher_module
 
-    writes: list[Any] = []  # the sessions themselves, kept alive: no id is reused
-    finish = dispatcher_module.deliveries.finish
+    writes: list[int] = []  # rows per statement
+    finish_many = dispatcher_module.deliveries.finish_many
 
-    async def counting_finish(session: Any, delivery_id: int, **kw: Any) -> None:
-        writes.append(session)
-        await finish(session, delivery_id, **kw)
+    async def counting_finish(session: Any, answers: Any) -> None:
+        writes.append(len(answers))
+        await finish_many(session, answers)
 
-    monkeypatch.setattr(dispatcher_module.deliveries, "finish", counting_finish)
+    monkeypatch.setattr(dispatcher_module.deliveries, "finish_many", counting_finish)
     clock.now = T0
     dispatcher = make_dispatcher(app, db, clock)
     for chat_id in range(1, 41):
         await add_chat(db, chat_id, next_due_at=T0)
     await run(dispatcher, T0)
-    assert len(fake_request.delivered()) == 40 and len(writes) == 40
-    assert len({id(session) for session in writes}) < 40  # fewer transactions than answers
+    assert len(fake_request.delivered()) == 40 and sum(writes) == 40
+    assert len(writes) < 40  # fewer statements (and transactions) than answers
     rows = await all_deliveries(db)
     assert len(rows) == 40 and {row.status for row in rows} == {DeliveryStatus.SENT}
+    assert {(row.attempts, row.error) for row in rows} == {(1, None)}
+    assert all(row.sent_at is not None and T0 <= row.sent_at <= clock.now for row in rows)
+    assert len({row.message_id for row in rows}) == 40 and None not in {r.message_id for r in rows}
