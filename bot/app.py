@@ -224,7 +224,10 @@ def build_application(
         )
         .concurrent_updates(processor)
         .updater(None)  # bot.updates.Poller fetches updates
-        .rate_limiter(rate_limiter or RateLimiter.for_rate(settings.send_rate_per_second))
+        .rate_limiter(
+            rate_limiter
+            or RateLimiter.for_rate(settings.send_rate_per_second, settings.paid_broadcast_rate)
+        )
     )
     if request is not None:
         builder = builder.request(request)

@@ -394,11 +394,18 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         return 1
     report = capacity_report.build(rows, now, rate, max_late=args.max_late)
     if args.json:
-        from bot.scheduling.capacity import weekly_load
+        from bot.scheduling.capacity import late_runs, weekly_load
 
         found = capacity_report.summary(report)
         found["week_of"] = now.date().isoformat()
         found["weekly_load"] = [round(v) for v in weekly_load(rows, now).ravel().tolist()]
+        late_after = (
+            args.late_after
+            if args.late_after is not None
+            else settings.paid_broadcast_after_seconds
+        )
+        found["start"] = report.demand.start.isoformat()
+        found["late_minutes"] = late_runs(report.prediction, late_after)
         print(json.dumps(found))
         return 0
     print("\n".join(capacity_report.text(report)))
@@ -490,6 +497,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help="print only a one-line JSON summary (what the running bot reads for /admin)",
+    )
+    cap.add_argument(
+        "--late-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --json: also list the minutes predicted later than this (the paid-broadcast "
+        "forecast; default PAID_BROADCAST_AFTER_SECONDS)",
     )
     cap.add_argument(
         "--max-late",

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     max_late_minutes: int = Field(default=60, ge=1, le=24 * 60, alias="MAX_LATE_MINUTES")
     # 0 switches all pacing off (tests against an in-process fake Bot API).
     send_rate_per_second: float = Field(default=30, ge=0, le=1000, alias="SEND_RATE_PER_SECOND")
+    # Paid broadcasts (Bot API 7.11, allow_paid_broadcast): reminders later than
+    # PAID_BROADCAST_AFTER_SECONDS (or predicted to be) may go out faster than the free
+    # send rate, up to this many a second in total. Off (0) by default: Telegram charges
+    # Stars for each message beyond the free rate.
+    paid_broadcast_rate: float = Field(default=0, ge=0, le=1000, alias="PAID_BROADCAST_RATE")
+    paid_broadcast_after_seconds: float = Field(
+        default=60, ge=0, le=24 * 3600, alias="PAID_BROADCAST_AFTER_SECONDS"
+    )
     # Load-aware default times: each campaign moment within this many minutes either side.
     default_times_window_minutes: int = Field(
         default=45, ge=0, le=60, alias="DEFAULT_TIMES_WINDOW_MINUTES"
@@ -71,6 +79,11 @@ class Settings(BaseSettings):
     calendar_move_window_minutes: int = Field(
         default=90, ge=0, le=12 * 60, alias="CALENDAR_MOVE_WINDOW_MINUTES"
     )
+
+    @field_validator("paid_broadcast_rate", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return 0 if value is None or (isinstance(value, str) and not value.strip()) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -142,6 +155,17 @@ class Settings(BaseSettings):
                 f"generate one with: {FERNET_KEY_HOWTO}"
             ) from None
         return SecretStr(key)
+
+    @model_validator(mode="after")
+    def _paid_above_free(self) -> Settings:
+        if self.paid_broadcast_rate and self.paid_broadcast_rate <= self.send_rate_per_second:
+            raise ValueError(
+                f"PAID_BROADCAST_RATE ({self.paid_broadcast_rate:g}) must be above "
+                f"SEND_RATE_PER_SECOND ({self.send_rate_per_second:g}), or 0 to stay off"
+            )
+        if self.paid_broadcast_rate and not self.send_rate_per_second:
+            raise ValueError("PAID_BROADCAST_RATE needs pacing on (SEND_RATE_PER_SECOND above 0)")
+        return self
 
     @model_validator(mode="after")
     def _webhook_secret(self) -> Settings:

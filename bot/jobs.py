@@ -19,6 +19,7 @@ from bot import metrics
 from bot.context import Context
 from bot.lifecycle import DRAIN, RELEASE, STOP, Children
 from bot.scheduling.defaults import DefaultLoad
+from bot.scheduling.paid import LateMinutes
 from bot.services import calendars, digests
 from bot.services.admin import count_active
 
@@ -73,7 +74,10 @@ async def predict_capacity(context: Context) -> None:
     parts = context.bot_data
     try:
         found = await capacity_summary(
-            parts.settings.database_url, parts.settings.send_rate_per_second, parts.children
+            parts.settings.database_url,
+            parts.settings.send_rate_per_second,
+            parts.children,
+            late_after=parts.settings.paid_broadcast_after_seconds,
         )
     except Exception as exc:  # a slow or failing model is news for /admin, not a crash
         if parts.children.stopping:  # the shutdown ended the child: nothing to report
@@ -87,12 +91,21 @@ async def predict_capacity(context: Context) -> None:
         cells=[float(v) for v in found["weekly_load"]],
         window_minutes=parts.settings.default_times_window_minutes,
     )
+    paid = parts.dispatcher.paid
+    if paid is not None:  # the minutes whose reminders go out paid from their first second
+        paid.forecast = LateMinutes.from_runs(
+            datetime.fromisoformat(found["start"]), found["late_minutes"]
+        )
     metrics.CAPACITY_P99.set(found["p99_s"])
     metrics.CAPACITY_SKIPS.set(found["skipped"])
 
 
 async def capacity_summary(
-    database_url: str, rate: float, children: Children | None = None
+    database_url: str,
+    rate: float,
+    children: Children | None = None,
+    *,
+    late_after: float = 60.0,
 ) -> dict[str, Any]:
     env = {**os.environ, "DATABASE_URL": database_url}
     child = await asyncio.create_subprocess_exec(
@@ -103,6 +116,8 @@ async def capacity_summary(
         "--json",
         "--rate",
         f"{rate:g}",
+        "--late-after",
+        f"{late_after:g}",
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,

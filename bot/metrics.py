@@ -39,6 +39,12 @@ UPDATES_DROPPED = Counter(
 REMINDERS_SENT = Counter(
     "rekpauze_reminders_sent", "Reminders Telegram accepted", registry=REGISTRY
 )
+PAID_BROADCASTS = Counter(
+    "rekpauze_paid_broadcasts",
+    "Reminders Telegram accepted with allow_paid_broadcast (PAID_BROADCAST_RATE); Telegram "
+    "charges Stars for those sent beyond the free rate, so this is the upper bound of the bill",
+    registry=REGISTRY,
+)
 REMINDERS_SKIPPED = Counter(
     "rekpauze_reminders_skipped",
     "Reminder slots not sent, by cause: down (missed while the bot was down, past the grace "
@@ -108,6 +114,11 @@ def skipped_counts() -> dict[str, int]:
         )
         for cause in ("down", "late", "next")
     }
+
+
+def paid_broadcasts() -> int:
+    """Reminders sent as paid broadcasts since this process started (for /admin)."""
+    return int(REGISTRY.get_sample_value("rekpauze_paid_broadcasts_total") or 0)
 
 
 def reminder_sent(lateness_seconds: float) -> None:

@@ -25,6 +25,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot import metrics
 from bot.outgoing import Keyboard, Outcome, Outgoing, Result, SendPolicy
 from bot.retry import may_have_arrived
 from bot.sending import retry_after_seconds
@@ -124,12 +125,14 @@ class Outbox:
                 if message.edit_message_id is not None
                 else getattr(sent, "message_id", None)
             )
+            if message.paid_broadcast and message.edit_message_id is None:
+                metrics.PAID_BROADCASTS.inc()
             return Outcome(Result.SENT, chat_id, max(1, policy.attempts), message_id=message_id)
         return Outcome(Result.FAILED, chat_id, max(1, policy.attempts), error="migrated too often")
 
     async def _call(self, message: Outgoing, chat_id: int, limited: dict[str, Any]) -> object:
         markup = to_markup(message.keyboard)
-        if message.edit_message_id is not None:
+        if message.edit_message_id is not None:  # an edit is no broadcast: never paid
             return await self.bot.edit_message_text(
                 message.text,
                 chat_id=chat_id,
@@ -137,11 +140,20 @@ class Outbox:
                 reply_markup=markup,
                 **limited,
             )
+        # Only when set: an absent flag keeps every other request exactly as it was.
+        paid: dict[str, Any] = {"allow_paid_broadcast": True} if message.paid_broadcast else {}
         if message.photo is not None:
             return await self.bot.send_photo(
-                chat_id, photo=message.photo, caption=message.text, reply_markup=markup, **limited
+                chat_id,
+                photo=message.photo,
+                caption=message.text,
+                reply_markup=markup,
+                **paid,
+                **limited,
             )
-        return await self.bot.send_message(chat_id, message.text, reply_markup=markup, **limited)
+        return await self.bot.send_message(
+            chat_id, message.text, reply_markup=markup, **paid, **limited
+        )
 
     async def unreachable(self, chat_id: int, error: str | None) -> None:
         """Leave the chat alone until /start (see bot.storage.chats.mark_unreachable)."""

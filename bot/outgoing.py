@@ -29,13 +29,15 @@ def keyboard(*rows: tuple[Button, ...] | list[Button]) -> Keyboard:
 @dataclass(frozen=True)
 class Outgoing:
     """One message to send (or, with `edit_message_id`, an existing one to edit). With
-    `photo`, `text` is the caption."""
+    `photo`, `text` is the caption. `paid_broadcast` sends it with `allow_paid_broadcast`
+    (past the free rate, for Stars): only a late reminder (bot.scheduling.paid) sets it."""
 
     chat_id: int
     text: str
     keyboard: Keyboard | None = None
     photo: bytes | None = None
     edit_message_id: int | None = None
+    paid_broadcast: bool = False
 
 
 @dataclass

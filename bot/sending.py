@@ -4,17 +4,22 @@ python-telegram-bot's AIORateLimiter paces the bot as a whole (30 a second) and 
 a minute) with leaky buckets that let a whole period's worth through at once, so a burst can
 put 60 sends into one sliding second (or 21 into a group's minute) and earn a 429 that stalls
 every request. It has no per-private-chat limit and retries nothing by default. `RateLimiter`
-implements PTB's `BaseRateLimiter` itself, keeps AIORateLimiter's two other rules (a 429 holds
-back every request until its wait is over; paid broadcasts take their own lane of 1000 a
-second) and paces with reservations that never cross a sliding window:
+implements PTB's `BaseRateLimiter` itself, keeps AIORateLimiter's rule that a 429 holds back
+every request until its wait is over, and paces with reservations that never cross a sliding
+window:
 
-- overall: requests with a chat id evenly spaced at 98% of `overall_max_rate` a second, and
+- overall (free): requests with a chat id evenly spaced at 98% of `overall_max_rate` a second, and
   never more than `overall_max_rate` departures in any 1.02 seconds; and a request leaves only
   while fewer than `overall_max_rate` are in flight or were answered within the last second.
   Telegram counts arrivals, and a request arrives before it is answered, so the server never
   sees more than the limit in a second however long the event loop or the network held some
   requests up between leaving the limiter and arriving (departure spacing alone cannot
   promise that: a 30 ms hold-up compresses the 20 ms margin into a 429);
+- paid broadcasts (requests with `allow_paid_broadcast`, Bot API 7.11): a lane of their own
+  with the same three rules at `paid_max_rate`, counting every departure, free or paid, so
+  free sends keep `overall_max_rate` and paid ones bring the total up to `paid_max_rate`
+  (Telegram charges Stars for each message beyond the free 30 a second; without a paid rate
+  a flagged request takes the free lane). The per-chat and per-group paces still apply;
 - groups: at most 20 sends and edits per group in any 60.5 seconds (member look-ups are not
   paced);
 - private chats: about one send (and separately one edit) a second, after a burst of 3;
@@ -38,14 +43,15 @@ import contextlib
 import logging
 import random
 import time
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from telegram.constants import FloodLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.outgoing import SendPolicy
 from bot.retry import retryable
@@ -65,9 +71,12 @@ GROUP_PERIOD = 60.5
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    """The wait Telegram asked for. A timedelta, since bot/__init__.py opts in to PTB's
-    PTB_TIMEDELTA; seconds (with PTB's deprecation warning) if the environment turned it off."""
-    value = exc.retry_after
+    """The wait Telegram asked for, in seconds. PTB 22 hands a timedelta when PTB_TIMEDELTA is
+    on (bot/__init__.py opts in) and whole seconds, with a deprecation warning on every read,
+    when the environment turned it off; both are read here, without the warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -98,6 +107,66 @@ class SlidingWindow:
         return not self.times or self.times[-1] <= now - self.period
 
 
+class Lane:
+    """One global pace (see the module docstring): departures evenly spaced at 98% of `rate`,
+    never more than `rate` in any 1.02 s, and one only while fewer than `rate` are in flight
+    or were answered within the last second. `count` records a departure another lane
+    granted, so a lane for a total (the paid one) sees every request that left."""
+
+    def __init__(self, rate: float, sleep: Sleep, monotonic: Callable[[], float]) -> None:
+        # Evenly spaced, no burst: a burst of concurrent requests reaches the server spread
+        # by connection set-up, and the next second's requests would then overlap it.
+        self.interval = 1 / (rate * OVERALL_MARGIN)
+        self.limit = max(1, int(rate))
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+        self._departures: deque[float] = deque(maxlen=self.limit)
+        self._in_flight = 0  # requests that left and are not answered yet
+        self._answered: deque[float] = deque()  # when they were answered, last second only
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    def _unanswered_wait(self, now: float) -> float:
+        """Seconds until fewer than the limit are in flight or answered within a second."""
+        answered = self._answered
+        while answered and answered[0] <= now - 1.0:
+            answered.popleft()
+        if self._in_flight + len(answered) < self.limit:
+            return 0.0
+        return answered[0] + 1.0 - now if answered else 0.01  # else: wait for an answer
+
+    async def turn(self) -> float:
+        """One request at a time takes its turn (FIFO): evenly spaced, and never more than the
+        limit in any second of actual departures, even after the event loop was held up.
+        Returns the departure instant; the caller must call `answered` once it is answered."""
+        async with self._lock:
+            while True:
+                now = self._monotonic()
+                recent = self._departures
+                full = len(recent) == recent.maxlen
+                window = recent[0] + OVERALL_WINDOW - now if full else 0.0
+                wait = max(self._next - now, window, self._unanswered_wait(now))
+                if wait <= 1e-4:  # a tenth of a millisecond: not worth a sleep
+                    break
+                await self._sleep(wait)
+            self.count(now)
+            # Keep to the schedule after a slightly late wake-up (no drift below the rate),
+            # but do not bank unused turns after an idle spell (no burst).
+            late = now - self._next
+            base = self._next if 0 <= late < self.interval else now
+            self._next = base + self.interval
+            return now
+
+    def count(self, now: float) -> None:
+        """A departure at `now` (the latest so far), in flight until `answered`."""
+        self._departures.append(now)
+        self._in_flight += 1
+
+    def answered(self, now: float) -> None:
+        self._in_flight -= 1
+        self._answered.append(now)
+
+
 class RateLimiter(BaseRateLimiter[SendPolicy | int]):
     """Window-exact pacing, a per-private-chat pace and bounded retries (see the module
     docstring). `rate_limit_args` is a `SendPolicy`; anything else gets `default_budget`."""
@@ -106,6 +175,7 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         self,
         *,
         overall_max_rate: float = 30,
+        paid_max_rate: float = 0,
         group_max_rate: int = 20,
         chat_interval: float = 1.0,
         chat_burst: int = 3,
@@ -120,17 +190,11 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         # goes on the wire, as in AIORateLimiter.
         self._resume = asyncio.Event()
         self._resume.set()
-        # Paid broadcasts skip the other paces but keep to Telegram's paid limit.
-        self._paid = SlidingWindow(FloodLimit.PAID_MESSAGES_PER_SECOND, 1.0)
-        # Evenly spaced, no burst: a burst of concurrent requests reaches the server spread
-        # by connection set-up, and the next second's requests would then overlap it.
-        self._overall_interval = 1 / (overall_max_rate * OVERALL_MARGIN) if overall_max_rate else 0
-        self._overall_next = 0.0
-        self._overall_lock = asyncio.Lock()
-        self._departures: deque[float] = deque(maxlen=max(1, int(overall_max_rate)))
-        self._overall_limit = max(1, int(overall_max_rate))
-        self._in_flight = 0  # requests that took an overall turn and are not answered yet
-        self._answered: deque[float] = deque()  # when they were answered, last second only
+        # The free lane paces every request with a chat id; paid broadcasts take the paid
+        # lane when there is one, which counts the free lane's departures too (a total).
+        self._free = Lane(overall_max_rate, sleep, monotonic) if overall_max_rate else None
+        paid = self._free is not None and paid_max_rate > overall_max_rate
+        self._paid = Lane(paid_max_rate, sleep, monotonic) if paid else None
         self.group_max_rate = group_max_rate
         self._groups: dict[int | str, SlidingWindow] = {}
         self.chat_interval = chat_interval
@@ -150,11 +214,17 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         """Nothing to release."""
 
     @classmethod
-    def for_rate(cls, overall_max_rate: float) -> RateLimiter:
-        """The limiter for SEND_RATE_PER_SECOND; 0 paces nothing (retries still apply)."""
+    def for_rate(cls, overall_max_rate: float, paid_max_rate: float = 0) -> RateLimiter:
+        """The limiter for SEND_RATE_PER_SECOND and PAID_BROADCAST_RATE; a send rate of 0
+        paces nothing (retries still apply)."""
         if not overall_max_rate:
             return cls(overall_max_rate=0, group_max_rate=0, chat_interval=0)
-        return cls(overall_max_rate=overall_max_rate)
+        return cls(overall_max_rate=overall_max_rate, paid_max_rate=paid_max_rate)
+
+    @property
+    def paid_max_rate(self) -> float:
+        """The total rate paid broadcasts may bring the bot to (0: no paid lane)."""
+        return self._paid.limit if self._paid is not None else 0
 
     def _chat_delay(self, key: tuple[int, bool]) -> float:
         """Reserve the chat's next slot (GCRA: `chat_burst` at once, then one per interval)."""
@@ -178,13 +248,13 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         if delay > 0:
             await self._sleep(delay)
 
-    async def _pace(self, endpoint: str, data: dict[str, Any]) -> bool:
+    async def _pace(self, endpoint: str, data: dict[str, Any], paid: bool) -> list[Lane]:
         """Wait for the chat's, then the group's, then the bot's turn (each reservation is
         taken after the previous wait, so every window sees its reservations in order).
-        True when an overall turn was taken (the caller must then call `_answered_now`)."""
+        Returns the lanes the request departed in (each must hear `answered`)."""
         chat_id = data.get("chat_id")
         if chat_id is None:
-            return False
+            return []
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id)
         edit = endpoint.startswith("editMessage")
@@ -194,60 +264,24 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         elif self.group_max_rate and (edit or is_send(endpoint)):
             # Only what appears in the group counts: getChatMember and the like are not paced.
             await self._wait(self._group_window(chat_id).reserve(self._monotonic()))
-        if self._overall_interval:
-            await self._overall_turn()
-            return True
-        return False
-
-    def _answered_now(self) -> None:
-        self._in_flight -= 1
-        self._answered.append(self._monotonic())
-
-    def _unanswered_wait(self, now: float) -> float:
-        """Seconds until fewer than the limit are in flight or answered within a second."""
-        answered = self._answered
-        while answered and answered[0] <= now - 1.0:
-            answered.popleft()
-        if self._in_flight + len(answered) < self._overall_limit:
-            return 0.0
-        return answered[0] + 1.0 - now if answered else 0.01  # else: wait for an answer
-
-    async def _overall_turn(self) -> None:
-        """One request at a time takes its turn (FIFO): evenly spaced, and never more than the
-        limit in any second of actual departures, even after the event loop was held up."""
-        async with self._overall_lock:
-            while True:
-                now = self._monotonic()
-                recent = self._departures
-                full = len(recent) == recent.maxlen
-                window = recent[0] + OVERALL_WINDOW - now if full else 0.0
-                wait = max(
-                    self._overall_next - now,
-                    window,
-                    self._unanswered_wait(now),
-                )
-                if wait <= 1e-4:  # a tenth of a millisecond: not worth a sleep
-                    break
-                await self._sleep(wait)
-            recent.append(now)
-            self._in_flight += 1
-            # Keep to the schedule after a slightly late wake-up (no drift below the rate),
-            # but do not bank unused turns after an idle spell (no burst).
-            late = now - self._overall_next
-            base = self._overall_next if 0 <= late < self._overall_interval else now
-            self._overall_next = base + self._overall_interval
+        if paid and self._paid is not None:
+            await self._paid.turn()
+            return [self._paid]
+        if self._free is None:
+            return []
+        left = await self._free.turn()
+        if self._paid is None:
+            return [self._free]
+        self._paid.count(left)  # the paid lane's limit is a total
+        return [self._free, self._paid]
 
     async def _run(
         self,
-        paid: bool,
         callback: Callable[..., Coroutine[Any, Any, JSON]],
         args: Any,
         kwargs: dict[str, Any],
     ) -> JSON:
-        """Send, after the paid lane's turn if it is a paid broadcast and once no 429's wait
-        is running."""
-        if paid:
-            await self._wait(self._paid.reserve(self._monotonic()))
+        """Send once no 429's wait is running."""
         await self._resume.wait()
         return await callback(*args, **kwargs)
 
@@ -274,14 +308,15 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         while True:
             policy.attempts += 1
             try:
-                paced = not paid and await self._pace(endpoint, data)
+                lanes = await self._pace(endpoint, data, paid)
                 policy.on_wire = True
                 try:
-                    return await self._run(paid, callback, args, kwargs)
+                    return await self._run(callback, args, kwargs)
                 finally:
                     policy.on_wire = False
-                    if paced:
-                        self._answered_now()
+                    now = self._monotonic()
+                    for lane in lanes:
+                        lane.answered(now)
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc) + 0.1
                 if self._monotonic() + wait > deadline:

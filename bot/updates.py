@@ -25,7 +25,6 @@ import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, Update
@@ -35,6 +34,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import metrics
 from bot.outgoing import SendPolicy
+from bot.sending import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -241,11 +241,6 @@ BUSY_PAUSE = 0.25
 STALE_AFTER = 60.0
 
 
-def _retry_after(exc: RetryAfter) -> float:
-    wait = exc.retry_after
-    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-
-
 class Poller:
     """Long polling that confirms an update to Telegram only after it was processed.
 
@@ -359,7 +354,9 @@ class Poller:
             except TelegramError as exc:
                 self.failures += 1
                 pause = (
-                    _retry_after(exc) if isinstance(exc, RetryAfter) else min(2**self.failures, 30)
+                    retry_after_seconds(exc)
+                    if isinstance(exc, RetryAfter)
+                    else min(2**self.failures, 30)
                 )
                 log.warning("getUpdates failed (%s); again in %.0f s", exc, pause)
                 await asyncio.sleep(pause)

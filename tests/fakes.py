@@ -191,6 +191,8 @@ class RecordingRequest(BaseRequest):
         """The stand-in's checks and answer shapes, without its world."""
         if method == "getMe":
             return BOT_USER
+        if method.startswith("send"):
+            params.get_bool("allow_paid_broadcast")  # a Boolean when given, as the stand-in
         if method in ("sendMessage", "editMessageText"):
             text = formatted_text(params, "text", caption=False)
             assert text is not None

@@ -33,6 +33,14 @@ def _capacity_line(context: Context, lang: str) -> str:
     return "\n" + str(found["lines"].get(lang, ""))  # Telegram HTML made by bot.i18n.t
 
 
+def _paid_line(context: Context, lang: str) -> str:
+    """Paid broadcasts sent, once PAID_BROADCAST_RATE is on (they cost Stars)."""
+    rate = context.bot_data.settings.paid_broadcast_rate
+    if not rate:
+        return ""
+    return "\n" + t(lang, "admin.paid", count=metrics.paid_broadcasts(), rate=f"{rate:g}")
+
+
 def _percent(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.0%}"
 
@@ -64,6 +72,7 @@ async def admin_command(update: Update, context: Context) -> None:
             moved_week=numbers.moved_week,
             busy_week=numbers.busy_week,
         )
+        + _paid_line(context, lang)
         + _capacity_line(context, lang)
     )
 

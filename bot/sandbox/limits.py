@@ -7,6 +7,11 @@ within them here stays within them on the real server.
 
 What counts:
 - sends (sendMessage, sendPhoto, sendDocument) count against the global window and their chat;
+- paid broadcasts (a send with `allow_paid_broadcast`, Bot API 7.11): Telegram lets them go
+  past the free rate up to 1000 a second, charging Stars for each message beyond the free
+  amount. Read here as: a send without the flag is refused once `global_per_second` sends
+  without it left in the last second (the free budget), a flagged one once
+  `paid_per_second` sends of either kind did (the total). Per-chat limits apply to both;
 - edits (editMessage*) never count against the global window; when `count_edits` is on they use a
   per-chat limiter of their own with the same numbers, so a countdown that edits once a second
   passes while an edit storm does not.
@@ -28,7 +33,10 @@ class FloodLimits:
 
     enabled: bool = True
     global_per_second: int = 30
-    """Sends across all chats in any sliding one-second window."""
+    """Sends without `allow_paid_broadcast` across all chats in any sliding one-second window."""
+    paid_per_second: int = 1000
+    """Sends of any kind in any sliding second beyond which a flagged send is refused (0: the
+    flag is not honoured, as for a bot without paid broadcasts)."""
     private_per_second: float = 1.0
     """Sustained sends per second into one private chat (token bucket refill rate)."""
     private_burst: int = 5
@@ -62,23 +70,33 @@ class FloodControl:
     def __init__(self, limits: FloodLimits, clock: Clock) -> None:
         self.limits = limits
         self._clock = clock
-        self._global: deque[float] = deque()
+        self._global: deque[float] = deque()  # sends without the paid flag
+        self._total: deque[float] = deque()  # every send, flagged or not
         self._private: dict[tuple[int, bool], _Bucket] = {}
         self._group: dict[tuple[int, bool], deque[float]] = {}
 
-    def check(self, chat_id: int, *, is_group: bool, edit: bool = False) -> float | None:
-        """Record the call and return None if allowed, else the seconds until it would be."""
+    def check(
+        self, chat_id: int, *, is_group: bool, edit: bool = False, paid: bool = False
+    ) -> float | None:
+        """Record the call and return None if allowed, else the seconds until it would be.
+        `paid`: a send with `allow_paid_broadcast` (see the module docstring)."""
         limits = self.limits
         if not limits.enabled or (edit and not limits.count_edits):
             return None
         now = self._clock()
         waits: list[float] = []
+        paid = paid and not edit and limits.paid_per_second > 0
         if not edit:
-            window = self._global
-            while window and window[0] <= now - self.GLOBAL_WINDOW:
-                window.popleft()
-            if len(window) >= limits.global_per_second:
-                waits.append(window[0] + self.GLOBAL_WINDOW - now)
+            for window in (self._global, self._total):
+                while window and window[0] <= now - self.GLOBAL_WINDOW:
+                    window.popleft()
+            window, limit = (
+                (self._total, limits.paid_per_second)
+                if paid
+                else (self._global, limits.global_per_second)
+            )
+            if len(window) >= limit:
+                waits.append(window[len(window) - limit] + self.GLOBAL_WINDOW - now)
         key = (chat_id, edit)
         if is_group:
             times = self._group.get(key)
@@ -102,7 +120,9 @@ class FloodControl:
         if waits:
             return max(waits)
         if not edit:
-            self._global.append(now)
+            self._total.append(now)
+            if not paid:
+                self._global.append(now)
         if is_group:
             self._group[key].append(now)
         else:

@@ -350,6 +350,8 @@ class ServerStats:
     by_method: Counter[str] = field(default_factory=Counter)
     errors_by_status: Counter[int] = field(default_factory=Counter)
     messages_sent: int = 0
+    paid_broadcasts: int = 0
+    """Sends accepted with `allow_paid_broadcast` (flood control let them past the free rate)."""
     too_many_requests: int = 0
     """429 answers from flood control (scripted 429s are counted in `scripted_faults`)."""
     too_many_requests_by_chat: Counter[int] = field(default_factory=Counter)

@@ -132,8 +132,10 @@ class World:
             self.check_group_access(chat)
         return chat
 
-    def check_flood(self, chat: Chat, *, edit: bool) -> None:
-        wait = self.flood.check(chat.id, is_group=chat.is_group, edit=edit)
+    def check_flood(self, chat: Chat, *, edit: bool, paid: bool = False) -> None:
+        """429 beyond flood control; `paid`: a send with `allow_paid_broadcast`, counted in
+        `stats.paid_broadcasts` once accepted."""
+        wait = self.flood.check(chat.id, is_group=chat.is_group, edit=edit, paid=paid)
         if wait is not None:
             seconds = retry_after_seconds(wait)
             self.stats.too_many_requests += 1
@@ -141,6 +143,8 @@ class World:
             raise ApiError(
                 429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
             )
+        if paid:
+            self.stats.paid_broadcasts += 1
 
     # --- messages -------------------------------------------------------------------------
 

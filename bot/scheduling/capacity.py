@@ -485,6 +485,16 @@ def simulate(
     )
 
 
+def late_runs(prediction: Prediction, threshold_s: float) -> list[tuple[int, int]]:
+    """Runs of minutes (offsets from the demand's start, both ends included) whose sends the
+    model predicts later than `threshold_s`: the backlog just after a minute's arrivals,
+    served at the rate, is how late that minute's last send leaves (the paid-broadcast
+    forecast, bot.scheduling.paid)."""
+    late = np.concatenate(([False], prediction.backlog / prediction.rate_per_s > threshold_s))
+    edges = np.flatnonzero(np.diff(np.concatenate((late, [False])).astype(np.int8)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
 def headroom(
     demand: Demand,
     rate_per_s: float,

@@ -12,7 +12,7 @@ subscriber, so memory and start-up time do not grow with subscribers. Each tick:
    per batch writes the delivery rows (unique per chat, slot and kind) and moves each chat's
    next due moment on;
 5. only after that commit, sends: concurrently, bounded, through the rate limiter, recording
-   sent / failed / blocked per row.
+   sent / failed / blocked per row (answers that arrive together are committed together).
 
 A crash after the commit leaves rows "pending"; they are retried by the next worker once the
 dead worker's heartbeat has expired, still within the grace window. The only possible repeats
@@ -36,6 +36,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content.models import Catalogue
 from bot.outgoing import Outcome, Outgoing, Result, Sender, SendPolicy
+from bot.scheduling.paid import PaidBroadcasts
 from bot.scheduling.rules import DONE_BEFORE, Placement, SlotPlan, place_reminder, plan_due
 from bot.scheduling.timemath import as_utc
 from bot.services.reminders import choose_routine, keyboard, reminder_text, replan_moved
@@ -92,6 +93,23 @@ class _Flight:
         return not self.answered and (self.policy is None or not self.policy.on_wire)
 
 
+@dataclass
+class _Pending:
+    """An answer waiting to be written (Dispatcher._write), and the send waiting for it."""
+
+    answer: deliveries.Answer
+    done: asyncio.Future[None]
+
+    def settle(self, error: Exception | None) -> None:
+        """Wake the send waiting for it (unless it was cancelled meanwhile)."""
+        if self.done.done():
+            return
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
+
+
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:20]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -116,6 +134,7 @@ class Dispatcher:
         max_in_flight: int = 2000,
         concurrency: int = 64,
         move_window: timedelta = timedelta(minutes=90),
+        paid: PaidBroadcasts | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
@@ -132,8 +151,12 @@ class Dispatcher:
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
         self.move_window = move_window
+        # PAID_BROADCAST_RATE: None (off) never flags a send.
+        self.paid = paid
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: dict[asyncio.Task[None], _Flight] = {}
+        self._answers: list[_Pending] = []  # answered, not yet written (see `_write`)
+        self._writer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._ticks = 0
         self._closed = False
@@ -374,8 +397,12 @@ class Dispatcher:
 
     async def send(self, job: Job, flight: _Flight | None = None) -> Outcome:
         """Send one reminder through the outbox; its budget lasts until the grace window ends
-        (the rate limiter retries 429s, 5xx and connection errors within it)."""
-        budget = max(1.0, (job.due_at + self.grace - self.clock()).total_seconds())
+        (the rate limiter retries 429s, 5xx and connection errors within it). With paid
+        broadcasts on, a reminder later than their threshold (or predicted to be) is flagged
+        here, as it starts: at most SEND_CONCURRENCY sends wait in the limiter ahead of it."""
+        now = self.clock()
+        budget = max(1.0, (job.due_at + self.grace - now).total_seconds())
+        paid = self.paid is not None and self.paid.pays(job.due_at, now)
         policy = SendPolicy(budget)
         if flight is not None:
             flight.policy = policy
@@ -387,7 +414,9 @@ class Dispatcher:
             snoozable=job.kind == DeliveryKind.REMINDER,
             group=job.chat_id < 0,
         )
-        outcome = await self.sender.deliver(Outgoing(job.chat_id, text, buttons), policy)
+        outcome = await self.sender.deliver(
+            Outgoing(job.chat_id, text, buttons, paid_broadcast=paid), policy
+        )
         if outcome.result is Result.FAILED and outcome.reason == "bad_request":
             log.error("reminder %s refused: %s", job.delivery_id, outcome.error)
         elif not outcome.sent and outcome.result is not Result.BLOCKED:
@@ -406,16 +435,46 @@ class Dispatcher:
             Result.SENT: DeliveryStatus.SENT,
             Result.BLOCKED: DeliveryStatus.BLOCKED,
         }.get(outcome.result, DeliveryStatus.FAILED)
-        async with self.db.session() as session:
-            await deliveries.finish(
-                session,
-                job.delivery_id,
-                status=status,
-                attempts=outcome.attempts,
-                now=self.clock(),
-                message_id=outcome.message_id,
-                error=outcome.error,
-            )
+        answer = deliveries.Answer(
+            job.delivery_id,
+            status,
+            self.clock(),
+            attempts=outcome.attempts,
+            message_id=outcome.message_id,
+            error=outcome.error,
+        )
+        await self._write(answer)
+
+    async def _write(self, answer: deliveries.Answer) -> None:
+        """Record one answer, committed together with the others that arrived meanwhile
+        (group commit): a writer task writes whatever is queued in one transaction, then
+        what queued during that one. At a trickle each answer is written at once, as
+        before; at hundreds of sends a second the bot spends one transaction per batch
+        instead of one per send. Returns once this answer is committed."""
+        pending = _Pending(answer, asyncio.get_running_loop().create_future())
+        self._answers.append(pending)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_answers(), name="delivery-writer")
+        await pending.done
+
+    async def _write_answers(self) -> None:
+        while self._answers:
+            batch, self._answers = self._answers, []
+            try:
+                async with self.db.session() as session:
+                    await deliveries.finish_many(session, [p.answer for p in batch])
+            except Exception:  # one bad row must not fail the others: each on its own
+                for pending in batch:
+                    try:
+                        async with self.db.session() as session:
+                            await deliveries.finish_many(session, [pending.answer])
+                    except Exception as exc:
+                        pending.settle(exc)
+                    else:
+                        pending.settle(None)
+            else:
+                for pending in batch:
+                    pending.settle(None)
 
     async def stop(self, wait_seconds: float = 10.0) -> None:
         """Stop claiming, abandon the sends that have not reached Telegram yet, and let those
@@ -437,6 +496,11 @@ class Dispatcher:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        writer = self._writer  # answers already taken from a cancelled send: write them
+        if writer is not None and not writer.done():
+            _, late = await asyncio.wait({writer}, timeout=wait_seconds)
+            for task in late:
+                task.cancel()
 
     async def release(self) -> None:
         """Give up the leader lease and the heartbeat so a standby takes over without delay."""
@@ -466,4 +530,9 @@ def from_settings(
         lease=timedelta(seconds=lease),
         concurrency=settings.send_concurrency,
         move_window=timedelta(minutes=settings.calendar_move_window_minutes),
+        paid=(
+            PaidBroadcasts(timedelta(seconds=settings.paid_broadcast_after_seconds))
+            if settings.paid_broadcast_rate
+            else None
+        ),
     )

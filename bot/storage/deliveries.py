@@ -9,10 +9,11 @@ PostgreSQL so concurrent workers take disjoint rows; SQLite has a single writer 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Integer, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -260,6 +261,53 @@ async def finish(
         values["message_id"] = message_id
         values["sent_at"] = now
     await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Telegram's final answer for one delivery, as `finish` records it."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    now: datetime
+    attempts: int = 1
+    message_id: int | None = None
+    error: str | None = None
+
+
+async def finish_many(session: AsyncSession, answers: Sequence[Answer]) -> None:
+    """`finish` for many deliveries in one statement (executemany): the write transaction
+    holds SQLite's lock for one round trip, not one per row."""
+    if not answers:
+        return
+    table: Table = Delivery.__table__  # type: ignore[assignment]  # a Table: Core executemany
+    message_id = bindparam("b_message_id", type_=table.c.message_id.type)
+    sent_at = bindparam("b_sent_at", type_=table.c.sent_at.type)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            status=bindparam("b_status"),
+            attempts=table.c.attempts + bindparam("b_attempts", type_=Integer()),
+            error=bindparam("b_error"),
+            message_id=func.coalesce(message_id, table.c.message_id),
+            sent_at=func.coalesce(sent_at, table.c.sent_at),
+        )
+    )
+    await session.execute(
+        stmt,
+        [
+            {
+                "b_id": answer.delivery_id,
+                "b_status": answer.status,
+                "b_attempts": answer.attempts,
+                "b_error": answer.error[:200] if answer.error else None,
+                "b_message_id": answer.message_id,
+                "b_sent_at": answer.now if answer.message_id is not None else None,
+            }
+            for answer in answers
+        ],
+    )
 
 
 async def claim_digest(

@@ -158,6 +158,27 @@ async def test_admin_shows_reminders_moved_and_skipped_for_meetings(
     assert "aujourd'hui (UTC) : 2 rappels décalés" in french and "3 décalés, 2 sautés" in french
 
 
+async def test_admin_shows_paid_broadcasts_only_once_they_are_on(
+    settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    from bot import metrics
+
+    app = _app(settings, db, clock, fake_request)
+    async with app:
+        await _send(app, "/admin", ADMIN)
+    assert "paid broadcast" not in fake_request.texts(ADMIN)[-1]
+
+    metrics.PAID_BROADCASTS.inc(3)
+    count = metrics.paid_broadcasts()
+    paid = settings.model_copy(update={"paid_broadcast_rate": 200.0})
+    for lang, words in (("en", "paid broadcasts"), ("nl", "betaalde broadcast"), ("fr", "payante")):
+        app = _app(paid, db, clock, fake_request)
+        async with app:
+            await _send(app, "/admin", ADMIN, lang)
+        text = fake_request.texts(ADMIN)[-1]
+        assert words in text and f": {count} (" in text and "200" in text, text
+
+
 async def test_broadcast_preview_escapes_and_cancel_sends_nothing(
     settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest
 ) -> None:

@@ -64,3 +64,34 @@ async def test_a_new_subscriber_gets_the_least_loaded_minutes_near_the_campaigns
     assert "10:00" not in chat.times and "13:30" not in chat.times  # the crowded minutes
     assert sum(load.cells) == before + 15  # its own slots count for the next sign-up
     assert isinstance(load.week_of, date)
+
+
+async def test_the_capacity_job_hands_the_paid_broadcast_forecast_to_the_dispatcher(
+    app: Any, db: Database, database_url: str
+) -> None:
+    """With PAID_BROADCAST_RATE on, the minutes the model predicts later than
+    PAID_BROADCAST_AFTER_SECONDS at the free rate reach the dispatcher's rule."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.scheduling.paid import PaidBroadcasts
+
+    for chat_id in range(1, 41):  # 40 due at 10:00 Amsterdam: 40 s of sending at 1 msg/s
+        await add_chat(db, chat_id, next_due_at=None, times=["10:00"], language="nl")
+    settings = app.bot_data.settings
+    app.bot_data.settings = settings.model_copy(
+        update={
+            "database_url": database_url,
+            "send_rate_per_second": 1.0,
+            "paid_broadcast_rate": 200.0,
+            "paid_broadcast_after_seconds": 20.0,
+        }
+    )
+    app.bot_data.dispatcher.paid = rule = PaidBroadcasts(timedelta(seconds=20))
+    await jobs.predict_capacity(SimpleNamespace(bot_data=app.bot_data))  # type: ignore[arg-type]
+    assert rule.forecast is not None and rule.forecast.runs
+    start = datetime.fromisoformat(app.bot_data.capacity["start"])
+    first, _ = rule.forecast.runs[0]
+    due = start + timedelta(minutes=first)
+    assert due.astimezone(UTC).minute == 0  # 10:00 local, whatever the UTC offset
+    assert rule.pays(due, due)  # paid from its first second: predicted 40 s late
+    assert not rule.pays(due - timedelta(minutes=1), due - timedelta(minutes=1))

@@ -538,6 +538,79 @@ async def test_a_reminder_45_minutes_late_under_load_is_sent_and_3_hours_after_a
     assert chat is not None and chat.next_due_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
 
+def _flagged(sent: dict[str, Any]) -> bool:
+    return str(sent.get("allow_paid_broadcast", "")).lower() in ("true", "1")
+
+
+async def test_a_reminder_later_than_the_threshold_goes_out_as_a_paid_broadcast(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    """Issue 20, paid broadcasts: only a reminder the free rate has already made later than
+    PAID_BROADCAST_AFTER_SECONDS carries allow_paid_broadcast, and it is counted."""
+    from bot import metrics
+    from bot.scheduling.paid import PaidBroadcasts
+
+    clock.now = T0 - timedelta(minutes=5)
+    dispatcher = make_dispatcher(app, db, clock, paid=PaidBroadcasts(timedelta(seconds=60)))
+    await add_chat(db, 1, next_due_at=T0 - timedelta(minutes=2), times=["09:58"])
+    await add_chat(db, 2, next_due_at=T0)
+    before = metrics.paid_broadcasts()
+    clock.now = T0 + timedelta(seconds=30)  # chat 1 is 150 s late, chat 2 30 s
+    await run(dispatcher, clock.now)
+    [late] = fake_request.delivered(1)
+    [on_time] = fake_request.delivered(2)
+    assert _flagged(late) and not _flagged(on_time)
+    assert metrics.paid_broadcasts() == before + 1
+    assert {row.status for row in await all_deliveries(db)} == {DeliveryStatus.SENT}
+
+
+async def test_a_reminder_in_a_minute_the_model_predicts_late_is_paid_from_the_start(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
+) -> None:
+    from bot.scheduling.paid import LateMinutes, PaidBroadcasts
+
+    midnight = T0.replace(hour=0)
+    forecast = LateMinutes.from_runs(midnight, [(9 * 60, 9 * 60 + 2)])  # 09:00-09:02 UTC
+    clock.now = T0
+    dispatcher = make_dispatcher(
+        app, db, clock, paid=PaidBroadcasts(timedelta(seconds=60), forecast)
+    )
+    await add_chat(db, 1, next_due_at=T0)
+    await add_chat(db, 2, next_due_at=T0 + timedelta(minutes=3), times=["10:03"])
+    await run(dispatcher, clock.now)
+    assert _flagged(fake_request.delivered(1)[0])
+    clock.now = T0 + timedelta(minutes=3)
+    await run(dispatcher, clock.now)
+    assert not _flagged(fake_request.delivered(2)[0])  # 10:03 is not in the forecast
+
+
+async def test_without_paid_broadcasts_no_reminder_is_ever_flagged(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest, settings: Any
+) -> None:
+    from bot.scheduling import dispatcher as dispatcher_module
+
+    assert settings.paid_broadcast_rate == 0
+    built = dispatcher_module.from_settings(
+        Outbox(app.bot, db), app.bot_data.catalogue, settings, db, clock
+    )
+    assert built.paid is None
+    on = settings.model_copy(update={"paid_broadcast_rate": 200.0})
+    paid = dispatcher_module.from_settings(
+        Outbox(app.bot, db), app.bot_data.catalogue, on, db, clock
+    ).paid
+    assert paid is not None and paid.after == timedelta(seconds=60)
+
+    clock.now = T0 - timedelta(minutes=50)
+    built = dispatcher_module.from_settings(
+        Outbox(app.bot, db), app.bot_data.catalogue, settings, db, clock
+    )
+    await add_chat(db, 1, next_due_at=T0 - timedelta(minutes=45), times=["09:15"])
+    clock.now = T0
+    await run(built, clock.now)  # 45 minutes late under load: sent, but never paid for
+    [sent] = fake_request.delivered(1)
+    assert not _flagged(sent)
+
+
 async def test_under_load_a_slot_nearer_to_the_next_one_than_to_its_own_is_skipped(
     app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
 ) -> None:
@@ -550,3 +623,33 @@ async def test_under_load_a_slot_nearer_to_the_next_one_than_to_its_own_is_skipp
     assert _skips()["next"] == before["next"] + 1
     await run(dispatcher, T0 + timedelta(minutes=50, seconds=2))
     assert len(fake_request.delivered(1)) == 1
+
+
+async def test_answers_that_arrive_together_are_committed_together(
+    app: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest, monkeypatch: Any
+) -> None:
+    """Group commit: at hundreds of sends a second one transaction per answer was a tenth of
+    the bot's CPU; answers queued while a write runs go into the next one, and every row is
+    still recorded before drain() returns."""
+    from bot.scheduling import dispatcher as dispatcher_module
+
+    writes: list[int] = []  # rows per statement
+    finish_many = dispatcher_module.deliveries.finish_many
+
+    async def counting_finish(session: Any, answers: Any) -> None:
+        writes.append(len(answers))
+        await finish_many(session, answers)
+
+    monkeypatch.setattr(dispatcher_module.deliveries, "finish_many", counting_finish)
+    clock.now = T0
+    dispatcher = make_dispatcher(app, db, clock)
+    for chat_id in range(1, 41):
+        await add_chat(db, chat_id, next_due_at=T0)
+    await run(dispatcher, T0)
+    assert len(fake_request.delivered()) == 40 and sum(writes) == 40
+    assert len(writes) < 40  # fewer statements (and transactions) than answers
+    rows = await all_deliveries(db)
+    assert len(rows) == 40 and {row.status for row in rows} == {DeliveryStatus.SENT}
+    assert {(row.attempts, row.error) for row in rows} == {(1, None)}
+    assert all(row.sent_at is not None and T0 <= row.sent_at <= clock.now for row in rows)
+    assert len({row.message_id for row in rows}) == 40 and None not in {r.message_id for r in rows}

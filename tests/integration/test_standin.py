@@ -267,6 +267,48 @@ async def test_global_flood_limit_and_retry_after(
     await bot.send_message(users[30].id, "now it fits")
 
 
+async def test_paid_broadcasts_go_past_the_free_limit_up_to_the_paid_one(
+    clock: ManualClock,
+) -> None:
+    """Issue 20: with allow_paid_broadcast a send goes past the free 30 a second, up to the
+    paid limit (sends of either kind in the second); without it, 30 stays the limit."""
+    stand_in = BotAPIServer(clock=clock, limits=FloodLimits(paid_per_second=100))
+    await stand_in.start()
+    try:
+        async with Bot(stand_in.token, base_url=stand_in.base_url) as bot:
+            users = [stand_in.add_user(f"U{i}", started=True) for i in range(102)]
+            for target in users[:30]:
+                await bot.send_message(target.id, "free")
+            with pytest.raises(RetryAfter):
+                await bot.send_message(users[30].id, "free, one too many")
+            for target in users[30:100]:  # 30 free + 70 paid = 100 in the second
+                await bot.send_message(target.id, "paid", allow_paid_broadcast=True)
+            assert stand_in.stats.paid_broadcasts == 70
+            with pytest.raises(RetryAfter):
+                await bot.send_message(users[100].id, "paid", allow_paid_broadcast=True)
+            with pytest.raises(RetryAfter):
+                await bot.send_message(users[101].id, "free")
+            assert stand_in.stats.too_many_requests == 3
+            clock.advance(1)
+            await bot.send_message(users[100].id, "paid", allow_paid_broadcast=True)
+            await bot.send_message(users[101].id, "free again")
+            with pytest.raises(BadRequest, match=r"(?i)must be of type boolean"):
+                await bot.send_message(
+                    users[0].id, "?", api_kwargs={"allow_paid_broadcast": "perhaps"}
+                )
+    finally:
+        await stand_in.stop()
+
+
+async def test_the_paid_flag_does_not_lift_a_chats_own_limit(
+    bot: Bot, server: BotAPIServer, user: User
+) -> None:
+    for i in range(5):
+        await bot.send_message(user.id, f"burst {i}", allow_paid_broadcast=True)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(user.id, "too fast, paid or not", allow_paid_broadcast=True)
+
+
 async def test_private_chat_burst_then_one_per_second(
     bot: Bot, server: BotAPIServer, clock: ManualClock, user: User
 ) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from telegram.constants import FloodLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.sending import RateLimiter, SendPolicy, SlidingWindow, is_send
+from bot.sending import Lane, RateLimiter, SendPolicy, SlidingWindow, is_send, retry_after_seconds
 from tests.conftest import FakeClock
 from tests.reminder_kit import FakeSleep, limiter
 
@@ -145,7 +145,7 @@ async def test_rate_zero_paces_nothing() -> None:
     for _ in range(10):
         await _call(rl, 42)
         await _call(rl, -100)
-    assert rl._overall_interval == 0 and not rl._chat_tat and not rl._groups
+    assert rl._free is None and rl.paid_max_rate == 0 and not rl._chat_tat and not rl._groups
 
 
 async def test_member_lookups_do_not_use_a_groups_send_budget() -> None:
@@ -161,14 +161,16 @@ async def test_member_lookups_do_not_use_a_groups_send_budget() -> None:
 async def test_a_send_waits_while_the_limit_is_in_flight_or_answered_within_a_second() -> None:
     """Telegram counts arrivals, which come before the answers: 30 requests answered late
     (held up on the way) keep the 31st back until a second after those answers."""
-    rl, _, clock = _setup(overall_max_rate=30)
+    clock = FakeClock()
+    sleep = FakeSleep(clock)
+    lane = Lane(30, sleep, sleep.monotonic)
     for _ in range(30):
-        await rl._overall_turn()  # departed, not answered yet
+        await lane.turn()  # departed, not answered yet
     clock.advance(seconds=0.5)  # held up on the way
     answered_at = clock.now
     for _ in range(30):
-        rl._answered_now()
-    await rl._overall_turn()
+        lane.answered(sleep.monotonic())
+    await lane.turn()
     assert (clock.now - answered_at).total_seconds() >= 1.0
 
 
@@ -210,19 +212,113 @@ async def test_a_429_holds_back_every_request_until_its_wait_is_over() -> None:
     assert sorted(sent) == [1, 2]
 
 
-async def test_paid_broadcasts_skip_the_chat_pace_but_keep_telegrams_paid_limit() -> None:
-    rl, sleep, clock = _setup(chat_burst=1, chat_interval=1.0)
+async def _timed_burst(
+    rl: RateLimiter, clock: FakeClock, chats: range, *, paid: bool
+) -> list[float]:
+    """Send to each chat in turn; the seconds from the start at which each one left."""
+    start = clock.now
+    left: list[float] = []
+
+    async def stamp(*_: Any, **__: Any) -> bool:
+        left.append((clock.now - start).total_seconds())
+        return True
+
+    for chat_id in chats:
+        data = {"chat_id": chat_id, "allow_paid_broadcast": True} if paid else {"chat_id": chat_id}
+        await rl.process_request(stamp, (), {}, "sendMessage", data, None)
+    return left
+
+
+async def test_paid_broadcasts_go_up_to_the_paid_rate_and_free_sends_keep_30() -> None:
+    rl, _, clock = _setup(overall_max_rate=30, paid_max_rate=200)
+    paid = await _timed_burst(rl, clock, range(1, 601), paid=True)
+    for index in range(200, 600):  # any 200 consecutive paid sends span more than a second
+        assert paid[index] - paid[index - 200] >= 1.02
+    assert paid[-1] < 599 / (200 * 0.98) + 0.01  # and not slower than 98% of 200 a second
+    free = await _timed_burst(rl, clock, range(1001, 1091), paid=False)
+    for index in range(30, 90):
+        assert free[index] - free[index - 30] >= 1.02
+    assert free[-1] - free[0] > 89 / 30  # the free budget did not grow with the paid one
+
+
+async def test_the_paid_rate_is_a_total_that_counts_free_sends() -> None:
+    """Free and paid sends at once: each paid send leaves only while fewer than the paid rate
+    left (of either kind) within the window, and the free ones still keep to 30."""
+    clock = FakeClock()
+    sleep = FakeSleep(clock)
+    rl = limiter(clock, sleep, overall_max_rate=30, paid_max_rate=100)
+    left: list[tuple[float, bool]] = []
+
+    def stamp(paid: bool) -> Any:
+        async def callback(*_: Any, **__: Any) -> bool:
+            left.append((sleep.monotonic(), paid))
+            return True
+
+        return callback
+
+    def send(chat_id: int, paid: bool) -> Any:
+        data: dict[str, Any] = {"chat_id": chat_id}
+        if paid:
+            data["allow_paid_broadcast"] = True
+        return rl.process_request(stamp(paid), (), {}, "sendMessage", data, None)
+
+    await asyncio.gather(
+        *(send(chat_id, False) for chat_id in range(1, 91)),
+        *(send(chat_id, True) for chat_id in range(1001, 1301)),
+    )
+    assert len(left) == 390
+    for at, paid in left:
+        window = [p for t, p in left if at - 1.02 < t < at]
+        if paid:
+            assert len(window) < 100
+        else:
+            assert sum(not p for p in window) < 30
+    assert sum(paid for _, paid in left) == 300
+
+
+async def test_without_a_paid_rate_a_flagged_send_keeps_the_free_pace() -> None:
+    rl, _, clock = _setup(overall_max_rate=30)
+    assert rl.paid_max_rate == 0
+    left = await _timed_burst(rl, clock, range(1, 91), paid=True)
+    for index in range(30, 90):
+        assert left[index] - left[index - 30] >= 1.02
+
+
+async def test_paid_broadcasts_keep_the_chat_pace() -> None:
+    """`allow_paid_broadcast` lifts the bot's broadcast limit, not the pace inside one chat."""
+    rl, sleep, _ = _setup(chat_burst=1, chat_interval=1.0, paid_max_rate=200)
+    data = {"chat_id": 42, "allow_paid_broadcast": True}
 
     async def ok(*_: Any, **__: Any) -> bool:
         return True
 
-    start = clock.now
-    data = {"chat_id": 42, "allow_paid_broadcast": True}
-    for _ in range(FloodLimit.PAID_MESSAGES_PER_SECOND):
-        await rl.process_request(ok, (), {}, "sendMessage", data, None)
-    assert sleep.waits == [] and clock.now == start
     await rl.process_request(ok, (), {}, "sendMessage", data, None)
-    assert sleep.waits == pytest.approx([1.0])
+    await rl.process_request(ok, (), {}, "sendMessage", data, None)
+    assert sum(sleep.waits) == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_paid_rate_at_or_below_the_free_rate_adds_no_lane() -> None:
+    assert RateLimiter.for_rate(30, 30).paid_max_rate == 0
+    assert RateLimiter.for_rate(30, 0).paid_max_rate == 0
+    assert RateLimiter.for_rate(0, 200).paid_max_rate == 0  # pacing off: nothing to lift
+    assert RateLimiter.for_rate(30, 200).paid_max_rate == 200
+
+
+def test_retry_after_is_read_as_seconds_from_a_timedelta_or_an_int_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import warnings
+
+    as_timedelta = RetryAfter(timedelta(seconds=3))
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")  # the int API, which warns on every read
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB's own read while it builds the error
+        as_int = RetryAfter(7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning from our read fails the test
+        assert retry_after_seconds(as_int) == 7.0
+        monkeypatch.setenv("PTB_TIMEDELTA", "true")
+        assert retry_after_seconds(as_timedelta) == 3.0
 
 
 async def test_a_normal_exchange_of_three_replies_is_not_held_back() -> None:

@@ -39,7 +39,7 @@ class MessageMethods:
         assert parsed is not None
         markup = reply_markup(params)
         reply_to = self._reply_target(chat, params)
-        world.check_flood(chat, edit=False)
+        world.check_flood(chat, edit=False, paid=params.get_bool("allow_paid_broadcast"))
         message = world.new_message(
             chat,
             world.bot,
@@ -68,7 +68,7 @@ class MessageMethods:
         markup = reply_markup(params)
         reply_to = self._reply_target(chat, params)
         files = self.files.input_file(params, kind, kind)
-        world.check_flood(chat, edit=False)
+        world.check_flood(chat, edit=False, paid=params.get_bool("allow_paid_broadcast"))
         fields = file_fields(kind, files)
         message = world.new_message(
             chat,
