@@ -16,9 +16,15 @@ The fluid queue, and what it leaves out:
   slot that late is closer to the next slot than to its own). Skipped sends take no capacity.
   The deadline of each send comes from its own schedule: demand keeps, per minute, how many
   sends have each gap to their chat's next slot.
-- Not modelled: the dispatcher's tick (up to TICK_SECONDS before a due slot is claimed), the
-  per-chat and per-group limits, retries, snoozes, digests and broadcasts (which share the
-  rate), and the queue at the start of the week (taken as empty).
+- With `tick_seconds`, a minute's sends become available only at the dispatcher's first tick
+  at or after it (the tick claims due chats every TICK_SECONDS), averaged over the unknown
+  phase of the ticks: on a lightly loaded minute that is most of the lateness (a uniform 0 to
+  TICK_SECONDS); behind a backlog it hardly matters. tests/bench/day.py --live checks the
+  model against the real bot with it, at the rate the RateLimiter paces (98 % of the limit).
+- Not modelled: the time the claim itself takes, the per-chat and per-group limits, retries,
+  snoozes, digests and broadcasts (which share the rate), a skip decided when the chat is
+  claimed (the bot) rather than when its turn to send comes (here: at most the send queue,
+  2,000 sends or about a minute, earlier), and the queue at the start of the week (empty).
 """
 
 from __future__ import annotations
