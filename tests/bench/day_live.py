@@ -360,8 +360,12 @@ async def run_live(
     tick: float,
     seed_value: int,
     database_url: str | None = None,
+    own_process: bool = True,
 ) -> dict[str, Any]:
-    """Seed `rows`, run the day from `start` through the live bot; the measured figures."""
+    """Seed `rows`, run the day from `start` through the live bot; the measured figures.
+
+    own_process: as `rekpauze run` (heap frozen after start-up, and the capacity job's child
+    process awaited before the day starts); False under pytest."""
     watch = Stopwatch()
     begin, end = start.timestamp(), (start + timedelta(minutes=DAY_MINUTES)).timestamp()
     chat_ids = {FIRST_ID + i for i in range(len(rows))}
@@ -392,7 +396,7 @@ async def run_live(
             limits=FloodLimits(global_per_second=math.ceil(limit)),
             settings_overrides=overrides,
             prepare=prepare,
-            freeze_heap=True,
+            freeze_heap=own_process,
             rate_limiter=limiter,
         ) as live:
             (job,) = live.app.job_queue.get_jobs_by_name("dispatcher")
@@ -401,7 +405,8 @@ async def run_live(
             # first, so it does not take the CPU from the sending (wait at most a minute).
             with contextlib.suppress(TimeoutError):
                 await live.server.wait_until(
-                    lambda: live.app.bot_data.capacity is not None, timeout=60
+                    lambda: live.app.bot_data.capacity is not None,
+                    timeout=60 if own_process else 0.1,
                 )
             started_s = watch.elapsed
             dispatcher = live.app.bot_data.dispatcher
