@@ -22,7 +22,7 @@ subscriber count (a prefix of the same arrival order) with p99 < 60 s and 0 skip
 bisection, for both schemes.
 
 --live runs the real bot (Application, JobQueue dispatcher job, RateLimiter, HTTP to the
-Bot API stand-in) through one UTC day (the Monday of --week) for N subscribers of the same mix
+Bot API stand-in) through one UTC day (WEEK's Monday, 1 June 2026) for N subscribers of the mix
 (--scheme: today's defaults unless told), on a shared simulated clock that moves only while
 the bot waits for time (see tests/bench/day_live.py), and compares the measured
 lateness with the model's prediction for exactly those schedules over that day.
