@@ -117,7 +117,7 @@ async def live_bot(
 
     freeze_heap: as `rekpauze run` does after start-up; only for a process of its own (a
     benchmark), never under pytest, whose heap it would freeze. rate_limiter: instead of the
-    one for SEND_RATE_PER_SECOND, e.g. one that waits on a faster-running shared clock."""
+    one for SEND_RATE_PER_SECOND, e.g. one that waits on a simulated clock (day.py --live)."""
     from bot.app import build_application, startup, stop_gracefully
 
     with tempfile.TemporaryDirectory(prefix="rekpauze-") as tmp:
