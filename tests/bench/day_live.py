@@ -385,8 +385,8 @@ async def run_live(
         overrides = {
             "SEND_RATE_PER_SECOND": limit,
             "TICK_SECONDS": tick,
-            # The lease guards against a second process; on a clock that runs fast and jumps
-            # hours while idle, 20 simulated seconds would lapse between ticks for nothing.
+            # The lease guards against a second process; on a clock that jumps hours while
+            # idle, 20 simulated seconds would lapse between ticks for nothing.
             "LEADER_LEASE_SECONDS": 300,
         }
         skipped_before = skips_counted()
@@ -402,7 +402,8 @@ async def run_live(
             (job,) = live.app.job_queue.get_jobs_by_name("dispatcher")
             job.enabled = False  # its interval runs on real time: the benchmark triggers it
             # The capacity job's child process starts 10 s after start-up: let it finish
-            # first, so it does not take the CPU from the sending (wait at most a minute).
+            # first (at most a minute), so it does not slow the run down (on the event clock
+            # it could not change the figures).
             with contextlib.suppress(TimeoutError):
                 await live.server.wait_until(
                     lambda: live.app.bot_data.capacity is not None,
