@@ -113,11 +113,13 @@ async def live_bot(
     prepare: Callable[[BotAPIServer], None] | None = None,
     freeze_heap: bool = False,
     mini_app: bool = False,
+    rate_limiter: Any = None,
 ) -> AsyncIterator[LiveBot]:
     """Start the stand-in and the bot (polling it) on a temporary or given database.
 
     freeze_heap: as `rekpauze run` does after start-up; only for a process of its own (a
-    benchmark), never under pytest, whose heap it would freeze."""
+    benchmark), never under pytest, whose heap it would freeze. rate_limiter: instead of the
+    one for SEND_RATE_PER_SECOND, e.g. one that waits on a simulated clock (day.py --live)."""
     from bot.app import build_application, startup, stop_gracefully
 
     with tempfile.TemporaryDirectory(prefix="rekpauze-") as tmp:
@@ -148,6 +150,7 @@ async def live_bot(
                 token=SANDBOX_TOKEN,
                 clock=datetime_clock(unix_clock),
                 clock_speed=speed,
+                rate_limiter=rate_limiter,
             )
             async with app, _serve_mini_app(app, app_port):
                 await startup(app, freeze=freeze_heap)

@@ -16,9 +16,15 @@ The fluid queue, and what it leaves out:
   slot that late is closer to the next slot than to its own). Skipped sends take no capacity.
   The deadline of each send comes from its own schedule: demand keeps, per minute, how many
   sends have each gap to their chat's next slot.
-- Not modelled: the dispatcher's tick (up to TICK_SECONDS before a due slot is claimed), the
-  per-chat and per-group limits, retries, snoozes, digests and broadcasts (which share the
-  rate), and the queue at the start of the week (taken as empty).
+- With `tick_seconds`, a minute's sends become available only at the dispatcher's first tick
+  at or after it (the tick claims due chats every TICK_SECONDS), averaged over the unknown
+  phase of the ticks: on a lightly loaded minute that is most of the lateness (a uniform 0 to
+  TICK_SECONDS); behind a backlog it hardly matters. tests/bench/day.py --live checks the
+  model against the real bot with it, at the rate the RateLimiter paces (98 % of the limit).
+- Not modelled: the time the claim itself takes, the per-chat and per-group limits, retries,
+  snoozes, digests and broadcasts (which share the rate), a skip decided when the chat is
+  claimed (the bot) rather than when its turn to send comes (here: at most the send queue,
+  2,000 sends or about a minute, earlier), and the queue at the start of the week (empty).
 """
 
 from __future__ import annotations
@@ -357,41 +363,49 @@ class _Batch:
 TOO_LATE, CLOSER_TO_NEXT = 0, 1
 
 
-def simulate(
-    demand: Demand,
-    rate_per_s: float,
-    *,
-    max_late_minutes: int = DEFAULT_MAX_LATE_MINUTES,
-    skip_closer_to_next: bool = True,
-    per_day: bool = True,
-) -> Prediction:
-    """Run the week's demand through the fluid queue (see the module docstring)."""
-    if rate_per_s <= 0:
-        raise ValueError("the send rate must be positive")
-    if skip_closer_to_next and max_late_minutes > GAP_CAP // 2:
-        raise ValueError(f"max_late_minutes above {GAP_CAP // 2} needs a larger GAP_CAP")
-    max_late = max_late_minutes * 60.0
-    deadline = np.full(len(demand.gap), max_late)
-    cause = np.full(len(demand.gap), TOO_LATE, dtype=np.int64)
-    if skip_closer_to_next:
-        half_gap = np.where(demand.gap >= GAP_CAP, np.inf, demand.gap * 30.0)
-        closer = half_gap < max_late
-        deadline = np.where(closer, half_gap, deadline)
-        cause[closer] = CLOSER_TO_NEXT
-    order = np.lexsort((deadline, demand.minute))
-    minute, deadline, cause = demand.minute[order], deadline[order], cause[order]
-    amount = demand.sends[order]
+@dataclass
+class _Run:
+    """One pass of the fluid queue: served segments, skips and backlog."""
+
+    low: list[float]
+    high: list[float]
+    weight: list[float]
+    seg_day: list[int]
+    skipped: np.ndarray  # (cause, day)
+    backlog: np.ndarray
+    due_by_day: np.ndarray
+
+
+def _release_offsets(minutes: np.ndarray, tick_seconds: float, phase: float) -> np.ndarray:
+    """Seconds from each due minute to the first dispatcher tick at or after it, for ticks at
+    phase + k * tick_seconds (seconds from the start of the horizon)."""
+    if tick_seconds <= 0:
+        return np.zeros(len(minutes))
+    return np.mod(phase - minutes * 60.0, tick_seconds)
+
+
+def _run_queue(
+    minute: np.ndarray,
+    deadline: np.ndarray,
+    cause: np.ndarray,
+    amount: np.ndarray,
+    minutes: int,
+    rate: float,
+    tick_seconds: float,
+    phase: float,
+) -> _Run:
+    """The queue: each minute's sends become available at its first tick, are served first in,
+    first out at `rate`, and leave unsent once their deadline (from the due minute) passes."""
     bounds = np.flatnonzero(np.diff(minute)) + 1
     starts = np.concatenate(([0], bounds)) if len(minute) else np.zeros(0, dtype=np.int64)
     ends = np.concatenate((bounds, [len(minute)])) if len(minute) else starts
-    n_days = math.ceil(demand.minutes / MINUTES_PER_DAY)
+    n_days = math.ceil(minutes / MINUTES_PER_DAY)
     skipped = np.zeros((2, n_days))
     low: list[float] = []
     high: list[float] = []
     weight: list[float] = []
     seg_day: list[int] = []
     queue: deque[_Batch] = deque()
-    rate = float(rate_per_s)
     now = 0.0
     waiting = 0.0
 
@@ -429,16 +443,19 @@ def simulate(
                 waiting -= max(batch.total, 0.0)
                 queue.popleft()
 
-    backlog = np.zeros(demand.minutes)
+    backlog = np.zeros(minutes)
     due_by_day = np.zeros(n_days)
-    spans = zip(starts.tolist(), ends.tolist(), strict=True)
-    arrivals = dict(zip(minute[starts].tolist(), spans, strict=True))
-    for m in range(demand.minutes):
-        serve(m * 60.0)
-        now = max(now, m * 60.0)
+    first_minutes = minute[starts]
+    offsets = _release_offsets(first_minutes, tick_seconds, phase).tolist()
+    spans = zip(starts.tolist(), ends.tolist(), offsets, strict=True)
+    arrivals = dict(zip(first_minutes.tolist(), spans, strict=True))
+    for m in range(minutes):
         span = arrivals.get(m)
+        release = m * 60.0 + (span[2] if span is not None else 0.0)
+        serve(release)
+        now = max(now, release)
         if span is not None:
-            lo, hi = span
+            lo, hi, _ = span
             amounts = amount[lo:hi].tolist()
             day = m // MINUTES_PER_DAY
             due_by_day[day] += sum(amounts)
@@ -448,9 +465,64 @@ def simulate(
             waiting += sum(amounts)
         backlog[m] = max(waiting, 0.0)
     serve(math.inf)
+    return _Run(low, high, weight, seg_day, skipped, backlog, due_by_day)
 
-    lateness = Lateness(np.asarray(low), np.asarray(high), np.asarray(weight, dtype=np.float64))
-    days_of = np.asarray(seg_day, dtype=np.int64)
+
+def simulate(
+    demand: Demand,
+    rate_per_s: float,
+    *,
+    max_late_minutes: int = DEFAULT_MAX_LATE_MINUTES,
+    skip_closer_to_next: bool = True,
+    per_day: bool = True,
+    tick_seconds: float = 0.0,
+    tick_phases: int = 5,
+) -> Prediction:
+    """Run the week's demand through the fluid queue (see the module docstring).
+
+    tick_seconds: the dispatcher's tick interval (TICK_SECONDS). A due slot is claimed, and
+    can be sent, only at the first tick at or after it. The ticks' phase within the minute is
+    fixed per process start and unknown, so the prediction averages over `tick_phases` evenly
+    spaced phases, each standing for the phases within half a step of it (its lateness
+    intervals widened by that half step). 0: sends are available the moment they are due."""
+    if rate_per_s <= 0:
+        raise ValueError("the send rate must be positive")
+    if skip_closer_to_next and max_late_minutes > GAP_CAP // 2:
+        raise ValueError(f"max_late_minutes above {GAP_CAP // 2} needs a larger GAP_CAP")
+    if not 0 <= tick_seconds <= 60:
+        raise ValueError("the tick interval must be between 0 and 60 seconds")
+    max_late = max_late_minutes * 60.0
+    deadline = np.full(len(demand.gap), max_late)
+    cause = np.full(len(demand.gap), TOO_LATE, dtype=np.int64)
+    if skip_closer_to_next:
+        half_gap = np.where(demand.gap >= GAP_CAP, np.inf, demand.gap * 30.0)
+        closer = half_gap < max_late
+        deadline = np.where(closer, half_gap, deadline)
+        cause[closer] = CLOSER_TO_NEXT
+    order = np.lexsort((deadline, demand.minute))
+    minute, deadline, cause = demand.minute[order], deadline[order], cause[order]
+    amount = demand.sends[order]
+    rate = float(rate_per_s)
+    phases = max(1, tick_phases) if tick_seconds > 0 else 1
+    step = tick_seconds / phases
+    runs = [
+        _run_queue(
+            minute, deadline, cause, amount, demand.minutes, rate, tick_seconds, (j + 0.5) * step
+        )
+        for j in range(phases)
+    ]
+    share = 1.0 / phases
+    half = step / 2 if tick_seconds > 0 else 0.0
+    lateness = Lateness(
+        np.asarray([x for run in runs for x in run.low]) - half,
+        np.asarray([x for run in runs for x in run.high]) + half,
+        np.asarray([x for run in runs for x in run.weight], dtype=np.float64) * share,
+    )
+    days_of = np.asarray([d for run in runs for d in run.seg_day], dtype=np.int64)
+    skipped = sum((run.skipped for run in runs), np.zeros_like(runs[0].skipped)) * share
+    backlog = sum((run.backlog for run in runs), np.zeros(demand.minutes)) * share
+    due_by_day = runs[0].due_by_day
+    n_days = len(due_by_day)
     day_stats = []
     for day in range(n_days if per_day else 0):
         part = lateness.where(days_of == day)

@@ -21,9 +21,14 @@ weighted by sends, and how long the model took. Then, at the first rate, the lar
 subscriber count (a prefix of the same arrival order) with p99 < 60 s and 0 skipped, by
 bisection, for both schemes.
 
---live (the real bot against the stand-in on a shared clock) is not implemented yet.
+--live runs the real bot (Application, JobQueue dispatcher job, RateLimiter, HTTP to the
+Bot API stand-in) through one UTC day (WEEK's Monday, 1 June 2026) for N subscribers of the mix
+(--scheme: today's defaults unless told), on a shared simulated clock that moves only while
+the bot waits for time (see tests/bench/day_live.py), and compares the measured
+lateness with the model's prediction for exactly those schedules over that day.
 
     python tests/bench/day.py --model --subscribers 1000000 --out docs/benchmarks/day_model.json
+    python tests/bench/day.py --live --subscribers 20000 --out docs/benchmarks/day_live.json
 """
 
 from __future__ import annotations
@@ -304,6 +309,107 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def relative(measured: float, predicted: float) -> float | None:
+    return round((measured - predicted) / predicted, 4) if predicted else None
+
+
+def live(args: argparse.Namespace) -> dict[str, Any]:
+    """The real bot through the first day of --week, and the model for the same schedules."""
+    import asyncio
+
+    from tests.bench import day_live
+
+    watch = Stopwatch()
+    mix = Mix(args.subscribers, seed=args.seed, clustered=args.chosen == "clustered")
+    rows = mix.rows(args.scheme, window=args.window)
+    measured = asyncio.run(
+        day_live.run_live(
+            rows,
+            mix.start,
+            limit=args.limit,
+            tick=args.tick_seconds,
+            seed_value=args.seed,
+            database_url=args.database_url,
+        )
+    )
+    rate = day_live.effective_rate(args.limit)
+    predicted = day_live.model_day(
+        rows, mix.start, rate, max_late=args.max_late, tick=args.tick_seconds
+    )
+    plain = day_live.model_day(rows, mix.start, args.limit, max_late=args.max_late)
+    result: dict[str, Any] = {
+        "benchmark": "day_live",
+        "day": mix.week.isoformat(),
+        "scheme": args.scheme,
+        "chosen_times": args.chosen,
+        "clock": "event (simulated, moves while the bot waits)",
+        "tick_seconds": args.tick_seconds,
+        "max_late_minutes": args.max_late,
+        "subscribers": len(rows),
+        **{k: v for k, v in measured.items() if not k.startswith("series_")},
+        "limit_per_s": args.limit,
+        "wall_s": round(watch.elapsed, 1),
+        "model": predicted,
+        "model_without_tick_at_limit": plain,
+        "difference_p50": relative(measured["lateness_p50_s"], predicted["lateness_p50_s"]),
+        "difference_p99": relative(measured["lateness_p99_s"], predicted["lateness_p99_s"]),
+        "series_lateness_quantiles": measured["series_lateness_quantiles"],
+    }
+    lat = "lateness p50 / p99 / max"
+    print_table(
+        f"One day ({result['day']}, UTC) of {len(rows):,} subscribers, {args.scheme} defaults, "
+        f"{args.limit:g} msg/s",
+        [
+            (
+                "reminders due",
+                f"{result['reminders_due']:,} (model {predicted['reminders_due']:,})",
+            ),
+            ("sent / skipped", f"{result['sent']:,} / {result['skipped']:,}"),
+            (
+                f"{lat}, live",
+                f"{result['lateness_p50_s']} / {result['lateness_p99_s']} / "
+                f"{result['lateness_max_s']} s",
+            ),
+            (
+                f"{lat}, model",
+                f"{predicted['lateness_p50_s']} / {predicted['lateness_p99_s']} / "
+                f"{predicted['lateness_max_s']} s (at {predicted['model_rate_per_s']:g} msg/s, "
+                f"tick {args.tick_seconds:g} s)",
+            ),
+            (
+                "live vs model at p50 / p99",
+                f"{result['difference_p50']:+.1%} / {result['difference_p99']:+.1%} "
+                "(target within 10 %)",
+            ),
+            (
+                f"{lat}, model w/o tick at {args.limit:g}",
+                f"{plain['lateness_p50_s']} / {plain['lateness_p99_s']} / "
+                f"{plain['lateness_max_s']} s",
+            ),
+            ("busiest minute", f"{predicted['busiest_minute_sends']:,} sends due"),
+            (
+                "rate reached, busiest minutes",
+                ", ".join(
+                    f"{b['minute']} {b['rate_per_s']}/s"
+                    for b in result["busiest_minutes_rate_per_s"]
+                ),
+            ),
+            (
+                "duplicates / sent not seen / 429s",
+                f"{result['duplicates']} / {result['sent_not_seen']} / {result['http_429']}",
+            ),
+            ("delivery rows", result["delivery_rows"]),
+            ("ticks / busy periods", f"{result['ticks']:,} / {result['busy_periods']:,}"),
+            (
+                "wall: seed / start / day / total",
+                f"{result['seed_s']} / {result['startup_s']} / {result['day_wall_s']} / "
+                f"{result['wall_s']} s",
+            ),
+        ],
+    )
+    return result
+
+
 def draw(result: dict[str, Any], out: Path) -> Path:
     """The busiest day's reminders per minute, both default schemes, against the limit."""
     import matplotlib
@@ -352,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--model", action="store_true", help="the capacity model (fluid queue)")
-    mode.add_argument("--live", action="store_true", help="the real bot (not implemented yet)")
+    mode.add_argument("--live", action="store_true", help="the real bot through one day")
     mode.add_argument("--draw", metavar="JSON", help="only draw --chart from a saved --out")
     parser.add_argument("--subscribers", type=int, default=1_000_000)
     parser.add_argument(
@@ -371,16 +477,21 @@ def main(argv: list[str] | None = None) -> int:
         default="clustered",
         help="chosen times on whole and half hours (the issue's mix), or any minute 07-19 h",
     )
+    parser.add_argument(
+        "--scheme", choices=SCHEMES, default="today", help="--live: default times by this scheme"
+    )
+    parser.add_argument(
+        "--limit", type=float, default=30.0, help="--live: msg/s of stand-in and bot"
+    )
+    parser.add_argument("--tick-seconds", type=float, default=5.0, help="--live: TICK_SECONDS")
+    parser.add_argument("--database-url", help="--live: default a temporary SQLite file")
     parser.add_argument("--out", help="also write the full result (with series) as JSON")
     parser.add_argument("--chart", help="draw the busiest day of both schemes to this PNG")
     args = parser.parse_args(argv)
     if args.draw:
         print(draw(json.loads(Path(args.draw).read_text()), Path(args.chart or "day_model.png")))
         return 0
-    if args.live:
-        print("day.py --live is not implemented yet (see issue 20)", file=sys.stderr)
-        return 2
-    result = model(args)
+    result = live(args) if args.live else model(args)
     result["machine"] = machine()
     if args.chart:
         draw(result, Path(args.chart))

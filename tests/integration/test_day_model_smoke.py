@@ -1,5 +1,6 @@
 """tests/bench/day.py on a small population, so the benchmark cannot rot: every scenario's
-keys, reminders accounted for, and load-aware placement never worse than today's."""
+keys, reminders accounted for, and load-aware placement never worse than today's; --live's
+core through the real bot and the stand-in."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench import day
+from tests.bench import day, day_live
 
 
 def test_model_scenarios_account_for_every_reminder(
@@ -34,6 +35,21 @@ def test_model_scenarios_account_for_every_reminder(
     assert chart.read_bytes().startswith(b"\x89PNG")
 
 
-def test_live_mode_says_it_is_not_there_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    assert day.main(["--live", "--subscribers", "10"]) == 2
-    assert "not implemented" in capsys.readouterr().err
+async def test_a_live_day_sends_every_reminder_once_within_the_limit() -> None:
+    # 60 subscribers of the mix through the real bot and the stand-in on the event clock:
+    # every slot of the day sent once, none refused, never faster than the limiter's pace.
+    mix = day.Mix(60, seed=3)
+    rows = mix.rows("today")
+    measured = await day_live.run_live(
+        rows, mix.start, limit=30.0, tick=5.0, seed_value=3, own_process=False
+    )
+    predicted = day_live.model_day(rows, mix.start, day_live.effective_rate(30.0), max_late=60)
+    assert measured["reminders_due"] == predicted["reminders_due"] > 100
+    assert measured["sent"] == measured["reminders_due"]
+    assert measured["delivery_rows"] == {"sent": measured["sent"]}
+    assert (measured["duplicates"], measured["sent_not_seen"], measured["http_429"]) == (0, 0, 0)
+    assert measured["forced_advances"] == 0
+    # a send waits for its tick (at most 5 s) and for those due with it, never less than 0
+    assert 0 <= measured["lateness_p50_s"] <= measured["lateness_max_s"] < 5 + 20 / 29.4
+    for minute in measured["busiest_minutes_rate_per_s"]:
+        assert minute["rate_per_s"] is None or minute["rate_per_s"] <= 29.4 * 1.001

@@ -63,6 +63,50 @@ def test_backlog_carries_over_and_late_sends_are_skipped_past_max_late() -> None
     assert two.sent == pytest.approx(120)
 
 
+def test_the_tick_delays_a_light_minute_by_a_uniform_phase() -> None:
+    # One send due at 10:00 and a 5-second tick of unknown phase: it leaves when the first
+    # tick at or after 10:00 claims it, uniformly 0 to 5 s late (averaged over the phases).
+    rows: list[capacity.ScheduleRow] = [(["10:00"], 0b1, "UTC", None, 1)]
+    _, instant = _run(rows, 30.0)
+    assert instant.lateness_max_s == pytest.approx(1 / 30)
+    for phases in (1, 5, 20):
+        _, ticked = _run(rows, 30.0, tick_seconds=5.0, tick_phases=phases)
+        assert ticked.sent == pytest.approx(1)
+        assert ticked.lateness_p50_s == pytest.approx(2.5 + 1 / 60, abs=0.02)
+        assert ticked.lateness_p99_s == pytest.approx(4.95, abs=0.05)
+        assert ticked.lateness_max_s == pytest.approx(5 + 1 / 30)
+
+
+def test_the_tick_hardly_matters_behind_a_backlog() -> None:
+    # 3600 sends at 10:00 and 30 at 10:01, 30 msg/s: the 10:01 ones wait behind the backlog
+    # whenever the tick claims them; only the backlog's own start moves by the phase.
+    rows: list[capacity.ScheduleRow] = [
+        (["10:00"], 0b1, "UTC", None, 3600),
+        (["10:01"], 0b1, "UTC", None, 30),
+    ]
+    _, instant = _run(rows, 30.0)
+    _, ticked = _run(rows, 30.0, tick_seconds=5.0)
+    assert instant.lateness_p50_s == pytest.approx(60.25, abs=0.01)  # 1815th of 3630
+    assert ticked.lateness_p50_s == pytest.approx(60.25 + 2.5, abs=0.3)
+    assert ticked.lateness_max_s - instant.lateness_max_s == pytest.approx(5.0, abs=0.1)
+    assert ticked.sent == pytest.approx(3630)
+
+
+def test_a_tick_that_does_not_divide_the_minute_and_bad_ticks() -> None:
+    # A 7-second tick: the phase within each minute differs, the average delay is still
+    # half a tick for light minutes.
+    rows: list[capacity.ScheduleRow] = [(["10:00", "11:00", "12:00"], 0b1, "UTC", None, 1)]
+    _, ticked = _run(rows, 30.0, tick_seconds=7.0, tick_phases=7)
+    assert float(
+        np.average((ticked.lateness.low + ticked.lateness.high) / 2, weights=ticked.lateness.weight)
+    ) == pytest.approx(3.5 + 1 / 60, abs=0.01)
+    demand = capacity.demand(capacity.aggregate(rows, MONDAY))
+    with pytest.raises(ValueError):
+        capacity.simulate(demand, 30.0, tick_seconds=61)
+    with pytest.raises(ValueError):
+        capacity.simulate(demand, 30.0, tick_seconds=-1)
+
+
 def test_a_slot_closer_to_the_next_one_is_skipped() -> None:
     # Each chat: 10:00 and 10:20. 3000 chats at 1 msg/s: a 10:00 send later than 10 minutes
     # (half the gap) is closer to 10:20 and skipped; the 10:20 ones then wait behind nothing.
