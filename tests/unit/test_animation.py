@@ -12,10 +12,17 @@ import numpy as np
 import pytest
 
 from bot.content import mannequin
-from bot.content.animation import MAX_BYTES, SIZE, animation_path, animations_check
+from bot.content.animation import (
+    MAX_BYTES,
+    SIZE,
+    animation_path,
+    animations_check,
+    exclusion_reason,
+    pose_path,
+)
 from bot.content.loader import load_catalogue
 from bot.content.mannequin import ACCENT, BACKGROUND, render_frames, write_gif, write_mp4
-from bot.content.poses import exclusion_reason, load_pose_file, pose_path, timeline
+from bot.content.poses import load_pose_file, timeline
 
 # The longest loop, and the one front-view exercise.
 LONGEST = "kattenrug-holrug"
