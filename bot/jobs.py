@@ -135,6 +135,8 @@ async def refresh_calendars(context: Context) -> None:
             report.failed,
             report.notified,
         )
+    else:
+        log.debug("calendars: none due for a refresh")
 
 
 def schedule_all(app: Application[Any, Context, Any, Any, Any, Any]) -> None:

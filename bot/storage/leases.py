@@ -26,10 +26,12 @@ def upsert(session: AsyncSession, table: Any) -> Any:
     # The engine has already loaded its own dialect; importing the other one here would add
     # ~1.5 MB of PostgreSQL code to every bot on SQLite.
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 async def heartbeat(session: AsyncSession, worker_key: str, now: datetime, ttl: timedelta) -> None:
