@@ -13,21 +13,30 @@ from types import ModuleType
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
-class _TelegramWithoutPassportCrypto(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """python-telegram-bot imports cryptography's OpenSSL bindings at `import telegram`
-    whenever cryptography is installed, for Telegram Passport (~9 MB resident in every bot
-    process). Rekpauze uses no Passport and needs cryptography only to encrypt a connected
-    calendar's address, when it imports it itself. So the first `import telegram` runs with
-    cryptography hidden (PTB then records Passport decryption as unavailable, exactly as
-    without cryptography installed), and cryptography imports normally afterwards. Nothing
-    is imported early: `rekpauze --help` still loads no Telegram code."""
+class _ImportWithout(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """The first import of `package` runs with `hidden` modules looking absent, so optional
+    extras the package would load at import (and the bot never uses) stay out of memory;
+    they import normally afterwards. Nothing is imported early: `rekpauze --help` still
+    loads no Telegram code.
 
-    _loader: importlib.abc.Loader
+    - python-telegram-bot imports cryptography's OpenSSL bindings at `import telegram`
+      whenever cryptography is installed, for Telegram Passport (~7 MB resident in every bot
+      process). Rekpauze uses no Passport and needs cryptography only to read a connected
+      calendar's address, when it imports it itself; PTB then records Passport decryption as
+      unavailable, exactly as without cryptography installed.
+    - httpx imports its command-line client (`httpx._main`: click, and Pygments and rich
+      where they are installed, ~1-5 MB) at `import httpx`; without it `httpx.main` is the
+      stub httpx itself defines for a missing `httpx[cli]`.
+    """
+
+    def __init__(self, package: str, hidden: tuple[str, ...]) -> None:
+        self.package, self.hidden = package, hidden
+        self._loader: importlib.abc.Loader | None = None
 
     def find_spec(
         self, name: str, path: object = None, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if name != "telegram":
+        if name != self.package:
             return None
         sys.meta_path.remove(self)  # once
         spec = importlib.machinery.PathFinder.find_spec(name)
@@ -38,18 +47,22 @@ class _TelegramWithoutPassportCrypto(importlib.abc.MetaPathFinder, importlib.abc
         return spec
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        assert self._loader is not None
         return self._loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
-        hidden = "cryptography" not in sys.modules
-        if hidden:
-            sys.modules["cryptography"] = None  # type: ignore[assignment]
+        assert self._loader is not None
+        hidden = [name for name in self.hidden if name not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]
         try:
             self._loader.exec_module(module)
         finally:
-            if hidden:
-                del sys.modules["cryptography"]
+            for name in hidden:
+                del sys.modules[name]
 
 
-if "telegram" not in sys.modules:
-    sys.meta_path.insert(0, _TelegramWithoutPassportCrypto())
+for _package, _hidden in (("telegram", ("cryptography",)), ("httpx", ("httpx._main",))):
+    if _package not in sys.modules:
+        sys.meta_path.insert(0, _ImportWithout(_package, _hidden))
+del _package, _hidden

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -18,6 +19,15 @@ TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,60}$")
 FERNET_KEY_HOWTO = (
     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 )
+
+
+def is_fernet_key(key: str) -> bool:
+    """Fernet's own rule for a key (32 url-safe base64-encoded bytes), checked without
+    importing cryptography (~7 MB), which loads when a calendar address is first read."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):  # binascii.Error is a ValueError
+        return False
 
 
 class ConfigError(Exception):
@@ -144,16 +154,12 @@ class Settings(BaseSettings):
     def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        from cryptography.fernet import Fernet
-
         key = value.get_secret_value().strip()
-        try:
-            Fernet(key.encode())
-        except (ValueError, TypeError):
+        if not is_fernet_key(key):
             raise ValueError(
                 "not a key (32 url-safe base64-encoded bytes); "
                 f"generate one with: {FERNET_KEY_HOWTO}"
-            ) from None
+            )
         return SecretStr(key)
 
     @model_validator(mode="after")

@@ -44,8 +44,7 @@ def _locale_dir() -> Path:
     return data_dir() / "locale"
 
 
-@cache
-def catalog(lang: str) -> Catalog:
+def read_catalog(lang: str) -> Catalog:
     """All .po files of one language merged into one catalogue."""
     merged = Catalog(locale=lang, domain="rekpauze")
     folder = _locale_dir() / lang / "LC_MESSAGES"
@@ -58,10 +57,15 @@ def catalog(lang: str) -> Catalog:
     return merged
 
 
+#: The catalogues themselves, for the checks and the Mini App's label lists; the bot's own
+#: lookups go through `translations`, which keeps only the compiled strings (~1 MB less).
+catalog = cache(read_catalog)
+
+
 @cache
 def translations(lang: str) -> Translations:
     buffer = BytesIO()
-    write_mo(buffer, catalog(lang))
+    write_mo(buffer, read_catalog(lang))
     buffer.seek(0)
     return Translations(buffer, domain="rekpauze")
 

@@ -163,6 +163,8 @@ async def refresh_calendars(context: Context) -> None:
             report.moved_again,
             report.skipped,
         )
+    else:
+        log.debug("calendars: none due for a refresh")
 
 
 def every(clock_seconds: float, speed: float) -> float:

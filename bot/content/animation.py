@@ -16,14 +16,45 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from bot.content.models import Catalogue
-from bot.content.poses import KNOWN_EXCLUSIONS, exclusion_reason, load_pose_file, pose_path
+from bot.content.models import Catalogue, Exercise
+from bot.paths import data_dir
 
 #: Bump when the drawing or encoding changes: cached files are keyed by it.
 RENDERER_VERSION = 2
 SIZE = 480
 FPS = 15
 MAX_BYTES = 300_000
+
+#: Exercises deliberately left without an animation, with the reason (shown by `rekpauze check`).
+KNOWN_EXCLUSIONS: dict[str, str] = {
+    "buikplank": (
+        "the article shows the plank only in a photo and does not describe it (forearms or "
+        "hands?), so any figure would add a position the article does not give"
+    ),
+    "zijplank": (
+        "the article shows the side plank only in a photo and does not describe it, so any "
+        "figure would add a position the article does not give"
+    ),
+}
+
+
+def exclusion_reason(exercise: Exercise) -> str | None:
+    """Why an exercise has no animation, or None when it must have one."""
+    if exercise.id in KNOWN_EXCLUSIONS:
+        return KNOWN_EXCLUSIONS[exercise.id]
+    if getattr(exercise, "name_only", False):  # the catalogue's "described by name only"
+        return "the article names this exercise without describing it"
+    return None
+
+
+def poses_dir() -> Path:
+    return data_dir() / "poses"
+
+
+def pose_path(exercise_id: str, directory: Path | None = None) -> Path:
+    """Where an exercise's pose file is; here rather than in bot.content.poses, so deciding
+    whether a card has an animation loads no pose models (they load when one is rendered)."""
+    return (directory or poses_dir()) / f"{exercise_id}.yaml"
 
 
 def default_cache_dir() -> Path:
@@ -66,6 +97,7 @@ def animation_path(
     if target.exists():
         return target
     from bot.content import mannequin  # numpy, Pillow and the encoder only when building
+    from bot.content.poses import load_pose_file
 
     frames = mannequin.render_frames(load_pose_file(source))
     writer = mannequin.write_mp4 if fmt == "mp4" else mannequin.write_gif

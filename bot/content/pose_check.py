@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable
 
+from bot.content.animation import exclusion_reason, pose_path
 from bot.content.models import Catalogue, Exercise
 from bot.content.poses import (
     CHAIR_SEAT_HEIGHT,
@@ -24,10 +25,8 @@ from bot.content.poses import (
     PoseError,
     PoseFile,
     PropSpec,
-    exclusion_reason,
     keyframe_figure,
     load_pose_file,
-    pose_path,
     step_is_timed,
     timeline,
 )

@@ -30,8 +30,8 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from bot.content.models import Exercise, Slug, Step, _Strict
-from bot.paths import data_dir
+from bot.content.animation import pose_path
+from bot.content.models import Slug, Step, _Strict
 
 View = Literal["side", "front", "top"]
 Side = Literal["left", "right"]
@@ -39,27 +39,6 @@ SIDES: tuple[Side, Side] = ("left", "right")
 Limb = Literal["left_arm", "right_arm", "left_leg", "right_leg"]
 Surface = Literal["floor", "mat", "chair", "wall", "foam_roller"]
 Prop = Literal["mat", "chair", "wall", "foam_roller"]
-
-#: Exercises deliberately left without an animation, with the reason (shown by `rekpauze check`).
-KNOWN_EXCLUSIONS: dict[str, str] = {
-    "buikplank": (
-        "the article shows the plank only in a photo and does not describe it (forearms or "
-        "hands?), so any figure would add a position the article does not give"
-    ),
-    "zijplank": (
-        "the article shows the side plank only in a photo and does not describe it, so any "
-        "figure would add a position the article does not give"
-    ),
-}
-
-
-def exclusion_reason(exercise: Exercise) -> str | None:
-    """Why an exercise has no animation, or None when it must have one."""
-    if exercise.id in KNOWN_EXCLUSIONS:
-        return KNOWN_EXCLUSIONS[exercise.id]
-    if getattr(exercise, "name_only", False):  # the catalogue's "described by name only"
-        return "the article names this exercise without describing it"
-    return None
 
 
 def step_is_timed(step: Step) -> bool:
@@ -184,14 +163,6 @@ class PoseFile(_Strict):
 
 class PoseError(ValueError):
     """A pose file could not be read or does not fit the schema."""
-
-
-def poses_dir() -> Path:
-    return data_dir() / "poses"
-
-
-def pose_path(exercise_id: str, directory: Path | None = None) -> Path:
-    return (directory or poses_dir()) / f"{exercise_id}.yaml"
 
 
 def load_pose_file(path: Path) -> PoseFile:

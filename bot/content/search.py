@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from rapidfuzz import fuzz
 
 from bot.content import words_fr
 from bot.content.models import Catalogue, Exercise
@@ -70,10 +69,21 @@ def _tokens(text: str) -> list[str]:
     return meaningful or words
 
 
-def _token_score(query: str, word: str) -> float:
+Ratio = Callable[[str, str], float]
+
+
+def _ratio() -> Ratio:
+    """rapidfuzz's similarity (0-100), imported with the first search rather than at start-up:
+    its C++ matchers are ~4 MB resident that a bot nobody types to would carry for nothing."""
+    from rapidfuzz import fuzz
+
+    return fuzz.ratio
+
+
+def _token_score(query: str, word: str, ratio: Ratio) -> float:
     if query == word:
         return 100.0
-    score = fuzz.ratio(query, word)
+    score = ratio(query, word)
     if len(query) >= 3 and word.startswith(query):
         score = max(score, _PREFIX_SCORE)
     elif len(query) >= 3 and query in word:
@@ -91,17 +101,19 @@ def _phrases(exercise: Exercise) -> list[str]:
     ]
 
 
-def _score(exercise: Exercise, query: str) -> tuple[float, float]:
+def _score(exercise: Exercise, query: str, ratio: Ratio) -> tuple[float, float]:
     """(overall score, whole-phrase score) of an exercise for a query."""
     query_norm = " ".join(_tokens(query))
     phrases = [normalise(p) for p in _phrases(exercise)]
-    phrase = max(fuzz.ratio(query_norm, p) for p in phrases)
+    phrase = max(ratio(query_norm, p) for p in phrases)
     weighted: list[tuple[str, float]] = [(w, 1.0) for p in phrases for w in _tokens(p)]
     for area in exercise.areas:
         weighted += [(w, _AREA_WEIGHT) for a in AREA_WORDS.get(area, ()) for w in _tokens(a)]
         weighted += [(normalise(a), _AREA_WEIGHT) for a in AREA_WORDS.get(area, ())]
     query_tokens = query_norm.split()
-    per_token = [max(_token_score(q, w) * weight for w, weight in weighted) for q in query_tokens]
+    per_token = [
+        max(_token_score(q, w, ratio) * weight for w, weight in weighted) for q in query_tokens
+    ]
     tokens = sum(per_token) / len(per_token)
     return max(tokens, phrase), phrase
 
@@ -110,8 +122,9 @@ def search(catalogue: Catalogue, query: str, limit: int = 3) -> SearchResult:
     """The best-matching exercise for `query` (or None) and up to `limit` close suggestions."""
     if not normalise(query):
         return SearchResult(best=None, close=[])
+    ratio = _ratio()
     scored = [
-        (_score(exercise, query), index, exercise)
+        (_score(exercise, query, ratio), index, exercise)
         for index, exercise in enumerate(catalogue.exercises)
     ]
     # Highest score first; whole-phrase similarity breaks ties, then catalogue order.
@@ -198,8 +211,9 @@ def area_for(query: str) -> str | None:
     if key in AREA_QUERIES:
         return AREA_QUERIES[key]
     if len(key) >= 5:
-        match = max(AREA_QUERIES, key=lambda word: fuzz.ratio(key, word))
-        if fuzz.ratio(key, match) >= _AREA_FUZZ:
+        ratio = _ratio()
+        match = max(AREA_QUERIES, key=lambda word: ratio(key, word))
+        if ratio(key, match) >= _AREA_FUZZ:
             return AREA_QUERIES[match]
     return None
 

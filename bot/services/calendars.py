@@ -225,9 +225,7 @@ async def refresh_due(
     told once, and reminders go on without the calendar's new busy time."""
     now = clock()
     report = RefreshReport()
-    try:
-        cipher = cipher_for(settings)
-    except CalendarUnavailable:
+    if settings.secret_key is None:  # calendars are off: no address could be read
         return report
     async with db.session() as session:
         chat_ids = await store.due_for_refresh(
@@ -238,6 +236,10 @@ async def refresh_due(
             limit=REFRESH_BATCH,
         )
     if not chat_ids:
+        return report
+    try:  # only now: the cipher loads cryptography (~7 MB), needless while nothing is due
+        cipher = cipher_for(settings)
+    except CalendarUnavailable:
         return report
     fetcher = fetcher or fetcher_for(settings)
     gate = asyncio.Semaphore(concurrency)

@@ -16,8 +16,6 @@ from datetime import date, timedelta
 from functools import cache
 from zoneinfo import available_timezones
 
-from rapidfuzz import fuzz, process
-
 from bot.services.zones import (
     CANDIDATES,
     MAX_CHOICES,
@@ -480,6 +478,8 @@ def suggest_timezone(text: str) -> str | None:
     key = _key(text)
     if len(key) < 3:
         return None
+    from rapidfuzz import fuzz, process  # ~4 MB resident: loaded by the first fuzzy match
+
     match = process.extractOne(key, list(_zone_names()), scorer=fuzz.ratio, score_cutoff=80)
     return _zone_names()[match[0]] if match else None
 

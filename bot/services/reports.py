@@ -180,13 +180,20 @@ def chart_labels(lang: str, progress: Progress) -> ChartLabels:
     )
 
 
-async def chart_png(lang: str, progress: Progress) -> bytes:
-    """Render in a worker thread: matplotlib would block the event loop for ~0.3 s. The chart
-    module (and with it matplotlib and numpy, ~35 MB) is imported on the first chart, not at
-    start-up: most processes draw few charts, and a small server should not carry it idle."""
+def _draw(lang: str, progress: Progress) -> bytes:
+    # The chart module (and with it matplotlib and numpy, ~55 MB) is imported on the first
+    # chart, not at start-up, and here, in the worker thread: its ~0.5 s of import work
+    # must not stall the event loop either.
     from bot.services.charts import render_chart
 
-    return await asyncio.to_thread(render_chart, progress, chart_labels(lang, progress))
+    return render_chart(progress, chart_labels(lang, progress))
+
+
+async def chart_png(lang: str, progress: Progress) -> bytes:
+    """Render in a worker thread: matplotlib would block the event loop for ~0.3 s a chart
+    (and the first one imports it). Most processes draw few charts, and a small server
+    should not carry matplotlib idle."""
+    return await asyncio.to_thread(_draw, lang, progress)
 
 
 def summary_caption(lang: str, progress: Progress) -> str:

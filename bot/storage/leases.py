@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -24,8 +23,15 @@ WORKER_PREFIX = "worker:"
 
 def upsert(session: AsyncSession, table: Any) -> Any:
     """The dialect's INSERT that supports ON CONFLICT (both PostgreSQL and SQLite have it)."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    # The engine has already loaded its own dialect; importing the other one here would add
+    # ~1.5 MB of PostgreSQL code to every bot on SQLite.
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 async def heartbeat(session: AsyncSession, worker_key: str, now: datetime, ttl: timedelta) -> None:

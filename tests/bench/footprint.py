@@ -8,9 +8,14 @@ Measured in one run, against the same interpreter:
   getUpdates has arrived, and again after a first conversation (/start, /exercise);
 - the first /stats chart (matplotlib is imported on first use) and the first shared location
   (tzfpy's index loads on first use): seconds from the user's message reaching the stand-in
-  to the bot's answer being stored there; and the RSS after both.
+  to the bot's answer being stored there, and the CPU seconds the bot used meanwhile (all
+  threads; what the wall time comes to on an idle machine, less the waiting); and the RSS
+  after both.
 
-    python tests/bench/footprint.py --out docs/benchmarks/footprint.json
+    python tests/bench/footprint.py --runs 3 --out docs/benchmarks/footprint.json
+
+With --runs N the bot part runs N times (a fresh database each time) and every figure is the
+median of the runs, which are listed too, each with the 1-minute load average at its end.
 """
 
 from __future__ import annotations
@@ -93,6 +98,13 @@ async def answer_after(
     return time.perf_counter() - start
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU time the bot has used so far, all threads: unlike the wall time of an answer, it
+    does not grow with what else the machine runs."""
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
 async def run_bot(tmp: Path) -> dict[str, Any]:
     server = BotAPIServer(SANDBOX_TOKEN)
     await server.start()
@@ -119,8 +131,8 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
             await asyncio.sleep(0.05)
         result["startup_s"] = round(time.perf_counter() - started, 2)
         await asyncio.sleep(1.0)  # let the first tick and the start-up settle
-        rss = psutil.Process(proc.pid)
-        result["rss_startup_mb"] = round(rss.memory_info().rss / MB, 1)
+        process = psutil.Process(proc.pid)
+        result["rss_startup_mb"] = round(process.memory_info().rss / MB, 1)
 
         user = server.add_user("Anke", language_code="nl")
         await answer_after(
@@ -139,7 +151,7 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
             lambda m: any("ex:d:" in b.get("callback_data", "") for r in m.buttons for b in r),
         )
         await asyncio.sleep(0.5)
-        result["rss_after_conversation_mb"] = round(rss.memory_info().rss / MB, 1)
+        result["rss_after_conversation_mb"] = round(process.memory_info().rss / MB, 1)
 
         card = next(
             m
@@ -154,6 +166,7 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
         )
         query = await server.press_button(user, card, done)
         await server.wait_for_answer(query, timeout=30)
+        cpu = cpu_seconds(process)
         result["first_chart_s"] = round(
             await answer_after(
                 server,
@@ -163,6 +176,8 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
             ),
             3,
         )
+        result["first_chart_cpu_s"] = round(cpu_seconds(process) - cpu, 3)
+        cpu = cpu_seconds(process)
         result["first_location_s"] = round(
             await answer_after(
                 server,
@@ -172,8 +187,9 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
             ),
             3,
         )
+        result["first_location_cpu_s"] = round(cpu_seconds(process) - cpu, 3)
         await asyncio.sleep(0.5)
-        result["rss_after_chart_and_location_mb"] = round(rss.memory_info().rss / MB, 1)
+        result["rss_after_chart_and_location_mb"] = round(process.memory_info().rss / MB, 1)
     except TimeoutError:
         print((tmp / "bot.log").read_text()[-3000:], file=sys.stderr)
         raise
@@ -191,23 +207,41 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each CLI timing")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="bot runs; the figures are their medians"
+    )
     parser.add_argument("--out", help="also write the JSON result to this file")
     args = parser.parse_args()
     result: dict[str, Any] = {"benchmark": "footprint"}
     result |= help_ratio(args.repeat)
-    with tempfile.TemporaryDirectory(prefix="rk-footprint-") as tmp:
-        result |= asyncio.run(run_bot(Path(tmp)))
+    runs: list[dict[str, Any]] = []
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="rk-footprint-") as tmp:
+            runs.append(
+                asyncio.run(run_bot(Path(tmp))) | {"load_avg_1m": round(os.getloadavg()[0], 2)}
+            )
+    for key in runs[0]:
+        result[key] = round(statistics.median(run[key] for run in runs), 3)
+    if args.runs > 1:
+        result["runs"] = runs
     result["machine"] = machine()
     print_table(
         "Footprint",
         [
             ("python -c pass (median)", f"{result['python_pass_s']} s"),
             ("rekpauze --help (median)", f"{result['help_s']} s = x{result['help_ratio']}"),
+            (f"bot runs (medians below; load average {result['load_avg_1m']})", args.runs),
             ("run: start-up to first getUpdates", f"{result['startup_s']} s"),
             ("run: RSS after start-up", f"{result['rss_startup_mb']} MB"),
             ("run: RSS after /start, /oefening", f"{result['rss_after_conversation_mb']} MB"),
-            ("first /stats chart", f"{result['first_chart_s']} s"),
-            ("first shared location", f"{result['first_location_s']} s"),
+            (
+                "first /stats chart (bot's CPU)",
+                f"{result['first_chart_s']} s ({result['first_chart_cpu_s']} s)",
+            ),
+            (
+                "first shared location (bot's CPU)",
+                f"{result['first_location_s']} s ({result['first_location_cpu_s']} s)",
+            ),
             ("RSS after chart and location", f"{result['rss_after_chart_and_location_mb']} MB"),
         ],
     )

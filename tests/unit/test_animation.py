@@ -12,10 +12,17 @@ import numpy as np
 import pytest
 
 from bot.content import mannequin
-from bot.content.animation import MAX_BYTES, SIZE, animation_path, animations_check
+from bot.content.animation import (
+    MAX_BYTES,
+    SIZE,
+    animation_path,
+    animations_check,
+    exclusion_reason,
+    pose_path,
+)
 from bot.content.loader import load_catalogue
 from bot.content.mannequin import ACCENT, BACKGROUND, render_frames, write_gif, write_mp4
-from bot.content.poses import exclusion_reason, load_pose_file, pose_path, timeline
+from bot.content.poses import load_pose_file, timeline
 
 # The longest loop, and the one front-view exercise.
 LONGEST = "kattenrug-holrug"
@@ -137,10 +144,12 @@ def test_check_line_reports_validity_and_exclusions(tmp_path: Path) -> None:
 
 
 def test_the_cache_api_loads_no_renderer_until_it_builds() -> None:
-    """A bot that only sends cached animations carries neither numpy nor Pillow nor ffmpeg."""
+    """A bot that only sends cached animations carries neither numpy nor Pillow nor ffmpeg,
+    nor the pose models: deciding that a card has an animation reads no pose file."""
     probe = (
-        "import sys, bot.content.animation\n"
-        "heavy = {'numpy', 'PIL', 'imageio_ffmpeg', 'bot.content.mannequin'}\n"
+        "import sys, bot.content.animation as a\n"
+        "assert a.has_animation('bruggetje') and not a.has_animation('buikplank')\n"
+        "heavy = {'numpy', 'PIL', 'imageio_ffmpeg', 'bot.content.mannequin', 'bot.content.poses'}\n"
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run(

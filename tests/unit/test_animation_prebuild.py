@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.content.animation import cache_key, has_animation, missing
-from bot.content.poses import pose_path
+from bot.content.animation import cache_key, has_animation, missing, pose_path
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,7 @@
 """What each entry point imports: the CLI's help and light commands do not load the
 application, and the running bot loads the chart, location and migration code only when it
-uses them (tests/bench/footprint.py measures the time and memory this saves)."""
+uses them (tests/bench/footprint.py measures the time and memory this saves). The running
+process itself, after start-up and a first exchange: tests/e2e/test_footprint_process.py."""
 
 from __future__ import annotations
 
@@ -23,14 +24,35 @@ HEAVY = (
     "numpy",
     "tzfpy",
     "cryptography",
+    "rapidfuzz",  # fuzzy search: with the first search
+    "PIL",  # animations: rendered in a child process or on a cache miss
+    "imageio",
+    "icalendar",  # calendars: with the first one read
+    "recurring_ical_events",
+    "click",  # httpx's command-line client, hidden at `import httpx`
+    "rich",
+    "pygments",
+)
+#: Modules of packages the bot does load, that it needs only for a rare event.
+RARE_MODULES = (
+    "bot.content.poses",  # pose models: when an animation is rendered
+    "bot.content.mannequin",
+    "bot.calendar.ics",
+    "bot.calendar.secrets",
+    "bot.services.charts",
+    "httpx._main",
+    "sqlalchemy.dialects.postgresql",  # a bot on SQLite never needs it
 )
 
 
 def loaded_after(code: str) -> set[str]:
-    """Top-level packages (of HEAVY) imported after running `code` in a fresh interpreter."""
+    """Top-level packages (of HEAVY) and RARE_MODULES imported after running `code` in a
+    fresh interpreter."""
+    watched = set(HEAVY) | set(RARE_MODULES)
     probe = (
         f"{code}\nimport json, sys\n"
-        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))"
+        f"loaded = {{m.split('.')[0] for m in sys.modules}} | set(sys.modules)\n"
+        f"print(json.dumps(sorted(loaded & {watched!r})))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe],
@@ -73,6 +95,51 @@ def test_cryptography_loads_for_a_calendar_secret_not_for_telegram() -> None:
         "assert Fernet(key).decrypt(Fernet(key).encrypt(b'x')) == b'x'"
     )
     assert loaded_after(code) == {"telegram", "sqlalchemy", "pydantic", "cryptography"}
+
+
+def test_a_secret_key_is_checked_without_cryptography() -> None:
+    """SECRET_KEY is validated at start-up by Fernet's own rule, and cryptography waits for the
+    first calendar address that is read."""
+    code = (
+        "import base64, os\n"
+        "from bot.config import Settings\n"
+        "good = base64.urlsafe_b64encode(bytes(range(32))).decode()\n"
+        "assert Settings(SECRET_KEY=good).secret_key.get_secret_value() == good\n"
+        "for bad in ('not-a-fernet-key', good[:-4], base64.b64encode(bytes(range(31))).decode()):\n"
+        "    try:\n"
+        "        Settings(SECRET_KEY=bad)\n"
+        "    except ValueError:\n"
+        "        pass\n"
+        "    else:\n"
+        "        raise AssertionError(bad)"
+    )
+    assert loaded_after(code) == {"pydantic"}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEF0=",
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEF0",  # no padding
+        "+/23456789abcdefghijklmnopqrstuvwxyzABCDEF0=",  # standard, not url-safe, alphabet
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDE=",  # 31 bytes
+        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ==",  # 34 bytes
+        "é123456789abcdefghijklmnopqrstuvwxyzABCDEF0=",
+        "",
+    ],
+)
+def test_the_key_check_agrees_with_fernet(key: str) -> None:
+    from cryptography.fernet import Fernet
+
+    from bot.config import is_fernet_key
+
+    try:
+        Fernet(key.encode())
+    except ValueError:
+        accepted = False
+    else:
+        accepted = True
+    assert is_fernet_key(key) is accepted
 
 
 def test_placing_a_new_subscribers_default_times_needs_no_numpy() -> None:

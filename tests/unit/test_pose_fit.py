@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.content.animation import SIZE
+from bot.content.animation import SIZE, pose_path
 from bot.content.mannequin import FLOOR_LINE, MAT, PROP, render_frames
 from bot.content.pose_check import check_keyframe
 from bot.content.pose_fit import fit_keyframe, main
@@ -18,7 +18,6 @@ from bot.content.poses import (
     PoseFile,
     PropSpec,
     load_pose_file,
-    pose_path,
 )
 
 

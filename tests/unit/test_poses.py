@@ -10,6 +10,7 @@ import math
 import pytest
 
 from bot.content import load_catalogue
+from bot.content.animation import KNOWN_EXCLUSIONS, exclusion_reason, pose_path, poses_dir
 from bot.content.models import Catalogue, Exercise
 from bot.content.pose_check import (
     MOTION_SINK_TOLERANCE,
@@ -20,18 +21,14 @@ from bot.content.pose_check import (
     check_sides,
 )
 from bot.content.poses import (
-    KNOWN_EXCLUSIONS,
     Capsule,
     Figure,
     Keyframe,
     PoseFile,
     PropSpec,
     ease,
-    exclusion_reason,
     keyframe_figure,
     load_pose_file,
-    pose_path,
-    poses_dir,
     timeline,
 )
 
