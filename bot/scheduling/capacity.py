@@ -16,6 +16,12 @@ The fluid queue, and what it leaves out:
   slot that late is closer to the next slot than to its own). Skipped sends take no capacity.
   The deadline of each send comes from its own schedule: demand keeps, per minute, how many
   sends have each gap to their chat's next slot.
+- Early start (`early_start_max_s`, the dispatcher's EARLY_START_MAX_SECONDS): a crowded
+  minute, whose sends cannot all leave within it at `rate`, joins the queue
+  rules.early_start(its sends, rate, max) seconds before it falls due, so its sends are
+  centred on the minute instead of all trailing it; the queue stays in due order (an earlier
+  minute's backlog first). Lateness counts from the due moment and is never negative; sends
+  that leave before their minute are counted apart (`sent_early`, earliness p99 and max).
 - Not modelled: the dispatcher's tick (up to TICK_SECONDS before a due slot is claimed), the
   per-chat and per-group limits, retries, snoozes, digests and broadcasts (which share the
   rate), and the queue at the start of the week (taken as empty).
@@ -35,6 +41,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bot.i18n import Safe, t
+from bot.scheduling.rules import EARLY_START_LIMIT_S, early_start
 from bot.scheduling.timemath import local_instant, parse_hhmm, zone
 
 MINUTES_PER_DAY = 24 * 60
@@ -267,7 +274,8 @@ def demand(population: Population) -> Demand:
 
 @dataclass(frozen=True)
 class Lateness:
-    """Sends served over a lateness interval, each uniform on [low, high] seconds."""
+    """Sends served over a lateness interval, each uniform on [low, high] seconds; negative
+    seconds are sends that left before they were due (early start): they count as 0 late."""
 
     low: np.ndarray
     high: np.ndarray
@@ -279,7 +287,7 @@ class Lateness:
         if total <= 0:
             return 0.0
         width = np.maximum(self.high - self.low, 1e-12)
-        lo, hi = 0.0, float(self.high.max())
+        lo, hi = 0.0, max(0.0, float(self.high.max()))
         for _ in range(60):
             mid = (lo + hi) / 2
             done = float((self.weight * np.clip((mid - self.low) / width, 0, 1)).sum())
@@ -291,10 +299,20 @@ class Lateness:
 
     @property
     def max(self) -> float:
-        return float(self.high.max()) if len(self.high) else 0.0
+        return max(0.0, float(self.high.max())) if len(self.high) else 0.0
 
     def where(self, mask: np.ndarray) -> Lateness:
         return Lateness(self.low[mask], self.high[mask], self.weight[mask])
+
+    def earliness(self) -> Lateness:
+        """Seconds early, the same sends mirrored: its quantiles and max are of earliness."""
+        return Lateness(-self.high, -self.low, self.weight)
+
+    @property
+    def early(self) -> float:
+        """How many sends left before they were due."""
+        width = np.maximum(self.high - self.low, 1e-12)
+        return float((self.weight * np.clip(-self.low / width, 0, 1)).sum())
 
 
 @dataclass(frozen=True)
@@ -325,6 +343,11 @@ class Prediction:
     days: tuple[DayPrediction, ...]
     backlog: np.ndarray = field(repr=False)  # per minute, just after that minute's arrivals
     lateness: Lateness = field(repr=False)
+    # Early start: the cap used, sends that left before their minute, and how early.
+    early_start_max_s: float = 0.0
+    sent_early: float = 0.0
+    earliness_p99_s: float = 0.0
+    earliness_max_s: float = 0.0
 
     @property
     def skipped(self) -> float:
@@ -364,10 +387,13 @@ def simulate(
     max_late_minutes: int = DEFAULT_MAX_LATE_MINUTES,
     skip_closer_to_next: bool = True,
     per_day: bool = True,
+    early_start_max_s: float = 0.0,
 ) -> Prediction:
     """Run the week's demand through the fluid queue (see the module docstring)."""
     if rate_per_s <= 0:
         raise ValueError("the send rate must be positive")
+    if not 0 <= early_start_max_s <= EARLY_START_LIMIT_S:
+        raise ValueError(f"early start must be between 0 and {EARLY_START_LIMIT_S:g} seconds")
     if skip_closer_to_next and max_late_minutes > GAP_CAP // 2:
         raise ValueError(f"max_late_minutes above {GAP_CAP // 2} needs a larger GAP_CAP")
     max_late = max_late_minutes * 60.0
@@ -392,7 +418,7 @@ def simulate(
     seg_day: list[int] = []
     queue: deque[_Batch] = deque()
     rate = float(rate_per_s)
-    now = 0.0
+    now = -float(early_start_max_s)
     waiting = 0.0
 
     def serve(until: float) -> None:
@@ -431,14 +457,19 @@ def simulate(
 
     backlog = np.zeros(demand.minutes)
     due_by_day = np.zeros(n_days)
-    spans = zip(starts.tolist(), ends.tolist(), strict=True)
-    arrivals = dict(zip(minute[starts].tolist(), spans, strict=True))
+    first_minutes = minute[starts]
+    early = early_starts(
+        np.add.reduceat(amount, starts) if len(starts) else np.zeros(0), rate, early_start_max_s
+    ).tolist()
+    spans = zip(starts.tolist(), ends.tolist(), early, strict=True)
+    arrivals = dict(zip(first_minutes.tolist(), spans, strict=True))
     for m in range(demand.minutes):
-        serve(m * 60.0)
-        now = max(now, m * 60.0)
         span = arrivals.get(m)
+        release = m * 60.0 - (span[2] if span is not None else 0.0)
+        serve(release)
+        now = max(now, release)
         if span is not None:
-            lo, hi = span
+            lo, hi, _ = span
             amounts = amount[lo:hi].tolist()
             day = m // MINUTES_PER_DAY
             due_by_day[day] += sum(amounts)
@@ -466,6 +497,7 @@ def simulate(
             )
         )
     peak = int(backlog.argmax()) if demand.minutes else 0
+    earliness = lateness.earliness()
     return Prediction(
         rate_per_s=rate,
         max_late_minutes=max_late_minutes,
@@ -482,6 +514,17 @@ def simulate(
         days=tuple(day_stats),
         backlog=backlog,
         lateness=lateness,
+        early_start_max_s=float(early_start_max_s),
+        sent_early=lateness.early,
+        earliness_p99_s=earliness.quantile(0.99),
+        earliness_max_s=earliness.max,
+    )
+
+
+def early_starts(sends: np.ndarray, rate_per_s: float, max_early_s: float) -> np.ndarray:
+    """rules.early_start for each minute's sends: seconds each minute starts before it is due."""
+    return np.fromiter(
+        (early_start(d, rate_per_s, max_early_s) for d in sends.tolist()), np.float64, len(sends)
     )
 
 
@@ -492,6 +535,7 @@ def headroom(
     target_p99_s: float = DEFAULT_TARGET_P99_S,
     max_late_minutes: int = DEFAULT_MAX_LATE_MINUTES,
     skip_closer_to_next: bool = True,
+    early_start_max_s: float = 0.0,
 ) -> int | None:
     """How many more subscribers fit at the current mix (negative: how many too many).
 
@@ -509,6 +553,7 @@ def headroom(
             max_late_minutes=max_late_minutes,
             skip_closer_to_next=skip_closer_to_next,
             per_day=False,
+            early_start_max_s=early_start_max_s,
         )
         return prediction.fits(target_p99_s)
 
