@@ -39,6 +39,12 @@ UPDATES_DROPPED = Counter(
 REMINDERS_SENT = Counter(
     "rekpauze_reminders_sent", "Reminders Telegram accepted", registry=REGISTRY
 )
+REMINDERS_EARLY = Counter(
+    "rekpauze_reminders_early",
+    "Reminders Telegram accepted before their due moment: a crowded minute started early "
+    "(EARLY_START_MAX_SECONDS)",
+    registry=REGISTRY,
+)
 REMINDERS_SKIPPED = Counter(
     "rekpauze_reminders_skipped",
     "Reminder slots not sent, by cause: down (missed while the bot was down, past the grace "
@@ -111,7 +117,10 @@ def skipped_counts() -> dict[str, int]:
 
 
 def reminder_sent(lateness_seconds: float) -> None:
+    """Negative lateness: sent early (a crowded minute); counted apart, observed as 0 late."""
     REMINDERS_SENT.inc()
+    if lateness_seconds < 0:
+        REMINDERS_EARLY.inc()
     REMINDER_LATENESS.observe(max(lateness_seconds, 0.0))
 
 

@@ -164,12 +164,15 @@ def run_model(
     *,
     max_late: int,
     per_day: bool = True,
+    early_start_max: float = 0.0,
 ) -> tuple[dict[str, Any], capacity.Prediction, capacity.Demand]:
     watch, cpu = Stopwatch(), time.process_time()
     population = capacity.aggregate(rows, start)
     aggregated_s, aggregated_cpu_s = watch.elapsed, time.process_time() - cpu
     demand = capacity.demand(population)
-    prediction = capacity.simulate(demand, rate, max_late_minutes=max_late, per_day=per_day)
+    prediction = capacity.simulate(
+        demand, rate, max_late_minutes=max_late, per_day=per_day, early_start_max_s=early_start_max
+    )
     result = {
         "subscribers": len(rows),
         "schedules": len(population.groups),
@@ -182,6 +185,10 @@ def run_model(
         "lateness_p99_s": round(prediction.lateness_p99_s, 1),
         "lateness_max_s": round(prediction.lateness_max_s, 1),
         "limit_per_s": rate,
+        "early_start_max_s": early_start_max,
+        "sent_early": round(prediction.sent_early),
+        "earliness_p99_s": round(prediction.earliness_p99_s, 1),
+        "earliness_max_s": round(prediction.earliness_max_s, 1),
         "busiest_minute_sends": round(float(demand.per_minute().max())),
         "peak_backlog": round(prediction.peak_backlog),
         "model_s": round(watch.elapsed, 2),
@@ -200,11 +207,14 @@ def largest_fitting(
     max_late: int,
     target_p99_s: float = 60.0,
     step: int = 1000,
+    early_start_max: float = 0.0,
 ) -> dict[str, Any]:
     """The largest prefix of the arrival order that keeps p99 under target and skips none."""
 
     def fits(n: int) -> bool:
-        _, prediction, _ = run_model(rows[:n], start, rate, max_late=max_late, per_day=False)
+        _, prediction, _ = run_model(
+            rows[:n], start, rate, max_late=max_late, per_day=False, early_start_max=early_start_max
+        )
         return prediction.fits(target_p99_s)
 
     low, high = 0, len(rows)
