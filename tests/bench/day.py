@@ -15,11 +15,14 @@ offset within ±15 minutes) or "load_aware" (defaults.load_aware_minutes within 
 minutes, each new subscriber placed against the load of all who came before, pauses left
 out: what registration does when wired to capacity.weekly_load).
 
-For each scheme and each --rates value: sends due, sent, skipped (more than --max-late
-minutes late, or closer to the chat's next slot than to its own), lateness p50/p99/max
-weighted by sends, and how long the model took. Then, at the first rate, the largest
-subscriber count (a prefix of the same arrival order) with p99 < 60 s and 0 skipped, by
-bisection, for both schemes.
+For each scheme, each --rates value and each --early-start value (seconds a crowded minute
+may start early, as the dispatcher does with EARLY_START_MAX_SECONDS; 0 = every minute on
+time): sends due, sent, skipped (more than --max-late minutes late, or closer to the chat's
+next slot than to its own), lateness p50/p99/max weighted by sends (from the due moment; a
+send that left early is 0 late), the sends that left early and how early (p99/max), and how
+long the model took. Then, at the first rate, the largest subscriber count (a prefix of the
+same arrival order) with p99 < 60 s and 0 skipped, by bisection, for both schemes and each
+--early-start value (`largest_fitting`: the largest value; `largest_fitting_on_time`: 0).
 
 --live (the real bot against the stand-in on a shared clock) is not implemented yet.
 
@@ -42,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this worktree's 
 
 import numpy as np
 
+from bot.config import Settings
 from bot.scheduling import capacity
 from bot.scheduling.defaults import (
     DEFAULT_WINDOW_MINUTES,
@@ -49,6 +53,7 @@ from bot.scheduling.defaults import (
     default_times,
     load_aware_minutes,
 )
+from bot.scheduling.rules import EARLY_START_LIMIT_S
 from bot.storage.models import ALL_DAYS, WORKDAYS
 from tests.bench.common import FIRST_ID, Stopwatch, emit, machine, print_table
 
@@ -65,6 +70,7 @@ MIX: tuple[tuple[str, float], ...] = (
 )
 WEEK = date(2026, 6, 1)  # a Monday away from daylight-saving changes
 SCHEMES = ("today", "load_aware")
+DEFAULT_EARLY_START_S = float(Settings.model_fields["early_start_max_seconds"].default)
 
 
 def _chosen_minute(rng: random.Random, clustered: bool = True) -> int:
@@ -243,9 +249,9 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
     scenarios: list[dict[str, Any]] = []
     series: dict[str, Any] = {}
     for scheme in SCHEMES:
-        for rate in args.rates:
+        for rate, early in ((r, e) for r in args.rates for e in args.early_start):
             figures, prediction, demand = run_model(
-                generated[scheme], mix.start, rate, max_late=args.max_late
+                generated[scheme], mix.start, rate, max_late=args.max_late, early_start_max=early
             )
             scenario = {"scheme": scheme, **figures}
             scenario["days"] = [
@@ -260,8 +266,9 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
                 for day in prediction.days
             ]
             scenarios.append(scenario)
+            when = f"early start up to {early:g} s" if early else "on time"
             print_table(
-                f"{scheme} defaults, {args.subscribers:,} subscribers, {rate:g} msg/s",
+                f"{scheme} defaults, {args.subscribers:,} subscribers, {rate:g} msg/s, {when}",
                 [
                     ("reminders due in the week", f"{scenario['reminders_due']:,}"),
                     ("sent / skipped", f"{scenario['sent']:,} / {scenario['skipped']:,}"),
@@ -275,6 +282,11 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
                         f"{scenario['lateness_p50_s']} / {scenario['lateness_p99_s']} / "
                         f"{scenario['lateness_max_s']} s",
                     ),
+                    (
+                        "sent early: count, p99 / max early",
+                        f"{scenario['sent_early']:,}, {scenario['earliness_p99_s']} / "
+                        f"{scenario['earliness_max_s']} s",
+                    ),
                     ("busiest minute", f"{scenario['busiest_minute_sends']:,} sends"),
                     ("peak backlog", f"{scenario['peak_backlog']:,}"),
                     ("schedules after grouping", f"{scenario['schedules']:,}"),
@@ -285,7 +297,7 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
                     ),
                 ],
             )
-            if rate == args.rates[0]:
+            if rate == args.rates[0] and early == args.early_start[0]:
                 busiest = max(range(7), key=lambda d: prediction.days[d].due)
                 day = demand.per_minute()[busiest * 1440 : (busiest + 1) * 1440]
                 series[f"series_{scheme}_busiest_day_per_minute"] = day.round().astype(int).tolist()
@@ -295,23 +307,49 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
         "chosen_times": args.chosen,
         "window_minutes": args.window,
         "max_late_minutes": args.max_late,
+        "early_start_s": args.early_start,
         "scenarios": scenarios,
     }
     if args.bisect:
         rate = args.rates[0]
-        fitting: dict[str, Any] = {"limit_per_s": rate, "target_p99_s": 60.0}
-        for scheme in SCHEMES:
-            watch.restart()
-            found = largest_fitting(generated[scheme], mix.start, rate, max_late=args.max_late)
-            fitting[scheme] = {**found, "search_s": round(watch.elapsed, 1)}
-        result["largest_fitting"] = fitting
-        print_table(
-            f"Largest subscriber count with p99 < 60 s and 0 skipped at {rate:g} msg/s",
-            [(scheme, f"{fitting[scheme]['subscribers']:,}") for scheme in SCHEMES],
-        )
+        for early in sorted(set(args.early_start)):
+            fitting: dict[str, Any] = {
+                "limit_per_s": rate,
+                "target_p99_s": 60.0,
+                "early_start_max_s": early,
+            }
+            for scheme in SCHEMES:
+                watch.restart()
+                found = largest_fitting(
+                    generated[scheme],
+                    mix.start,
+                    rate,
+                    max_late=args.max_late,
+                    early_start_max=early,
+                )
+                fitting[scheme] = {**found, "search_s": round(watch.elapsed, 1)}
+            if early == max(args.early_start):
+                result["largest_fitting"] = fitting
+            if early == 0 and max(args.early_start) > 0:
+                result["largest_fitting_on_time"] = fitting
+            when = f"early start up to {early:g} s" if early else "on time"
+            print_table(
+                f"Largest subscriber count with p99 < 60 s and 0 skipped at {rate:g} msg/s, {when}",
+                [(scheme, f"{fitting[scheme]['subscribers']:,}") for scheme in SCHEMES],
+            )
     result["timings"] = timings
     result.update(series)
     return result
+
+
+def _outcome(scenario: dict[str, Any]) -> str:
+    """One scenario in a few words for the chart's legend."""
+    early = scenario.get("early_start_max_s", 0)
+    when = f"early start ≤{early:g} s" if early else "on time"
+    text = f"{when}: p99 {scenario['lateness_p99_s']:.0f} s late, {scenario['skipped']:,} skipped"
+    if scenario.get("sent_early"):
+        text += f", max {scenario['earliness_max_s']:.0f} s early"
+    return text
 
 
 def draw(result: dict[str, Any], out: Path) -> Path:
@@ -334,14 +372,15 @@ def draw(result: dict[str, Any], out: Path) -> Path:
         hours = np.arange(len(series)) / 60
         ax.fill_between(hours, series, step="post", color="tab:blue", alpha=0.6, lw=0)
         found = [x for x in result["scenarios"] if x["scheme"] == scheme]
-        for x, style in zip(found, ("--", ":", "-."), strict=False):
+        rates = sorted({x["limit_per_s"] for x in found})
+        for rate, style in zip(rates, ("--", ":", "-."), strict=False):
             ax.axhline(
-                x["limit_per_s"] * 60,
+                rate * 60,
                 color="tab:red",
                 ls=style,
                 lw=1.2,
-                label=f"{x['limit_per_s']:g} msg/s: p99 {x['lateness_p99_s']:.0f} s, "
-                f"{x['skipped']:,} skipped in the week",
+                label=f"{rate:g} msg/s: "
+                + "; ".join(_outcome(x) for x in found if x["limit_per_s"] == rate),
             )
         ax.set_title(
             f"{label}: busiest minute {found[0]['busiest_minute_sends']:,} reminders",
@@ -371,6 +410,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[30.0, 200.0],
         help="send rates in msg/s, comma-separated; the first is also used for the bisection",
     )
+    parser.add_argument(
+        "--early-start",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.0, DEFAULT_EARLY_START_S],
+        help="EARLY_START_MAX_SECONDS values to compare, comma-separated (0: on time; at most "
+        f"{EARLY_START_LIMIT_S:g}); the first is the one drawn",
+    )
     parser.add_argument("--window", type=int, default=DEFAULT_WINDOW_MINUTES)
     parser.add_argument("--max-late", type=int, default=capacity.DEFAULT_MAX_LATE_MINUTES)
     parser.add_argument("--no-bisect", dest="bisect", action="store_false")
@@ -384,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="also write the full result (with series) as JSON")
     parser.add_argument("--chart", help="draw the busiest day of both schemes to this PNG")
     args = parser.parse_args(argv)
+    if not all(0 <= e <= EARLY_START_LIMIT_S for e in args.early_start):
+        parser.error(f"--early-start values must be between 0 and {EARLY_START_LIMIT_S:g}")
     if args.draw:
         print(draw(json.loads(Path(args.draw).read_text()), Path(args.chart or "day_model.png")))
         return 0
