@@ -387,6 +387,7 @@ def draw(result: dict[str, Any], out: Path) -> Path:
             fontsize=10,
         )
         ax.set_ylabel("reminders due per minute")
+        ax.set_ylim(0, max(float(series.max(initial=0)), max(rates) * 60) * 1.3)  # legend room
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=8)
     axes[1].set_xlabel("hour of the busiest day (UTC)")
