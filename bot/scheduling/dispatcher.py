@@ -37,6 +37,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content.models import Catalogue
 from bot.outgoing import Outcome, Outgoing, Result, Sender, SendPolicy
+from bot.scheduling import busy as busy_rule
 from bot.scheduling.rules import (
     DONE_BEFORE,
     MICROSECOND,
@@ -325,7 +326,13 @@ class Dispatcher:
                     self.catalogue, chat.place, recent.get(chat.id, []), self.rng
                 )
                 langs[chat.id] = chat.language
-                rows.append(self._row(chat.id, chat_plan.slot, routine.id, placed, now, report))
+                row = self._row(chat.id, chat_plan.slot, routine.id, placed, now, report)
+                if row["status"] == DeliveryStatus.PENDING and row["due_at"] > now:
+                    if busy_rule.free_between(now, row["due_at"], busy.get(chat.id, ())):
+                        report.early += 1
+                    else:  # early would land in a meeting: wait for the slot itself
+                        row.update(status=DeliveryStatus.SCHEDULED, claimed_by=None)
+                rows.append(row)
             inserted = await deliveries.insert_new(session, rows)
             return len(due), [
                 self._job(row, langs[row.chat_id])
@@ -361,7 +368,6 @@ class Dispatcher:
             claimed_by = None
         if placed.placement is not Placement.SEND:
             metrics.REMINDERS_RESCHEDULED.labels(placed.placement.value).inc()
-        report.early += status == DeliveryStatus.PENDING and due_at > now
         return {
             "chat_id": chat_id,
             "slot_at": slot,

@@ -176,7 +176,10 @@ async def test_two_workers_claim_an_early_minute_once(
 async def test_an_early_claim_keeps_pauses_breaks_done_meetings_and_snoozes(
     app: Any, settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest
 ) -> None:
-    await add_chats(db, range(1, 297), M)
+    await add_chats(db, range(1, 296), M)
+    # 296: in a call until 20 s before its slot: free at the slot, but not 60 s early; it
+    # waits for the slot itself.
+    await add_chat(db, 296, next_due_at=M, times=TIMES)
     # 297: paused until tomorrow; its slot moves past the pause, nothing is sent.
     await add_chat(
         db, 297, next_due_at=M, times=TIMES, paused_until=M + timedelta(days=1, minutes=-1)
@@ -193,10 +196,11 @@ async def test_an_early_claim_keeps_pauses_breaks_done_meetings_and_snoozes(
         await completions.record(
             session, chat_id=298, user_id=298, now=M - timedelta(minutes=20), source="done"
         )
-        await calendars.connect(session, 299, url_encrypted="x", host="calendar.example.org")
-        session.add(
-            BusyInterval(chat_id=299, start_at=M - timedelta(minutes=6), end_at=meeting_end)
-        )
+        for chat_id, end in ((296, M - timedelta(seconds=20)), (299, meeting_end)):
+            await calendars.connect(session, chat_id, url_encrypted="x", host="example.org")
+            session.add(
+                BusyInterval(chat_id=chat_id, start_at=M - timedelta(minutes=6), end_at=end)
+            )
         [earlier] = await deliveries.insert_new(
             session,
             [
@@ -214,16 +218,19 @@ async def test_an_early_claim_keeps_pauses_breaks_done_meetings_and_snoozes(
         assert await deliveries.add_snooze(session, earlier, M) is not None
     dispatcher = dispatcher_for(app, settings, db, clock, rate=2, cap=60)
     report = await tick_at(dispatcher, clock, M - timedelta(seconds=60))
-    # 299 due at 09:01 (the count), 297 and 298 planned as at 09:01: 296 sent early
-    assert (report.reminders, report.early, report.done_before, report.moved) == (296, 296, 1, 1)
-    assert sorted(int(p["chat_id"]) for p in fake_request.delivered()) == list(range(1, 297))
+    # 299 due at 09:01 (the count), 296 to 299 planned as at 09:01: 295 sent early
+    assert (report.reminders, report.early, report.done_before, report.moved) == (295, 295, 1, 1)
+    assert sorted(int(p["chat_id"]) for p in fake_request.delivered()) == list(range(1, 296))
     paused = await get_chat(db, 297)
     assert paused is not None and paused.next_due_at == M + timedelta(days=1)
     by_chat = {row.chat_id: row for row in await all_deliveries(db)}
     assert by_chat[298].status == DeliveryStatus.DONE_BEFORE
     assert (by_chat[299].status, by_chat[299].due_at) == (DeliveryStatus.SCHEDULED, moved_to)
-    report = await tick_at(dispatcher, clock, M)  # the snooze, at its own time
-    assert report.snoozes == 1
+    assert (by_chat[296].status, by_chat[296].due_at) == (DeliveryStatus.SCHEDULED, M)
+    report = await tick_at(dispatcher, clock, M - timedelta(seconds=1))
+    assert report.sends == 0
+    report = await tick_at(dispatcher, clock, M)  # 296 and the snooze, at their own time
+    assert report.snoozes == 2
     report = await tick_at(dispatcher, clock, moved_to)  # the moved one, after the meeting
     assert report.snoozes == 1
     assert sorted(int(p["chat_id"]) for p in fake_request.delivered()) == [
@@ -231,3 +238,4 @@ async def test_an_early_claim_keeps_pauses_breaks_done_meetings_and_snoozes(
         299,
         300,
     ]
+    assert len(await all_deliveries(db, 296)) == 1

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.scheduling.busy import busy_at, day_end, first_free, place_slot
+from bot.scheduling.busy import busy_at, day_end, first_free, free_between, place_slot
 
 AMS = "Europe/Amsterdam"
 
@@ -163,3 +163,13 @@ def test_placement_properties(
     for moment in earlier:
         too_soon = any(stop <= moment < stop + 2 * minute for _, stop in busy)
         assert busy_at(moment, busy) is not None or too_soon
+
+
+def test_free_between_an_early_claim_and_its_slot() -> None:
+    minute = timedelta(minutes=1)
+    before = SLOT - minute
+    assert free_between(before, SLOT, [])
+    assert free_between(before, SLOT, [(SLOT - 10 * minute, before)])  # ended just before
+    assert free_between(before, SLOT, [(SLOT, SLOT + minute)])  # starts at the slot
+    assert not free_between(before, SLOT, [(SLOT - 10 * minute, SLOT - minute / 3)])
+    assert not free_between(before, SLOT, [(SLOT - minute / 2, SLOT - minute / 4)])
