@@ -38,11 +38,24 @@ async def read_rows(url: str, now: datetime) -> list[capacity.ScheduleRow]:
         await db.dispose()
 
 
-def build(rows: list[capacity.ScheduleRow], now: datetime, rate: float, *, max_late: int) -> Report:
+def build(
+    rows: list[capacity.ScheduleRow],
+    now: datetime,
+    rate: float,
+    *,
+    max_late: int,
+    early_start_max: float = 0.0,
+) -> Report:
+    """The model as the dispatcher runs: crowded minutes start up to `early_start_max` early
+    (EARLY_START_MAX_SECONDS)."""
     start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     demand = capacity.demand(capacity.aggregate(rows, start))
-    prediction = capacity.simulate(demand, rate, max_late_minutes=max_late)
-    more = capacity.headroom(demand, rate, max_late_minutes=max_late)
+    prediction = capacity.simulate(
+        demand, rate, max_late_minutes=max_late, early_start_max_s=early_start_max
+    )
+    more = capacity.headroom(
+        demand, rate, max_late_minutes=max_late, early_start_max_s=early_start_max
+    )
     return Report(demand, prediction, more)
 
 
@@ -97,6 +110,12 @@ def text(report: Report, *, top: int = 5) -> list[str]:
         f"{_s(prediction.lateness_p50_s)}, p99 {_s(prediction.lateness_p99_s)}, max "
         f"{_s(prediction.lateness_max_s)}",
     ]
+    if prediction.early_start_max_s > 0:
+        lines.append(
+            f"early start (crowded minutes, up to {prediction.early_start_max_s:g} s): "
+            f"{prediction.sent_early:,.0f} sent before their minute, p99 "
+            f"{_s(prediction.earliness_p99_s)}, max {_s(prediction.earliness_max_s)} early"
+        )
     if more is None:
         lines.append("capacity: no reminders due, nothing to scale")
     elif more >= 0:

@@ -392,7 +392,9 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     except Exception as exc:  # any driver error: one line, as `check` reports it
         print(f"rekpauze: database not readable: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    report = capacity_report.build(rows, now, rate, max_late=args.max_late)
+    report = capacity_report.build(
+        rows, now, rate, max_late=args.max_late, early_start_max=settings.early_start_max_seconds
+    )
     if args.json:
         from bot.scheduling.capacity import late_runs, weekly_load
 

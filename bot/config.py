@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     default_times_window_minutes: int = Field(
         default=45, ge=0, le=60, alias="DEFAULT_TIMES_WINDOW_MINUTES"
     )
+    # A minute whose reminders cannot all leave within it at SEND_RATE_PER_SECOND starts this
+    # early at most (half its sending time before it, centred on it); 0: always on time.
+    early_start_max_seconds: float = Field(default=60, ge=0, le=60, alias="EARLY_START_MAX_SECONDS")
     send_concurrency: int = Field(default=64, ge=1, le=1024, alias="SEND_CONCURRENCY")
     leader_lease_seconds: float = Field(default=20, ge=5, le=300, alias="LEADER_LEASE_SECONDS")
     # Seconds after SIGTERM for work in flight; systemd/compose give 20 before SIGKILL.

@@ -45,6 +45,12 @@ PAID_BROADCASTS = Counter(
     "charges Stars for those sent beyond the free rate, so this is the upper bound of the bill",
     registry=REGISTRY,
 )
+REMINDERS_EARLY = Counter(
+    "rekpauze_reminders_early",
+    "Reminders Telegram accepted before their due moment: a crowded minute started early "
+    "(EARLY_START_MAX_SECONDS)",
+    registry=REGISTRY,
+)
 REMINDERS_SKIPPED = Counter(
     "rekpauze_reminders_skipped",
     "Reminder slots not sent, by cause: down (missed while the bot was down, past the grace "
@@ -122,7 +128,10 @@ def paid_broadcasts() -> int:
 
 
 def reminder_sent(lateness_seconds: float) -> None:
+    """Negative lateness: sent early (a crowded minute); counted apart, observed as 0 late."""
     REMINDERS_SENT.inc()
+    if lateness_seconds < 0:
+        REMINDERS_EARLY.inc()
     REMINDER_LATENESS.observe(max(lateness_seconds, 0.0))
 
 

@@ -29,6 +29,12 @@ def busy_at(instant: datetime, busy: Sequence[Interval]) -> Interval | None:
     return None
 
 
+def free_between(start: datetime, end: datetime, busy: Sequence[Interval]) -> bool:
+    """No busy interval overlaps [start, end): a reminder claimed early (a crowded minute)
+    may go out at any moment from `start` to its slot `end` without landing in a meeting."""
+    return not any(b_start < end and b_end > start for b_start, b_end in busy)
+
+
 def first_free(instant: datetime, busy: Sequence[Interval]) -> datetime:
     """The instant itself when it is free, else two minutes after the busy block around it
     ends (past back-to-back meetings too): also where "In a meeting" sends a reminder."""

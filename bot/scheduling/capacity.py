@@ -21,6 +21,13 @@ The fluid queue, and what it leaves out:
   phase of the ticks: on a lightly loaded minute that is most of the lateness (a uniform 0 to
   TICK_SECONDS); behind a backlog it hardly matters. tests/bench/day.py --live checks the
   model against the real bot with it, at the rate the RateLimiter paces (98 % of the limit).
+- Early start (`early_start_max_s`, the dispatcher's EARLY_START_MAX_SECONDS): a crowded
+  minute, whose sends cannot all leave within it at `rate`, joins the queue
+  rules.early_start(its sends, rate, max) seconds before it falls due (at the first tick from
+  then), so its sends are centred on the minute instead of all trailing it; the queue stays in
+  due order (an earlier minute's backlog first). Lateness counts from the due moment and is
+  never negative; sends that leave before their minute are counted apart (`sent_early`,
+  earliness p99 and max).
 - Not modelled: the time the claim itself takes, the per-chat and per-group limits, retries,
   snoozes, digests and broadcasts (which share the rate), a skip decided when the chat is
   claimed (the bot) rather than when its turn to send comes (here: at most the send queue,
@@ -41,6 +48,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bot.i18n import Safe, t
+from bot.scheduling.rules import EARLY_START_LIMIT_S, early_start
 from bot.scheduling.timemath import local_instant, parse_hhmm, zone
 
 MINUTES_PER_DAY = 24 * 60
@@ -273,7 +281,8 @@ def demand(population: Population) -> Demand:
 
 @dataclass(frozen=True)
 class Lateness:
-    """Sends served over a lateness interval, each uniform on [low, high] seconds."""
+    """Sends served over a lateness interval, each uniform on [low, high] seconds; negative
+    seconds are sends that left before they were due (early start): they count as 0 late."""
 
     low: np.ndarray
     high: np.ndarray
@@ -285,7 +294,7 @@ class Lateness:
         if total <= 0:
             return 0.0
         width = np.maximum(self.high - self.low, 1e-12)
-        lo, hi = 0.0, float(self.high.max())
+        lo, hi = 0.0, max(0.0, float(self.high.max()))
         for _ in range(60):
             mid = (lo + hi) / 2
             done = float((self.weight * np.clip((mid - self.low) / width, 0, 1)).sum())
@@ -297,10 +306,20 @@ class Lateness:
 
     @property
     def max(self) -> float:
-        return float(self.high.max()) if len(self.high) else 0.0
+        return max(0.0, float(self.high.max())) if len(self.high) else 0.0
 
     def where(self, mask: np.ndarray) -> Lateness:
         return Lateness(self.low[mask], self.high[mask], self.weight[mask])
+
+    def earliness(self) -> Lateness:
+        """Seconds early, the same sends mirrored: its quantiles and max are of earliness."""
+        return Lateness(-self.high, -self.low, self.weight)
+
+    @property
+    def early(self) -> float:
+        """How many sends left before they were due."""
+        width = np.maximum(self.high - self.low, 1e-12)
+        return float((self.weight * np.clip(-self.low / width, 0, 1)).sum())
 
 
 @dataclass(frozen=True)
@@ -331,6 +350,11 @@ class Prediction:
     days: tuple[DayPrediction, ...]
     backlog: np.ndarray = field(repr=False)  # per minute, just after that minute's arrivals
     lateness: Lateness = field(repr=False)
+    # Early start: the cap used, sends that left before their minute, and how early.
+    early_start_max_s: float = 0.0
+    sent_early: float = 0.0
+    earliness_p99_s: float = 0.0
+    earliness_max_s: float = 0.0
 
     @property
     def skipped(self) -> float:
@@ -376,12 +400,13 @@ class _Run:
     due_by_day: np.ndarray
 
 
-def _release_offsets(minutes: np.ndarray, tick_seconds: float, phase: float) -> np.ndarray:
-    """Seconds from each due minute to the first dispatcher tick at or after it, for ticks at
-    phase + k * tick_seconds (seconds from the start of the horizon)."""
+def _release_offsets(starts_s: np.ndarray, tick_seconds: float, phase: float) -> np.ndarray:
+    """Seconds from each moment a minute may be claimed (its due second, or earlier with early
+    start) to the first dispatcher tick at or after it, for ticks at phase + k * tick_seconds
+    (seconds from the start of the horizon)."""
     if tick_seconds <= 0:
-        return np.zeros(len(minutes))
-    return np.mod(phase - minutes * 60.0, tick_seconds)
+        return np.zeros(len(starts_s))
+    return np.mod(phase - starts_s, tick_seconds)
 
 
 def _run_queue(
@@ -393,9 +418,11 @@ def _run_queue(
     rate: float,
     tick_seconds: float,
     phase: float,
+    early_start_max_s: float = 0.0,
 ) -> _Run:
-    """The queue: each minute's sends become available at its first tick, are served first in,
-    first out at `rate`, and leave unsent once their deadline (from the due minute) passes."""
+    """The queue: each minute's sends become available at its first tick (from E seconds
+    before it with early start), are served first in, first out at `rate`, and leave unsent
+    once their deadline (from the due minute) passes."""
     bounds = np.flatnonzero(np.diff(minute)) + 1
     starts = np.concatenate(([0], bounds)) if len(minute) else np.zeros(0, dtype=np.int64)
     ends = np.concatenate((bounds, [len(minute)])) if len(minute) else starts
@@ -406,7 +433,7 @@ def _run_queue(
     weight: list[float] = []
     seg_day: list[int] = []
     queue: deque[_Batch] = deque()
-    now = 0.0
+    now = -float(early_start_max_s)
     waiting = 0.0
 
     def serve(until: float) -> None:
@@ -446,12 +473,16 @@ def _run_queue(
     backlog = np.zeros(minutes)
     due_by_day = np.zeros(n_days)
     first_minutes = minute[starts]
-    offsets = _release_offsets(first_minutes, tick_seconds, phase).tolist()
-    spans = zip(starts.tolist(), ends.tolist(), offsets, strict=True)
+    early = early_starts(
+        np.add.reduceat(amount, starts) if len(starts) else np.zeros(0), rate, early_start_max_s
+    )
+    claimable = first_minutes * 60.0 - early
+    releases = (claimable + _release_offsets(claimable, tick_seconds, phase)).tolist()
+    spans = zip(starts.tolist(), ends.tolist(), releases, strict=True)
     arrivals = dict(zip(first_minutes.tolist(), spans, strict=True))
     for m in range(minutes):
         span = arrivals.get(m)
-        release = m * 60.0 + (span[2] if span is not None else 0.0)
+        release = span[2] if span is not None else m * 60.0
         serve(release)
         now = max(now, release)
         if span is not None:
@@ -477,6 +508,7 @@ def simulate(
     per_day: bool = True,
     tick_seconds: float = 0.0,
     tick_phases: int = 5,
+    early_start_max_s: float = 0.0,
 ) -> Prediction:
     """Run the week's demand through the fluid queue (see the module docstring).
 
@@ -491,6 +523,8 @@ def simulate(
         raise ValueError(f"max_late_minutes above {GAP_CAP // 2} needs a larger GAP_CAP")
     if not 0 <= tick_seconds <= 60:
         raise ValueError("the tick interval must be between 0 and 60 seconds")
+    if not 0 <= early_start_max_s <= EARLY_START_LIMIT_S:
+        raise ValueError(f"early start must be between 0 and {EARLY_START_LIMIT_S:g} seconds")
     max_late = max_late_minutes * 60.0
     deadline = np.full(len(demand.gap), max_late)
     cause = np.full(len(demand.gap), TOO_LATE, dtype=np.int64)
@@ -507,17 +541,28 @@ def simulate(
     step = tick_seconds / phases
     runs = [
         _run_queue(
-            minute, deadline, cause, amount, demand.minutes, rate, tick_seconds, (j + 0.5) * step
+            minute,
+            deadline,
+            cause,
+            amount,
+            demand.minutes,
+            rate,
+            tick_seconds,
+            (j + 0.5) * step,
+            early_start_max_s,
         )
         for j in range(phases)
     ]
     share = 1.0 / phases
     half = step / 2 if tick_seconds > 0 else 0.0
+    low = np.asarray([x for run in runs for x in run.low])
+    # The phase widening never makes a send early that was not (only early start does).
     lateness = Lateness(
-        np.asarray([x for run in runs for x in run.low]) - half,
+        np.where(low >= 0, np.maximum(low - half, 0.0), low - half),
         np.asarray([x for run in runs for x in run.high]) + half,
         np.asarray([x for run in runs for x in run.weight], dtype=np.float64) * share,
     )
+    earliness = lateness.earliness()
     days_of = np.asarray([d for run in runs for d in run.seg_day], dtype=np.int64)
     skipped = sum((run.skipped for run in runs), np.zeros_like(runs[0].skipped)) * share
     backlog = sum((run.backlog for run in runs), np.zeros(demand.minutes)) * share
@@ -554,6 +599,17 @@ def simulate(
         days=tuple(day_stats),
         backlog=backlog,
         lateness=lateness,
+        early_start_max_s=float(early_start_max_s),
+        sent_early=lateness.early,
+        earliness_p99_s=earliness.quantile(0.99),
+        earliness_max_s=earliness.max,
+    )
+
+
+def early_starts(sends: np.ndarray, rate_per_s: float, max_early_s: float) -> np.ndarray:
+    """rules.early_start for each minute's sends: seconds each minute starts before it is due."""
+    return np.fromiter(
+        (early_start(d, rate_per_s, max_early_s) for d in sends.tolist()), np.float64, len(sends)
     )
 
 
@@ -574,6 +630,8 @@ def headroom(
     target_p99_s: float = DEFAULT_TARGET_P99_S,
     max_late_minutes: int = DEFAULT_MAX_LATE_MINUTES,
     skip_closer_to_next: bool = True,
+    early_start_max_s: float = 0.0,
+    tick_seconds: float = 0.0,
 ) -> int | None:
     """How many more subscribers fit at the current mix (negative: how many too many).
 
@@ -591,6 +649,8 @@ def headroom(
             max_late_minutes=max_late_minutes,
             skip_closer_to_next=skip_closer_to_next,
             per_day=False,
+            early_start_max_s=early_start_max_s,
+            tick_seconds=tick_seconds,
         )
         return prediction.fits(target_p99_s)
 

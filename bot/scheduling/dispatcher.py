@@ -10,7 +10,8 @@ subscriber, so memory and start-up time do not grow with subscribers. Each tick:
    answer) and due snoozes;
 4. claims due chats in batches (FOR UPDATE SKIP LOCKED on PostgreSQL), and in one transaction
    per batch writes the delivery rows (unique per chat, slot and kind) and moves each chat's
-   next due moment on;
+   next due moment on; a crowded coming minute (more reminders than leave in a minute at the
+   send rate) is claimed early, after everything already due (see `_claim_until`);
 5. only after that commit, sends: concurrently, bounded, through the rate limiter, recording
    sent / failed / blocked per row (answers that arrive together are committed together).
 
@@ -36,8 +37,17 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content.models import Catalogue
 from bot.outgoing import Outcome, Outgoing, Result, Sender, SendPolicy
+from bot.scheduling import busy as busy_rule
 from bot.scheduling.paid import PaidBroadcasts
-from bot.scheduling.rules import DONE_BEFORE, Placement, SlotPlan, place_reminder, plan_due
+from bot.scheduling.rules import (
+    DONE_BEFORE,
+    MICROSECOND,
+    Placement,
+    SlotPlan,
+    early_start,
+    place_reminder,
+    plan_due,
+)
 from bot.scheduling.timemath import as_utc
 from bot.services.reminders import choose_routine, keyboard, reminder_text, replan_moved
 from bot.storage import calendars, chats, completions, deliveries, leases
@@ -71,6 +81,7 @@ class TickReport:
     busy: int = 0  # in a meeting that ran too long: skipped
     moved_again: int = 0  # a moved reminder whose new time a meeting now covers
     done_before: int = 0  # a break was done shortly before: not sent
+    early: int = 0  # reminders of a crowded coming minute, claimed before their due moment
     snoozes: int = 0
     recovered: int = 0
     expired: int = 0
@@ -135,6 +146,8 @@ class Dispatcher:
         concurrency: int = 64,
         move_window: timedelta = timedelta(minutes=90),
         paid: PaidBroadcasts | None = None,
+        early_start_max: timedelta = timedelta(0),
+        send_rate: float = 0.0,
     ) -> None:
         self.db = db
         self.sender = sender
@@ -153,6 +166,11 @@ class Dispatcher:
         self.move_window = move_window
         # PAID_BROADCAST_RATE: None (off) never flags a send.
         self.paid = paid
+        # Early start of crowded minutes (rules.early_start): the cap and the send rate it is
+        # judged against; the coming minute and its early start, counted once per minute.
+        self.early_start_max = early_start_max
+        self.send_rate = send_rate
+        self._early: tuple[datetime, float] | None = None
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: dict[asyncio.Task[None], _Flight] = {}
         self._answers: list[_Pending] = []  # answered, not yet written (see `_write`)
@@ -209,8 +227,9 @@ class Dispatcher:
                 report.moved_again = replanned.moved
                 report.busy += replanned.skipped
             drained = False  # a short batch means no due chat is left unclaimed
+            until = await self._claim_until(now)
             while (limit := min(self.batch_size, self._capacity(jobs))) > 0:
-                claimed, new_jobs = await self._claim_chats(now, limit, report)
+                claimed, new_jobs = await self._claim_chats(now, limit, report, until)
                 jobs += new_jobs
                 if claimed < limit:
                     drained = True
@@ -234,7 +253,7 @@ class Dispatcher:
             log.info(
                 "tick: %d reminders, %d snoozes, %d recovered, %d skipped, %d expired, "
                 "%d moved past a meeting, %d moved again, %d skipped in a meeting, "
-                "%d done before",
+                "%d done before, %d early (a crowded minute)",
                 report.reminders,
                 report.snoozes,
                 report.recovered,
@@ -244,8 +263,32 @@ class Dispatcher:
                 report.moved_again,
                 report.busy,
                 report.done_before,
+                report.early,
             )
         return report
+
+    async def _claim_until(self, now: datetime) -> datetime:
+        """Up to which due moment chats are claimed at `now`: `now` itself, or the end of the
+        coming minute once its early start (rules.early_start from the chats due in it and
+        the send rate) has come. A minute that fits in a minute is never claimed early.
+
+        The minute's count is taken once, at the first tick within EARLY_START_MAX of it:
+        claiming moves chats out of it, and a recount would shrink its early start."""
+        cap = self.early_start_max.total_seconds()
+        if cap <= 0 or self.send_rate <= 0:
+            return now
+        minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        if (minute - now).total_seconds() > cap:
+            return now
+        if self._early is None or self._early[0] != minute:
+            async with self.db.session() as session:
+                due = await deliveries.count_due_between(
+                    session, minute, minute + timedelta(minutes=1)
+                )
+            self._early = (minute, early_start(due, self.send_rate, cap))
+        if now < minute - timedelta(seconds=self._early[1]):
+            return now
+        return minute + timedelta(minutes=1) - MICROSECOND
 
     def _capacity(self, jobs: list[Job]) -> int:
         """Backpressure: claim no more than the send queue can hold; the rest stays due."""
@@ -266,18 +309,22 @@ class Dispatcher:
         return Job(row.id, row.chat_id, row.kind, row.routine_id, as_utc(row.due_at), lang)
 
     async def _claim_chats(
-        self, now: datetime, limit: int, report: TickReport
+        self, now: datetime, limit: int, report: TickReport, until: datetime | None = None
     ) -> tuple[int, list[Job]]:
-        """One batch in one transaction: rows written and next due moments moved together."""
+        """One batch in one transaction: rows written and next due moments moved together.
+
+        Chats due up to `until` (after `now` when a crowded minute starts early), oldest
+        first; a chat claimed early is planned as at its due moment, so every rule (pause,
+        grace, done before, meetings) decides as it would then."""
         async with self.db.session() as session:
-            due = await deliveries.claim_due_chats(session, now, limit)
+            due = await deliveries.claim_due_chats(session, until or now, limit)
             if not due:
                 return 0, []
             plans = {
                 chat.id: plan_due(
                     chat,
                     chat.next_due_at,
-                    now,
+                    max(now, as_utc(chat.next_due_at)) if chat.next_due_at else now,
                     self.grace,
                     max_late=self.max_late,
                     up_since=self.up_since,
@@ -319,7 +366,13 @@ class Dispatcher:
                     self.catalogue, chat.place, recent.get(chat.id, []), self.rng
                 )
                 langs[chat.id] = chat.language
-                rows.append(self._row(chat.id, chat_plan.slot, routine.id, placed, now, report))
+                row = self._row(chat.id, chat_plan.slot, routine.id, placed, now, report)
+                if row["status"] == DeliveryStatus.PENDING and row["due_at"] > now:
+                    if busy_rule.free_between(now, row["due_at"], busy.get(chat.id, ())):
+                        report.early += 1
+                    else:  # early would land in a meeting: wait for the slot itself
+                        row.update(status=DeliveryStatus.SCHEDULED, claimed_by=None)
+                rows.append(row)
             inserted = await deliveries.insert_new(session, rows)
             return len(due), [
                 self._job(row, langs[row.chat_id])
@@ -535,4 +588,7 @@ def from_settings(
             if settings.paid_broadcast_rate
             else None
         ),
+        early_start_max=timedelta(seconds=settings.early_start_max_seconds),
+        # A crowded minute the capacity model foresees goes at the paid rate when it is on.
+        send_rate=settings.paid_broadcast_rate or settings.send_rate_per_second,
     )

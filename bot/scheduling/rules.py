@@ -170,6 +170,25 @@ def plan_due(
     return Plan(None, slot, len(causes), tuple(causes))
 
 
+#: The most a crowded minute may start early (EARLY_START_MAX_SECONDS is capped here): more
+#: than a minute and a crowded minute could go out before the previous minute's reminders,
+#: breaking "oldest due first", and a reminder that early is no longer at the chosen time.
+EARLY_START_LIMIT_S = 60.0
+
+
+def early_start(demand: float, rate: float, max_early: float) -> float:
+    """Seconds before its due minute that a minute's reminders start going out (issue 20).
+
+    A minute whose `demand` sends cannot all leave within it at `rate` a second starts early
+    by half its sending time, so its sends are centred on the minute instead of all trailing
+    it, by at most `max_early`. A minute that fits is sent on time, never early. One rule for
+    the dispatcher (which claims such minutes early) and the capacity model (which predicts it).
+    """
+    if rate <= 0 or max_early <= 0 or demand <= rate * 60:
+        return 0.0
+    return min(float(max_early), demand / (2 * rate))
+
+
 # A break done this long before a slot (Done, a guided finish) replaces that slot's reminder.
 DONE_BEFORE = timedelta(minutes=45)
 

@@ -48,6 +48,17 @@ async def count_due_chats(session: AsyncSession, now: datetime) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
+async def count_due_between(session: AsyncSession, start: datetime, end: datetime) -> int:
+    """Chats whose next reminder falls in [start, end): a coming minute's demand, by the
+    next_due_at index (the dispatcher starts a crowded minute early)."""
+    stmt = (
+        select(func.count())
+        .select_from(Chat)
+        .where(Chat.next_due_at >= start, Chat.next_due_at < end)
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
 async def recent_routines(
     session: AsyncSession, chat_ids: Sequence[int], since: datetime, limit: int = 5
 ) -> dict[int, list[str]]:

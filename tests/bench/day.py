@@ -15,11 +15,15 @@ offset within ±15 minutes) or "load_aware" (defaults.load_aware_minutes within 
 minutes, each new subscriber placed against the load of all who came before, pauses left
 out: what registration does when wired to capacity.weekly_load).
 
-For each scheme and each --rates value: sends due, sent, skipped (more than --max-late
-minutes late, or closer to the chat's next slot than to its own), lateness p50/p99/max
-weighted by sends, and how long the model took. Then, at the first rate, the largest
-subscriber count (a prefix of the same arrival order) with p99 < 60 s and 0 skipped, by
-bisection, for both schemes.
+For each scheme, each --rates value and each --early-start value (seconds a crowded minute
+may start early, as the dispatcher does with EARLY_START_MAX_SECONDS; 0 = every minute on
+time): sends due, sent, skipped (more than --max-late minutes late, or closer to the chat's
+next slot than to its own), lateness p50/p99/max weighted by sends (from the due moment; a
+send that left early is 0 late), the sends that left early and how early (p99/max), and how
+long the model took. Then, at the first rate, the largest subscriber count (a prefix of the
+same arrival order) with p99 < 60 s and 0 skipped, by bisection, for both schemes and each
+--early-start value (`largest_fitting`: the largest value; `largest_fitting_on_time`: 0;
+with more than two values, all in `largest_fitting_by_early_start`).
 
 --live runs the real bot (Application, JobQueue dispatcher job, RateLimiter, HTTP to the
 Bot API stand-in) through one UTC day (WEEK's Monday, 1 June 2026) for N subscribers of the mix
@@ -47,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this worktree's 
 
 import numpy as np
 
+from bot.config import Settings
 from bot.scheduling import capacity
 from bot.scheduling.defaults import (
     DEFAULT_WINDOW_MINUTES,
@@ -54,6 +59,7 @@ from bot.scheduling.defaults import (
     default_times,
     load_aware_minutes,
 )
+from bot.scheduling.rules import EARLY_START_LIMIT_S
 from bot.storage.models import ALL_DAYS, WORKDAYS
 from tests.bench.common import FIRST_ID, Stopwatch, emit, machine, print_table
 
@@ -70,6 +76,7 @@ MIX: tuple[tuple[str, float], ...] = (
 )
 WEEK = date(2026, 6, 1)  # a Monday away from daylight-saving changes
 SCHEMES = ("today", "load_aware")
+DEFAULT_EARLY_START_S = float(Settings.model_fields["early_start_max_seconds"].default)
 
 
 def _chosen_minute(rng: random.Random, clustered: bool = True) -> int:
@@ -169,12 +176,15 @@ def run_model(
     *,
     max_late: int,
     per_day: bool = True,
+    early_start_max: float = 0.0,
 ) -> tuple[dict[str, Any], capacity.Prediction, capacity.Demand]:
     watch, cpu = Stopwatch(), time.process_time()
     population = capacity.aggregate(rows, start)
     aggregated_s, aggregated_cpu_s = watch.elapsed, time.process_time() - cpu
     demand = capacity.demand(population)
-    prediction = capacity.simulate(demand, rate, max_late_minutes=max_late, per_day=per_day)
+    prediction = capacity.simulate(
+        demand, rate, max_late_minutes=max_late, per_day=per_day, early_start_max_s=early_start_max
+    )
     result = {
         "subscribers": len(rows),
         "schedules": len(population.groups),
@@ -187,6 +197,10 @@ def run_model(
         "lateness_p99_s": round(prediction.lateness_p99_s, 1),
         "lateness_max_s": round(prediction.lateness_max_s, 1),
         "limit_per_s": rate,
+        "early_start_max_s": early_start_max,
+        "sent_early": round(prediction.sent_early),
+        "earliness_p99_s": round(prediction.earliness_p99_s, 1),
+        "earliness_max_s": round(prediction.earliness_max_s, 1),
         "busiest_minute_sends": round(float(demand.per_minute().max())),
         "peak_backlog": round(prediction.peak_backlog),
         "model_s": round(watch.elapsed, 2),
@@ -205,11 +219,14 @@ def largest_fitting(
     max_late: int,
     target_p99_s: float = 60.0,
     step: int = 1000,
+    early_start_max: float = 0.0,
 ) -> dict[str, Any]:
     """The largest prefix of the arrival order that keeps p99 under target and skips none."""
 
     def fits(n: int) -> bool:
-        _, prediction, _ = run_model(rows[:n], start, rate, max_late=max_late, per_day=False)
+        _, prediction, _ = run_model(
+            rows[:n], start, rate, max_late=max_late, per_day=False, early_start_max=early_start_max
+        )
         return prediction.fits(target_p99_s)
 
     low, high = 0, len(rows)
@@ -238,9 +255,9 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
     scenarios: list[dict[str, Any]] = []
     series: dict[str, Any] = {}
     for scheme in SCHEMES:
-        for rate in args.rates:
+        for rate, early in ((r, e) for r in args.rates for e in args.early_start):
             figures, prediction, demand = run_model(
-                generated[scheme], mix.start, rate, max_late=args.max_late
+                generated[scheme], mix.start, rate, max_late=args.max_late, early_start_max=early
             )
             scenario = {"scheme": scheme, **figures}
             scenario["days"] = [
@@ -255,8 +272,9 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
                 for day in prediction.days
             ]
             scenarios.append(scenario)
+            when = f"early start up to {early:g} s" if early else "on time"
             print_table(
-                f"{scheme} defaults, {args.subscribers:,} subscribers, {rate:g} msg/s",
+                f"{scheme} defaults, {args.subscribers:,} subscribers, {rate:g} msg/s, {when}",
                 [
                     ("reminders due in the week", f"{scenario['reminders_due']:,}"),
                     ("sent / skipped", f"{scenario['sent']:,} / {scenario['skipped']:,}"),
@@ -270,6 +288,11 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
                         f"{scenario['lateness_p50_s']} / {scenario['lateness_p99_s']} / "
                         f"{scenario['lateness_max_s']} s",
                     ),
+                    (
+                        "sent early: count, p99 / max early",
+                        f"{scenario['sent_early']:,}, {scenario['earliness_p99_s']} / "
+                        f"{scenario['earliness_max_s']} s",
+                    ),
                     ("busiest minute", f"{scenario['busiest_minute_sends']:,} sends"),
                     ("peak backlog", f"{scenario['peak_backlog']:,}"),
                     ("schedules after grouping", f"{scenario['schedules']:,}"),
@@ -280,7 +303,7 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
                     ),
                 ],
             )
-            if rate == args.rates[0]:
+            if rate == args.rates[0] and early == args.early_start[0]:
                 busiest = max(range(7), key=lambda d: prediction.days[d].due)
                 day = demand.per_minute()[busiest * 1440 : (busiest + 1) * 1440]
                 series[f"series_{scheme}_busiest_day_per_minute"] = day.round().astype(int).tolist()
@@ -290,20 +313,38 @@ def model(args: argparse.Namespace) -> dict[str, Any]:
         "chosen_times": args.chosen,
         "window_minutes": args.window,
         "max_late_minutes": args.max_late,
+        "early_start_s": args.early_start,
         "scenarios": scenarios,
     }
     if args.bisect:
         rate = args.rates[0]
-        fitting: dict[str, Any] = {"limit_per_s": rate, "target_p99_s": 60.0}
-        for scheme in SCHEMES:
-            watch.restart()
-            found = largest_fitting(generated[scheme], mix.start, rate, max_late=args.max_late)
-            fitting[scheme] = {**found, "search_s": round(watch.elapsed, 1)}
-        result["largest_fitting"] = fitting
-        print_table(
-            f"Largest subscriber count with p99 < 60 s and 0 skipped at {rate:g} msg/s",
-            [(scheme, f"{fitting[scheme]['subscribers']:,}") for scheme in SCHEMES],
-        )
+        for early in sorted(set(args.early_start)):
+            fitting: dict[str, Any] = {
+                "limit_per_s": rate,
+                "target_p99_s": 60.0,
+                "early_start_max_s": early,
+            }
+            for scheme in SCHEMES:
+                watch.restart()
+                found = largest_fitting(
+                    generated[scheme],
+                    mix.start,
+                    rate,
+                    max_late=args.max_late,
+                    early_start_max=early,
+                )
+                fitting[scheme] = {**found, "search_s": round(watch.elapsed, 1)}
+            if early == max(args.early_start):
+                result["largest_fitting"] = fitting
+            if early == 0 and max(args.early_start) > 0:
+                result["largest_fitting_on_time"] = fitting
+            if len(set(args.early_start)) > 2:  # every cap compared, by its value
+                result.setdefault("largest_fitting_by_early_start", {})[f"{early:g}"] = fitting
+            when = f"early start up to {early:g} s" if early else "on time"
+            print_table(
+                f"Largest subscriber count with p99 < 60 s and 0 skipped at {rate:g} msg/s, {when}",
+                [(scheme, f"{fitting[scheme]['subscribers']:,}") for scheme in SCHEMES],
+            )
     result["timings"] = timings
     result.update(series)
     return result
@@ -410,6 +451,16 @@ def live(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _outcome(scenario: dict[str, Any]) -> str:
+    """One scenario in a few words for the chart's legend."""
+    early = scenario.get("early_start_max_s", 0)
+    when = f"early start ≤{early:g} s" if early else "on time"
+    text = f"{when}: p99 {scenario['lateness_p99_s']:.0f} s late, {scenario['skipped']:,} skipped"
+    if scenario.get("sent_early"):
+        text += f", max {scenario['earliness_max_s']:.0f} s early"
+    return text
+
+
 def draw(result: dict[str, Any], out: Path) -> Path:
     """The busiest day's reminders per minute, both default schemes, against the limit."""
     import matplotlib
@@ -430,20 +481,22 @@ def draw(result: dict[str, Any], out: Path) -> Path:
         hours = np.arange(len(series)) / 60
         ax.fill_between(hours, series, step="post", color="tab:blue", alpha=0.6, lw=0)
         found = [x for x in result["scenarios"] if x["scheme"] == scheme]
-        for x, style in zip(found, ("--", ":", "-."), strict=False):
+        rates = sorted({x["limit_per_s"] for x in found})
+        for rate, style in zip(rates, ("--", ":", "-."), strict=False):
             ax.axhline(
-                x["limit_per_s"] * 60,
+                rate * 60,
                 color="tab:red",
                 ls=style,
                 lw=1.2,
-                label=f"{x['limit_per_s']:g} msg/s: p99 {x['lateness_p99_s']:.0f} s, "
-                f"{x['skipped']:,} skipped in the week",
+                label=f"{rate:g} msg/s: "
+                + "; ".join(_outcome(x) for x in found if x["limit_per_s"] == rate),
             )
         ax.set_title(
             f"{label}: busiest minute {found[0]['busiest_minute_sends']:,} reminders",
             fontsize=10,
         )
         ax.set_ylabel("reminders due per minute")
+        ax.set_ylim(0, max(float(series.max(initial=0)), max(rates) * 60) * 1.3)  # legend room
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=8)
     axes[1].set_xlabel("hour of the busiest day (UTC)")
@@ -467,6 +520,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[30.0, 200.0],
         help="send rates in msg/s, comma-separated; the first is also used for the bisection",
     )
+    parser.add_argument(
+        "--early-start",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.0, DEFAULT_EARLY_START_S],
+        help="EARLY_START_MAX_SECONDS values to compare, comma-separated (0: on time; at most "
+        f"{EARLY_START_LIMIT_S:g}); the first is the one drawn",
+    )
     parser.add_argument("--window", type=int, default=DEFAULT_WINDOW_MINUTES)
     parser.add_argument("--max-late", type=int, default=capacity.DEFAULT_MAX_LATE_MINUTES)
     parser.add_argument("--no-bisect", dest="bisect", action="store_false")
@@ -488,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="also write the full result (with series) as JSON")
     parser.add_argument("--chart", help="draw the busiest day of both schemes to this PNG")
     args = parser.parse_args(argv)
+    if not all(0 <= e <= EARLY_START_LIMIT_S for e in args.early_start):
+        parser.error(f"--early-start values must be between 0 and {EARLY_START_LIMIT_S:g}")
     if args.draw:
         print(draw(json.loads(Path(args.draw).read_text()), Path(args.chart or "day_model.png")))
         return 0

@@ -79,4 +79,6 @@ async def test_capacity_command_prints_the_figures_and_draws_the_chart(
     assert "lateness p50" in text and "skipped" in text
     # 0.05 msg/s = 3 a minute: 13 chats due at 09:00 London do not fit
     assert "subscribers too many at the current mix" in text
+    # ... so that minute starts early as the dispatcher would (EARLY_START_MAX_SECONDS=60)
+    assert "early start (crowded minutes, up to 60 s):" in text
     assert out.read_bytes().startswith(b"\x89PNG")

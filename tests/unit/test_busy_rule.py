@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.scheduling.busy import busy_at, day_end, first_free, place_slot, replace_slot
+from bot.scheduling.busy import (
+    busy_at,
+    day_end,
+    first_free,
+    free_between,
+    place_slot,
+    replace_slot,
+)
 
 AMS = "Europe/Amsterdam"
 
@@ -193,3 +200,13 @@ def test_replacing_a_moved_slot_properties(
     assert placed > at and busy_at(placed, busy) is None  # later, and free
     assert placed - SLOT <= window * minute and (next_slot is None or placed < next_slot)
     assert placed == first_free(at, busy)
+
+
+def test_free_between_an_early_claim_and_its_slot() -> None:
+    minute = timedelta(minutes=1)
+    before = SLOT - minute
+    assert free_between(before, SLOT, [])
+    assert free_between(before, SLOT, [(SLOT - 10 * minute, before)])  # ended just before
+    assert free_between(before, SLOT, [(SLOT, SLOT + minute)])  # starts at the slot
+    assert not free_between(before, SLOT, [(SLOT - 10 * minute, SLOT - minute / 3)])
+    assert not free_between(before, SLOT, [(SLOT - minute / 2, SLOT - minute / 4)])

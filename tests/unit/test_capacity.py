@@ -286,3 +286,85 @@ def test_summary_line_in_both_languages() -> None:
     assert en != nl
     assert more is not None and "30" in en and str(more) in en
     assert "\n" not in en and "\n" not in nl
+
+
+# --- early start of crowded minutes (issue 20) -----------------------------------------------
+
+
+def test_early_start_rule() -> None:
+    from bot.scheduling.rules import early_start
+
+    # 4800 sends at 50 msg/s take 96 s: start 48 s early, centred on the minute
+    assert early_start(4800, 50, 60) == 48
+    assert early_start(4800, 50, 30) == 30  # capped
+    assert early_start(9000, 50, 60) == 60  # 180 s of sending: the cap again
+    assert early_start(3000, 50, 60) == 0  # exactly 60 s: it fits, sent on time
+    assert early_start(3001, 50, 60) == pytest.approx(30.01)
+    assert early_start(4800, 50, 0) == 0  # switched off
+    assert early_start(4800, 0, 60) == 0  # no pacing: nothing is crowded
+
+
+def test_a_crowded_minute_starts_early_by_half_its_sending_time() -> None:
+    # 4800 sends due Monday 10:00 UTC at 50 msg/s: 96 s of sending, so the minute starts
+    # E = 4800 / (2 * 50) = 48 s early and its sends leave over [-48, +48] s around 10:00.
+    rows: list[capacity.ScheduleRow] = [(["10:00"], 0b1, "UTC", None, 4800)]
+    _, on_time = _run(rows, 50.0)
+    assert on_time.lateness_max_s == pytest.approx(96)
+    assert on_time.sent_early == 0 and on_time.earliness_max_s == 0
+    _, early = _run(rows, 50.0, early_start_max_s=60)
+    assert early.sent == pytest.approx(4800) and early.skipped == 0
+    assert early.lateness_max_s == pytest.approx(48)  # D / (2 r): bounded
+    assert early.earliness_max_s == pytest.approx(48)  # exactly E early at the start
+    assert early.sent_early == pytest.approx(2400)  # half before 10:00, half after
+    assert early.lateness_p50_s == pytest.approx(0, abs=0.01)  # an early send is 0 late
+    assert early.lateness_p99_s == pytest.approx(-48 + 0.99 * 96, abs=0.01)
+    assert early.earliness_p99_s == pytest.approx(-48 + 0.99 * 96, abs=0.01)
+    assert early.early_start_max_s == 60
+    # the backlog is counted at 10:00 as before (it joined the queue at 09:59:12)
+    assert early.backlog[600] == pytest.approx(4800)
+    # a lower cap: 30 s early, the rest trails the minute
+    _, capped = _run(rows, 50.0, early_start_max_s=30)
+    assert capped.earliness_max_s == pytest.approx(30)
+    assert capped.lateness_max_s == pytest.approx(96 - 30)
+    assert capped.sent_early == pytest.approx(1500)
+
+
+def test_a_minute_that_fits_is_never_sent_early() -> None:
+    # 3000 sends at 50 msg/s take exactly 60 s: on time, none early, whatever the cap
+    rows: list[capacity.ScheduleRow] = [(["10:00"], 0b1, "UTC", None, 3000)]
+    _, plain = _run(rows, 50.0)
+    _, early = _run(rows, 50.0, early_start_max_s=60)
+    assert early.sent_early == 0 and early.earliness_max_s == 0 and early.earliness_p99_s == 0
+    assert early.lateness_max_s == pytest.approx(plain.lateness_max_s) == pytest.approx(60)
+    assert early.lateness_p99_s == pytest.approx(plain.lateness_p99_s)
+
+
+def test_an_early_minute_waits_behind_the_earlier_backlog() -> None:
+    # 2400 due at 10:00 (48 s, fits: on time), then 4800 at 10:01 (crowded, E = 48 s): the
+    # 10:01 sends may start at 10:00:12, which is when the 10:00 ones are done; due order holds.
+    rows: list[capacity.ScheduleRow] = [
+        (["10:00"], 0b1, "UTC", None, 2400),
+        (["10:01"], 0b1, "UTC", None, 4800),
+    ]
+    _, prediction = _run(rows, 50.0, early_start_max_s=60)
+    assert prediction.sent == pytest.approx(7200)
+    assert prediction.earliness_max_s == pytest.approx(12)
+    assert prediction.lateness_max_s == pytest.approx(96 - 12)
+    assert prediction.sent_early == pytest.approx(600)
+
+
+def test_skips_keep_their_deadline_from_the_due_minute_when_early() -> None:
+    # 6000 due at 10:00 at 1 msg/s with a 60-minute maximum: the minute starts 60 s early, so
+    # 3660 leave before the deadline (10:00 + 60 min) and 2340 are skipped, none lost silently.
+    rows: list[capacity.ScheduleRow] = [(["10:00"], 0b1, "UTC", None, 6000)]
+    _, prediction = _run(rows, 1.0, max_late_minutes=60, early_start_max_s=60)
+    assert prediction.sent == pytest.approx(3660)
+    assert prediction.skipped_too_late == pytest.approx(2340)
+    assert prediction.lateness_max_s == pytest.approx(3600)
+    assert prediction.sent_early == pytest.approx(60)
+
+
+def test_early_start_beyond_a_minute_is_refused() -> None:
+    demand = capacity.demand(capacity.aggregate([(["10:00"], 0b1, "UTC", None, 1)], MONDAY))
+    with pytest.raises(ValueError, match="early start"):
+        capacity.simulate(demand, 30.0, early_start_max_s=61)

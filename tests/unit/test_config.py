@@ -120,3 +120,14 @@ def test_default_times_window(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEFAULT_TIMES_WINDOW_MINUTES", "-1")
     with pytest.raises(ConfigError, match="DEFAULT_TIMES_WINDOW_MINUTES"):
         load_settings()
+
+
+def test_early_start_max(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EARLY_START_MAX_SECONDS", raising=False)
+    assert Settings(_env_file=None).early_start_max_seconds == 60  # type: ignore[call-arg]
+    monkeypatch.setenv("EARLY_START_MAX_SECONDS", "0")  # never early
+    assert load_settings().early_start_max_seconds == 0
+    for bad in ("61", "-1"):  # past a minute a crowded minute could overtake the one before
+        monkeypatch.setenv("EARLY_START_MAX_SECONDS", bad)
+        with pytest.raises(ConfigError, match="EARLY_START_MAX_SECONDS"):
+            load_settings()
