@@ -45,13 +45,21 @@ def build(
     *,
     max_late: int,
     early_start_max: float = 0.0,
+    tick_seconds: float = 0.0,
 ) -> Report:
     """The model as the dispatcher runs: crowded minutes start up to `early_start_max` early
-    (EARLY_START_MAX_SECONDS)."""
+    (EARLY_START_MAX_SECONDS), and a minute is claimed at the dispatcher's next tick
+    (TICK_SECONDS; day.py --live checks the model with it). The headroom search leaves the
+    tick out: it matters on a quiet minute, not behind the backlog that decides the fit, and
+    it would multiply the search's cost by the phases it averages."""
     start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     demand = capacity.demand(capacity.aggregate(rows, start))
     prediction = capacity.simulate(
-        demand, rate, max_late_minutes=max_late, early_start_max_s=early_start_max
+        demand,
+        rate,
+        max_late_minutes=max_late,
+        early_start_max_s=early_start_max,
+        tick_seconds=min(tick_seconds, 60.0),
     )
     more = capacity.headroom(
         demand, rate, max_late_minutes=max_late, early_start_max_s=early_start_max

@@ -393,7 +393,12 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         print(f"rekpauze: database not readable: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     report = capacity_report.build(
-        rows, now, rate, max_late=args.max_late, early_start_max=settings.early_start_max_seconds
+        rows,
+        now,
+        rate,
+        max_late=args.max_late,
+        early_start_max=settings.early_start_max_seconds,
+        tick_seconds=settings.tick_seconds,
     )
     if args.json:
         from bot.scheduling.capacity import late_runs, weekly_load
