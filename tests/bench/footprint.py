@@ -127,9 +127,11 @@ async def run_bot(tmp: Path) -> dict[str, Any]:
     try:
         started = time.perf_counter()
         await ready(port, proc)
+        # Start-up ends when /readyz answers: the stand-in records a getUpdates only once it is
+        # answered, and the first long poll of an idle bot waits its whole timeout (10 s).
+        result["startup_s"] = round(time.perf_counter() - started, 2)
         while not server.calls_to("getUpdates"):  # noqa: ASYNC110 - polling the record
             await asyncio.sleep(0.05)
-        result["startup_s"] = round(time.perf_counter() - started, 2)
         await asyncio.sleep(1.0)  # let the first tick and the start-up settle
         process = psutil.Process(proc.pid)
         result["rss_startup_mb"] = round(process.memory_info().rss / MB, 1)
@@ -231,7 +233,7 @@ def main() -> None:
             ("python -c pass (median)", f"{result['python_pass_s']} s"),
             ("rekpauze --help (median)", f"{result['help_s']} s = x{result['help_ratio']}"),
             (f"bot runs (medians below; load average {result['load_avg_1m']})", args.runs),
-            ("run: start-up to first getUpdates", f"{result['startup_s']} s"),
+            ("run: start-up to /readyz", f"{result['startup_s']} s"),
             ("run: RSS after start-up", f"{result['rss_startup_mb']} MB"),
             ("run: RSS after /start, /oefening", f"{result['rss_after_conversation_mb']} MB"),
             (
