@@ -39,6 +39,7 @@ from bot.config import Settings
 from bot.sandbox.server import BotAPIServer
 from bot.storage.db import Database
 from tests.conftest import FakeClock
+from tests.fakes import TOKEN
 from tests.reminder_kit import FakeSleep, limiter
 
 PUBLIC_IP = "93.184.216.34"
@@ -240,6 +241,26 @@ class Feed:
         app = web.Application()
         app.router.add_get(path, calendar)
         return app
+
+
+def calendar_settings(database_url: str) -> Settings:
+    """Settings with calendars switched on (a fresh key, loopback addresses allowed) and no
+    pacing, for the Mini App's calendar tests."""
+    return Settings(  # type: ignore[call-arg]
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        DATABASE_URL=database_url,
+        SEND_RATE_PER_SECOND=0,
+        SECRET_KEY=Fernet.generate_key().decode(),
+        CALENDAR_ALLOW_PRIVATE_HOSTS=True,
+    )
+
+
+@asynccontextmanager
+async def served_feed(body: bytes, secret: str) -> AsyncIterator[str]:
+    """One calendar on loopback; yields its secret address."""
+    feed = Feed(body)
+    async with serve(feed.app(f"/cal/{secret}.ics")) as port:
+        yield f"http://127.0.0.1:{port}/cal/{secret}.ics"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 from bot.config import Settings
 from bot.storage import calendars as calendar_store
@@ -26,8 +25,7 @@ from tests.browser.test_webapp_browser import (
     playwright_api,
     site,
 )
-from tests.calendar_kit import Feed, serve
-from tests.fakes import TOKEN
+from tests.calendar_kit import calendar_settings, served_feed
 from tests.integration.test_calendar_reminders import MORNING_MEETING, SECRET
 
 __all__ = ["browser", "site"]  # fixtures, shared with the other browser tests
@@ -35,20 +33,13 @@ __all__ = ["browser", "site"]  # fixtures, shared with the other browser tests
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        DATABASE_URL=database_url,
-        SEND_RATE_PER_SECOND=0,
-        SECRET_KEY=Fernet.generate_key().decode(),
-        CALENDAR_ALLOW_PRIVATE_HOSTS=True,
-    )
+    return calendar_settings(database_url)
 
 
 @pytest.fixture
 async def calendar_url() -> AsyncIterator[str]:
-    feed = Feed(MORNING_MEETING.encode())
-    async with serve(feed.app(f"/cal/{SECRET}.ics")) as port:
-        yield f"http://127.0.0.1:{port}/cal/{SECRET}.ics"
+    async with served_feed(MORNING_MEETING.encode(), SECRET) as url:
+        yield url
 
 
 async def _show_calendar(page: Any) -> None:

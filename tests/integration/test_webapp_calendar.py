@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from cryptography.fernet import Fernet
 
 from bot.config import Settings
 from bot.storage import calendars as calendar_store
 from bot.storage.db import Database
 from bot.webapp import auth
 from bot.webapp.server import MiniAppConfig, build
-from tests.calendar_kit import Feed, serve
+from tests.calendar_kit import calendar_settings, served_feed
 from tests.conftest import FakeClock
 from tests.fakes import TOKEN
 from tests.integration.test_calendar_reminders import MORNING_MEETING, SECRET
@@ -32,20 +31,13 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        DATABASE_URL=database_url,
-        SEND_RATE_PER_SECOND=0,
-        SECRET_KEY=Fernet.generate_key().decode(),
-        CALENDAR_ALLOW_PRIVATE_HOSTS=True,
-    )
+    return calendar_settings(database_url)
 
 
 @pytest.fixture
 async def calendar_url() -> AsyncIterator[str]:
-    feed = Feed(MORNING_MEETING.encode())
-    async with serve(feed.app(f"/cal/{SECRET}.ics")) as port:
-        yield f"http://127.0.0.1:{port}/cal/{SECRET}.ics"
+    async with served_feed(MORNING_MEETING.encode(), SECRET) as url:
+        yield url
 
 
 @pytest.fixture
