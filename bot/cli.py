@@ -210,24 +210,32 @@ async def _build_animations_in_child(cache_dir: Path) -> None:
     try:
         if not await asyncio.to_thread(missing, ids, cache_dir):
             return
+        # Its stderr is read, not inherited: the encoder (ffmpeg) writes there, and the bot's
+        # own stderr carries its log, one JSON object a line in production.
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot.content.animation",
             str(cache_dir),
             stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
         )
     except OSError as exc:  # an unreadable folder: files are then built on first use
         log.warning("cannot build the exercise animations in %s: %s", cache_dir, exc)
         return
     try:
-        code = await child.wait()
+        _, err = await child.communicate()
     except asyncio.CancelledError:  # stopping: the files built so far are kept
         child.terminate()
         await child.wait()
         raise
-    if code != 0:
-        log.warning("building the exercise animations failed (exit %s)", code)
+    if child.returncode != 0:
+        lines = [line for line in err.decode(errors="replace").splitlines() if line.strip()]
+        log.warning(
+            "building the exercise animations failed (exit %s): %s",
+            child.returncode,
+            lines[-1][:300] if lines else "no message",
+        )
     else:
         log.info("exercise animations built in %s", cache_dir)
 

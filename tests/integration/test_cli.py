@@ -167,3 +167,31 @@ def test_run_without_network_exits_1_with_one_line(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.strip().splitlines() if line.startswith("rekpauze:")]
     assert len(lines) == 1 and "cannot reach" in lines[0] and "TELEGRAM_API_BASE_URL" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+async def test_the_animation_builder_keeps_the_bots_stderr_clean(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The child that renders missing animations after start-up, stopped mid-way as SIGTERM
+    stops it: the encoder's complaint about its cut-off input ("Packet corrupt") stays out of
+    the bot's stderr, whose lines are the JSON log in production."""
+    import asyncio
+    import os
+
+    import psutil
+
+    from bot.cli import _build_animations_in_child
+
+    builder = asyncio.create_task(_build_animations_in_child(tmp_path))
+    for _ in range(1000):  # until a file is being encoded (written to a temporary name)
+        if any(name.startswith("tmp") for name in os.listdir(tmp_path)) or builder.done():
+            break
+        await asyncio.sleep(0.01)
+    # SIGTERM to the whole process group, as a service manager stops the bot: the renderer
+    # and its encoder get it too, and the encoder reports its cut-off input.
+    for child in psutil.Process().children(recursive=True):
+        child.terminate()
+    builder.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await builder
+    assert capfd.readouterr().err == ""
