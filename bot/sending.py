@@ -185,6 +185,7 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        restart_guard: bool = False,
     ) -> None:
         # Set except while a 429's wait runs: every request waits for it just before it
         # goes on the wire, as in AIORateLimiter.
@@ -206,6 +207,14 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         self._monotonic = monotonic
         self._rng = rng or random.Random()
         self._chat_tat: dict[tuple[int, bool], float] = {}  # GCRA theoretical arrival times
+        # A new process does not know what the previous one sent in its last seconds, while
+        # Telegram's per-chat budget still remembers: with the guard, every chat starts as if
+        # it had just had its burst, so a restart (a deploy, a crash) paces each chat at the
+        # sustained rate until a burst's worth of time has passed, instead of meeting 429s
+        # (each of which holds back every send for its retry_after).
+        self._fresh_until = (
+            self._monotonic() + self.chat_burst * chat_interval if restart_guard else None
+        )
 
     async def initialize(self) -> None:
         """Nothing to set up: the limiter holds only in-memory reservations."""
@@ -219,7 +228,9 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         paces nothing (retries still apply)."""
         if not overall_max_rate:
             return cls(overall_max_rate=0, group_max_rate=0, chat_interval=0)
-        return cls(overall_max_rate=overall_max_rate, paid_max_rate=paid_max_rate)
+        return cls(
+            overall_max_rate=overall_max_rate, paid_max_rate=paid_max_rate, restart_guard=True
+        )
 
     @property
     def paid_max_rate(self) -> float:
@@ -231,7 +242,13 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         now = self._monotonic()
         if len(self._chat_tat) > 10_000:
             self._chat_tat = {k: v for k, v in self._chat_tat.items() if v > now}
-        tat = max(self._chat_tat.get(key, now), now) + self.chat_interval
+        first = now
+        if self._fresh_until is not None:
+            if now < self._fresh_until:  # the previous process may have spent the burst
+                first = self._fresh_until
+            else:
+                self._fresh_until = None
+        tat = max(self._chat_tat.get(key, first), now) + self.chat_interval
         self._chat_tat[key] = tat
         return max(0.0, tat - self.chat_burst * self.chat_interval - now)
 

@@ -35,6 +35,27 @@ async def test_private_chat_sends_are_paced_after_a_small_burst() -> None:
     assert sleep.waits == pytest.approx([1.0, 1.0, 1.0])
 
 
+async def test_after_a_restart_each_chat_starts_as_if_its_burst_was_just_spent() -> None:
+    """The previous process may have sent a burst to this chat a moment ago (kill -9, then a
+    quick start): until a burst's worth of time has passed, the sustained pace only."""
+    rl, sleep, clock = _setup(
+        chat_burst=3, chat_interval=1.0, overall_max_rate=0, restart_guard=True
+    )
+    for _ in range(3):
+        await _call(rl, 42)
+    assert sleep.waits == pytest.approx([1.0, 1.0, 1.0])
+    clock.advance(seconds=10)  # long after the start: the burst is back
+    sleep.waits.clear()
+    for _ in range(3):
+        await _call(rl, 7)
+    assert sleep.waits == []
+
+
+def test_the_production_limiter_guards_restarts() -> None:
+    assert RateLimiter.for_rate(30)._fresh_until is not None
+    assert RateLimiter.for_rate(0)._fresh_until is None  # pacing off
+
+
 async def test_other_chats_groups_and_non_sends_are_not_held_up_by_one_chat() -> None:
     rl, sleep, _ = _setup(chat_burst=1, overall_max_rate=0)
     await _call(rl, 42)
