@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 import warnings
@@ -213,7 +214,7 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         # sustained rate until a burst's worth of time has passed, instead of meeting 429s
         # (each of which holds back every send for its retry_after).
         self._fresh_until = (
-            self._monotonic() + self.chat_burst * chat_interval if restart_guard else None
+            self._monotonic() + self.chat_burst * chat_interval if restart_guard else -math.inf
         )
 
     async def initialize(self) -> None:
@@ -242,12 +243,8 @@ class RateLimiter(BaseRateLimiter[SendPolicy | int]):
         now = self._monotonic()
         if len(self._chat_tat) > 10_000:
             self._chat_tat = {k: v for k, v in self._chat_tat.items() if v > now}
-        first = now
-        if self._fresh_until is not None:
-            if now < self._fresh_until:  # the previous process may have spent the burst
-                first = self._fresh_until
-            else:
-                self._fresh_until = None
+        # A chat first seen while fresh starts with its burst spent (see __init__).
+        first = max(now, self._fresh_until)
         tat = max(self._chat_tat.get(key, first), now) + self.chat_interval
         self._chat_tat[key] = tat
         return max(0.0, tat - self.chat_burst * self.chat_interval - now)
