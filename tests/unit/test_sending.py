@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 from datetime import timedelta
 from typing import Any
@@ -149,8 +150,8 @@ async def test_a_burst_to_many_chats_is_paced_to_the_overall_rate() -> None:
     for chat_id in range(1, 91):
         await _call(rl, chat_id)
         sent_at.append((clock.now - start).total_seconds())
-    for index in range(30, 90):  # any 30 consecutive sends span more than a second
-        assert sent_at[index] - sent_at[index - 30] >= 1.02
+    for index in range(30, 90):  # any 30 consecutive sends span a second or more
+        assert sent_at[index] - sent_at[index - 30] >= 1.0
     assert sent_at[-1] < 89 / (30 * 0.98) + 0.01  # and not slower than 98% of the limit
 
 
@@ -194,6 +195,64 @@ async def test_a_send_waits_while_the_limit_is_in_flight_or_answered_within_a_se
         lane.answered(sleep.monotonic())
     await lane.turn()
     assert (clock.now - answered_at).total_seconds() >= 1.0
+
+
+class _HeldUpSleep(FakeSleep):
+    """A sleep whose `late_call`-th wake-up comes `by` seconds late: the event loop was busy
+    (a tick claiming a batch) when the timer was due."""
+
+    def __init__(self, clock: FakeClock, late_call: int, by: float) -> None:
+        super().__init__(clock)
+        self.late_call, self.by = late_call, by
+
+    async def __call__(self, seconds: float) -> None:
+        await super().__call__(seconds)
+        if len(self.waits) == self.late_call:
+            self.clock.advance(seconds=self.by)
+        await asyncio.sleep(0)  # the others queue up meanwhile, as in a real sleep
+
+
+async def _queued_departures(sleep: FakeSleep, count: int, rate: float) -> list[float]:
+    """`count` requests queued at once on one lane; the seconds at which each one left."""
+    lane = Lane(rate, sleep, sleep.monotonic)
+    start = sleep.monotonic()
+
+    async def send() -> float:
+        left = await lane.turn()
+        lane.answered(left)  # answered at once
+        return left - start
+
+    return sorted(await asyncio.gather(*(send() for _ in range(count))))
+
+
+@pytest.mark.parametrize(("late_call", "held_up"), [(50, 0.05), (50, 0.2), (400, 0.3)])
+async def test_turns_the_event_loop_held_up_are_made_up_within_the_window(
+    late_call: int, held_up: float
+) -> None:
+    """With requests queued, a late wake-up costs no throughput: the lost turns are made up
+    (at twice the pace, not in one burst), and still never more than the limit in a second."""
+    clock = FakeClock()
+    left = await _queued_departures(_HeldUpSleep(clock, late_call, held_up), 2000, 200)
+    assert left[-1] < 1999 / (200 * 0.98) + 0.01  # as if it had never been held up
+    for index in range(200, 2000):
+        assert left[index] - left[index - 200] >= 1.0
+    gaps = [b - a for a, b in itertools.pairwise(left)]
+    assert min(gaps) >= 0.5 / (200 * 0.98) - 1e-5  # no burst: at most twice the pace
+
+
+async def test_an_idle_spell_banks_no_turns() -> None:
+    """No request was waiting: the next ones are spaced from now, not sent in a burst."""
+    clock = FakeClock()
+    sleep = FakeSleep(clock)
+    lane = Lane(200, sleep, sleep.monotonic)
+    lane.answered(await lane.turn())
+    clock.advance(seconds=0.5)
+    start = sleep.monotonic()
+    left = []
+    for _ in range(5):
+        left.append(await lane.turn() - start)
+        lane.answered(left[-1] + start)
+    assert left == pytest.approx([i / (200 * 0.98) for i in range(5)], abs=1e-5)
 
 
 async def test_a_429_holds_back_every_request_until_its_wait_is_over() -> None:
@@ -254,12 +313,12 @@ async def _timed_burst(
 async def test_paid_broadcasts_go_up_to_the_paid_rate_and_free_sends_keep_30() -> None:
     rl, _, clock = _setup(overall_max_rate=30, paid_max_rate=200)
     paid = await _timed_burst(rl, clock, range(1, 601), paid=True)
-    for index in range(200, 600):  # any 200 consecutive paid sends span more than a second
-        assert paid[index] - paid[index - 200] >= 1.02
+    for index in range(200, 600):  # any 200 consecutive paid sends span a second or more
+        assert paid[index] - paid[index - 200] >= 1.0
     assert paid[-1] < 599 / (200 * 0.98) + 0.01  # and not slower than 98% of 200 a second
     free = await _timed_burst(rl, clock, range(1001, 1091), paid=False)
     for index in range(30, 90):
-        assert free[index] - free[index - 30] >= 1.02
+        assert free[index] - free[index - 30] >= 1.0
     assert free[-1] - free[0] > 89 / 30  # the free budget did not grow with the paid one
 
 
@@ -290,7 +349,7 @@ async def test_the_paid_rate_is_a_total_that_counts_free_sends() -> None:
     )
     assert len(left) == 390
     for at, paid in left:
-        window = [p for t, p in left if at - 1.02 < t < at]
+        window = [p for t, p in left if at - 1.0 < t < at]
         if paid:
             assert len(window) < 100
         else:
@@ -303,7 +362,7 @@ async def test_without_a_paid_rate_a_flagged_send_keeps_the_free_pace() -> None:
     assert rl.paid_max_rate == 0
     left = await _timed_burst(rl, clock, range(1, 91), paid=True)
     for index in range(30, 90):
-        assert left[index] - left[index - 30] >= 1.02
+        assert left[index] - left[index - 30] >= 1.0
 
 
 async def test_paid_broadcasts_keep_the_chat_pace() -> None:
