@@ -1,0 +1,102 @@
+"""The bot's HTTP client keeps a pool sized to the send rate, not to its last burst.
+
+httpcore checks every pooled connection on each request, so a pool that stayed at a burst's
+size made every send cost more CPU until its connections expired (the paid-rate throughput
+benchmark lost a fifth of its rate for seconds after each burst). A raw loopback server
+counts the connections the client opens and closes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from bot.app import bot_request
+from bot.config import Settings
+
+BURST = 40
+
+
+class CountingServer:
+    """HTTP/1.1 on loopback: answers each request with a Bot API success once `release` is
+    set, keeps connections alive, and counts those open."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.waiting = 0
+        self.release = asyncio.Event()
+        self.changed = asyncio.Condition()
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/botTOKEN/getMe"
+
+    async def _note(self, open_: int = 0, waiting: int = 0) -> None:
+        async with self.changed:
+            self.open += open_
+            self.waiting += waiting
+            self.changed.notify_all()
+
+    async def until(self, check: Any) -> None:
+        async with self.changed:
+            await asyncio.wait_for(self.changed.wait_for(check), 10)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._note(open_=1)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.decode("latin-1").split("\r\n"):
+                    name, _, value = line.partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                await self._note(waiting=1)
+                await self.release.wait()
+                body = json.dumps({"ok": True, "result": True}).encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+                await self._note(waiting=-1)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+            await self._note(open_=-1)
+
+
+@pytest.mark.parametrize(("free", "paid", "kept"), [(30, 0, 8), (30, 200, 20)])
+async def test_after_a_burst_the_pool_keeps_only_what_the_rate_needs(
+    settings: Settings, free: float, paid: float, kept: int
+) -> None:
+    """40 requests on the wire at once need 40 connections; once they are answered, the bot
+    keeps 0.1 s of its rate (at least 8: 20 at a paid 200 a second) and closes the rest."""
+    settings = settings.model_copy(
+        update={"send_rate_per_second": free, "paid_broadcast_rate": paid}
+    )
+    request = bot_request(settings)
+    server = CountingServer()
+    url = await server.start()
+    await request.initialize()
+    try:
+        calls = [asyncio.create_task(request.post(url)) for _ in range(BURST)]
+        await server.until(lambda: server.waiting == BURST)
+        assert server.open == BURST
+        server.release.set()
+        assert await asyncio.gather(*calls) == [True] * BURST
+        await server.until(lambda: server.open <= kept)
+        assert server.open == kept
+        assert await request.post(url) is True  # a kept connection serves the next send
+        assert server.open == kept
+    finally:
+        await request.shutdown()
+        assert server.server is not None
+        server.server.close()
