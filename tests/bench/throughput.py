@@ -101,6 +101,9 @@ class Recorder:
     at: dict[int, float] = field(default_factory=dict)  # chat -> clock instant of 1st message
     cpu: list[float] = field(default_factory=list)  # process CPU seconds at first, last message
     cpu_probe: Any = time.process_time  # the sender's CPU seconds so far
+    # With --process: the stand-in's own CPU (this process), to tell which side was short
+    standin_cpu: list[float] = field(default_factory=list)
+    standin_probe: Any = None
 
     def __call__(self, event: BotEvent) -> None:
         if event.kind != "message" or event.chat.id not in self.watched:
@@ -110,6 +113,10 @@ class Recorder:
         self.cpu[1:] = [self.cpu_probe()]
         if len(self.cpu) == 1:
             self.cpu.append(self.cpu[0])
+        if self.standin_probe is not None:
+            self.standin_cpu[1:] = [self.standin_probe()]
+            if len(self.standin_cpu) == 1:
+                self.standin_cpu.append(self.standin_cpu[0])
         self.at.setdefault(event.chat.id, self.clock())
 
     @property
@@ -320,6 +327,12 @@ def summarise(
     # The whole process (bot, stand-in, SQLite's thread) over the sending window: CPU
     # seconds per send and the share of one core it used (near 1: bound by one core).
     cpu = recorder.cpu[1] - recorder.cpu[0] if len(recorder.cpu) == 2 else 0.0
+    standin = recorder.standin_cpu
+    extra = (
+        {"standin_cpu_share_of_window": round((standin[1] - standin[0]) / window, 3)}
+        if len(standin) == 2 and window > 0
+        else {}
+    )
     return {
         "benchmark": "throughput_paid" if paid_rate else "throughput",
         "chats": chats,
@@ -348,7 +361,7 @@ def summarise(
         "wall_s": round(time.monotonic() - started, 1),
         "series_sends_per_s": series,
         "series_lateness_quantiles": quantiles(lateness),
-    }
+    } | extra
 
 
 async def run_burst_process(
@@ -406,6 +419,7 @@ async def run_burst_process(
             assert bot.proc is not None
             usage = psutil.Process(bot.proc.pid)
             recorder.cpu_probe = lambda: sum(usage.cpu_times()[:2])
+            recorder.standin_probe = time.process_time
             started = time.monotonic()
             await wait_for(server, recorder, 1, due_at - time.time() + 30)  # the first send
             await wait_while_sending(server, recorder, chats)
@@ -453,6 +467,10 @@ def report(result: dict[str, Any]) -> None:
             (
                 "process CPU in the window",
                 f"{result['cpu_ms_per_send']} ms a send, {result['cpu_share_of_window']} of a core",
+            ),
+            (
+                "the stand-in's CPU in the window",
+                f"{result.get('standin_cpu_share_of_window', '-')} of a core",
             ),
             ("lost", result["lost"]),
             ("duplicates", result["duplicates"]),
