@@ -98,7 +98,7 @@ async def set_evening_nudge(
 
 
 def nudge_clock(chat: Subscriber) -> str | None:
-    """"16:43": when the nudge comes, in the chat's own time, so /nudge can say so."""
+    """ "16:43": when the nudge comes, in the chat's own time, so /nudge can say so."""
     at = rules.nudge_time(Schedule.of(chat))
     return at.strftime("%H:%M") if at is not None else None
 

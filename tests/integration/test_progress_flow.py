@@ -207,9 +207,7 @@ async def test_nudge_once_an_hour_after_the_last_reminder_when_the_goal_was_miss
     await _done(db, 3010, monday, 1)
     assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 16, 59)) == 0
     assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 17, 0)) == 1
-    assert fake_request.texts(3010) == [
-        "Vandaag deed je 1 van je 3 rekpauzes. Nog één minuut nu?"
-    ]
+    assert fake_request.texts(3010) == ["Vandaag deed je 1 van je 3 rekpauzes. Nog één minuut nu?"]
     # One tap away: a button for an exercise (issue 16, point 9).
     assert "tk:ex" in str(fake_request.delivered(3010)[-1]["reply_markup"])
     assert await digests.run_due(db, Outbox(app.bot, db), ams(2026, 11, 23, 17, 1)) == 0
