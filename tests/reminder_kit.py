@@ -8,6 +8,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from telegram import Update
 
 from bot.app import build_application
@@ -18,7 +19,7 @@ from bot.scheduling.timemath import as_utc
 from bot.sending import RateLimiter
 from bot.storage import chats
 from bot.storage.db import Database
-from bot.storage.models import ALL_DAYS, Chat, Delivery
+from bot.storage.models import ALL_DAYS, Chat, Delivery, DeliveryKind, DeliveryStatus
 from tests.fakes import BOT_USER, TOKEN, RecordingRequest, user_dict
 
 
@@ -60,6 +61,25 @@ def make_dispatcher(app: Any, db: Database, clock: Any, **kwargs: Any) -> Dispat
     kwargs.setdefault("grace", timedelta(minutes=20))
     kwargs.setdefault("rng", random.Random(7))
     return Dispatcher(db, Outbox(app.bot, db), app.bot_data.catalogue, clock=clock, **kwargs)
+
+
+async def add_moved_reminder(
+    db: Database, chat_id: int, *, slot: datetime, due: datetime, next_due: datetime
+) -> None:
+    """A reminder moved past a meeting, as the dispatcher leaves it: its slot has passed, it
+    waits (scheduled) for `due`, and the chat's next due moment is its next slot."""
+    async with db.session() as session:
+        await session.execute(update(Chat).where(Chat.id == chat_id).values(next_due_at=next_due))
+        session.add(
+            Delivery(
+                chat_id=chat_id,
+                slot_at=slot,
+                due_at=due,
+                kind=DeliveryKind.REMINDER,
+                status=DeliveryStatus.SCHEDULED,
+                attempts=0,
+            )
+        )
 
 
 async def add_chat(

@@ -213,7 +213,7 @@ async def on_button(update: Update, context: Context) -> None:
             query, saved(lang) + switch_text(lang, kind, changed), switch_markup(lang, kind, on)
         )
     else:
-        text, markup = schedule.settings_screen(changed, context)
+        text, markup = await schedule.settings_screen(changed, context)
         await edit(query, saved(lang) + text, markup)
 
 

@@ -38,7 +38,7 @@ from bot.handlers.ui import (
 from bot.i18n import t
 from bot.scheduling.rules import is_paused
 from bot.scheduling.timemath import ALL_DAYS, WORKDAYS
-from bot.services import awaiting, preferences, reports
+from bot.services import awaiting, calendars, preferences, reports
 from bot.services.parsing import (
     ParseError,
     PauseSpec,
@@ -332,9 +332,15 @@ async def stop_command(update: Update, context: Context) -> None:
 # --------------------------------------------------------------------- the settings screen
 
 
-def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyboardMarkup]:
+async def settings_screen(
+    chat: Subscriber, context: Context
+) -> tuple[str, InlineKeyboardMarkup]:
     lang = chat.language
     at = context.now()
+    coming = await calendars.coming(context.bot_data.db, chat, at, count=1)
+    next_at = local_moment(lang, coming[0].at if coming else None, chat.timezone)
+    if coming and coming[0].moved:  # its slot has passed: it waits for a meeting to end
+        next_at += f" ({t(lang, 'label.moved')})"
     text = t(
         lang,
         "settings.screen",
@@ -344,7 +350,7 @@ def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyb
         times=times_label(chat.times),
         days=days_label(lang, chat.days),
         place=place_label(lang, chat.place),
-        next=local_moment(lang, chat.next_due_at, chat.timezone),
+        next=next_at,
         summary=_switch_label(lang, chat.weekly_summary),
         nudge=_switch_label(lang, chat.evening_nudge),
     )
@@ -389,7 +395,7 @@ async def settings_command(update: Update, context: Context) -> None:
     chat = await _registered_chat(update, context)
     if chat is None:
         return
-    text, markup = settings_screen(chat, context)
+    text, markup = await settings_screen(chat, context)
     await reply(
         update, text, with_app_row(markup, app_row(context, update, chat.language, "schedule"))
     )
@@ -469,7 +475,7 @@ async def on_button(update: Update, context: Context) -> None:
         usage = t(lang, "settings.place_usage", place=place_label(lang, changed.place))
         await edit(query, usage, place_keyboard(lang, changed.place, back=True))
     else:
-        text, markup = settings_screen(changed, context)
+        text, markup = await settings_screen(changed, context)
         if parts[0] != "h":  # a change: one line says it was saved
             text = t(lang, "choice.saved") + "\n\n" + text
         await edit(query, text, markup)

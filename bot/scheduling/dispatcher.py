@@ -28,6 +28,7 @@ import os
 import random
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ from bot.scheduling.rules import (
     early_start,
     place_reminder,
     plan_due,
+    still_wanted,
 )
 from bot.scheduling.timemath import as_utc
 from bot.services.reminders import choose_routine, keyboard, reminder_text, replan_moved
@@ -82,6 +84,7 @@ class TickReport:
     moved_again: int = 0  # a moved reminder whose new time a meeting now covers
     done_before: int = 0  # a break was done shortly before: not sent
     early: int = 0  # reminders of a crowded coming minute, claimed before their due moment
+    cancelled: int = 0  # snoozes and moved reminders of chats stopped or paused since
     snoozes: int = 0
     recovered: int = 0
     expired: int = 0
@@ -210,8 +213,9 @@ class Dispatcher:
                 rows = await deliveries.claim_orphans(
                     session, self.worker_key, now, oldest, self._capacity(jobs)
                 )
-                jobs += await self._jobs(session, rows)
-                report.recovered = len(rows)
+                recovered = await self._jobs(session, rows, now, report)
+                jobs += recovered
+                report.recovered = len(recovered)
             async with self.db.session() as session:
                 rows = await deliveries.claim_scheduled(
                     session, self.worker_key, now, oldest, self._capacity(jobs)
@@ -222,8 +226,9 @@ class Dispatcher:
                 replanned = await replan_moved(
                     session, rows, now, self.move_window, status_was=DeliveryStatus.PENDING
                 )
-                jobs += await self._jobs(session, replanned.kept)
-                report.snoozes = len(replanned.kept)
+                waiting = await self._jobs(session, replanned.kept, now, report)
+                jobs += waiting
+                report.snoozes = len(waiting)
                 report.moved_again = replanned.moved
                 report.busy += replanned.skipped
             drained = False  # a short batch means no due chat is left unclaimed
@@ -249,11 +254,12 @@ class Dispatcher:
             or report.moved
             or report.busy
             or report.moved_again
+            or report.cancelled
         ):
             log.info(
                 "tick: %d reminders, %d snoozes, %d recovered, %d skipped, %d expired, "
                 "%d moved past a meeting, %d moved again, %d skipped in a meeting, "
-                "%d done before, %d early (a crowded minute)",
+                "%d done before, %d early (a crowded minute), %d cancelled (stopped or paused)",
                 report.reminders,
                 report.snoozes,
                 report.recovered,
@@ -264,6 +270,7 @@ class Dispatcher:
                 report.busy,
                 report.done_before,
                 report.early,
+                report.cancelled,
             )
         return report
 
@@ -294,15 +301,26 @@ class Dispatcher:
         """Backpressure: claim no more than the send queue can hold; the rest stays due."""
         return max(0, self.max_in_flight - len(self._tasks) - len(jobs))
 
-    async def _jobs(self, session: Any, rows: Any) -> list[Job]:
+    async def _jobs(
+        self, session: Any, rows: Sequence[Delivery], now: datetime, report: TickReport
+    ) -> list[Job]:
+        """Jobs for rows written earlier and claimed now, in their chat's language; a row
+        whose chat stopped or paused since (rules.still_wanted) is cancelled instead."""
         if not rows:
             return []
         langs: dict[int, str] = {}
+        dropped: set[int] = set()
         for row in rows:
             if row.chat_id not in langs:
                 chat = await chats.get(session, row.chat_id)
                 langs[row.chat_id] = chat.language if chat else "en"
-        return [self._job(row, langs[row.chat_id]) for row in rows]
+                if chat is not None and not still_wanted(chat, now):
+                    dropped.add(row.chat_id)
+        cancelled = [row.id for row in rows if row.chat_id in dropped]
+        if cancelled:
+            await deliveries.cancel(session, cancelled)
+            report.cancelled += len(cancelled)
+        return [self._job(row, langs[row.chat_id]) for row in rows if row.chat_id not in dropped]
 
     @staticmethod
     def _job(row: Delivery, lang: str) -> Job:

@@ -67,6 +67,13 @@ def wants_reminders(chat: Subscription) -> bool:
     return chat.active and not chat.blocked
 
 
+def still_wanted(chat: Subscription, now: datetime) -> bool:
+    """A reminder written earlier (a snooze, one moved past a meeting, one a stopped worker
+    left pending) goes out only if the chat still wants reminders now: /stop and /pause
+    apply to it too."""
+    return wants_reminders(chat) and not is_paused(chat, now)
+
+
 def next_reminder(chat: Subscription, after: datetime) -> datetime | None:
     """The chat's first slot strictly after `after` and not inside a pause; None when it is
     stopped, blocked, or has no slot at all."""
@@ -97,6 +104,32 @@ def upcoming(chat: Subscription, now: datetime, count: int = 3) -> list[datetime
         found.append(slot)
         after = slot
     return found
+
+
+@dataclass(frozen=True)
+class Coming:
+    """A reminder still to come: a moment of the schedule, or one `moved` past a meeting (its
+    slot has passed; it waits for the meeting to end)."""
+
+    at: datetime
+    moved: bool = False
+
+
+def coming(
+    chat: Subscription,
+    next_due: datetime | None,
+    now: datetime,
+    moved: Sequence[datetime] = (),
+    count: int = 3,
+) -> list[Coming]:
+    """The chat's next `count` reminders in time order: its next due moment (stored: a
+    skipped day or a pause already moved it), the schedule's moments after it, and the
+    reminders moved past a meeting that will still go out (`still_wanted` at their time)."""
+    found = []
+    if next_due is not None:
+        found = [Coming(next_due)] + [Coming(at) for at in upcoming(chat, next_due, count - 1)]
+    found += [Coming(at, moved=True) for at in moved if at > now and still_wanted(chat, at)]
+    return sorted(found, key=lambda item: item.at)[:count]
 
 
 def after_today(chat: Subscription, now: datetime) -> datetime | None:

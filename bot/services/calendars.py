@@ -24,8 +24,10 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import t, tn
 from bot.outgoing import Outgoing, Sender, SendPolicy
+from bot.scheduling import rules
 from bot.scheduling.timemath import as_utc, zone
 from bot.services.reminders import Replanned, replan_moved
+from bot.services.subscribers import Subscriber
 from bot.storage import calendars as store
 from bot.storage import chats, deliveries
 from bot.storage.db import Database
@@ -154,6 +156,17 @@ async def _store_busy(
     waiting = await deliveries.waiting_moved(session, chat_id)
     window = timedelta(minutes=settings.calendar_move_window_minutes)
     return await replan_moved(session, waiting, now, window, status_was=DeliveryStatus.SCHEDULED)
+
+
+async def coming(
+    db: Database, chat: Subscriber, now: datetime, count: int = 3
+) -> list[rules.Coming]:
+    """The chat's next reminders, with those moved past a meeting (rules.coming): what
+    /settings and the Mini App show as next."""
+    async with db.session() as session:
+        waiting = await deliveries.waiting_moved(session, chat.id)
+    next_due = as_utc(chat.next_due_at) if chat.next_due_at else None
+    return rules.coming(chat, next_due, now, [as_utc(row.due_at) for row in waiting], count)
 
 
 async def status(

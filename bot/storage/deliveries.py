@@ -369,6 +369,15 @@ async def add_snooze(
     return rows[0] if rows else None
 
 
+async def cancel(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Claimed rows that will not be sent after all (the chat stopped or paused since)."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(status=DeliveryStatus.CANCELLED, claimed_by=None)
+    )
+
+
 async def cancel_scheduled(session: AsyncSession, chat_id: int) -> None:
     """Drop a chat's waiting snoozes (skip today, blocked)."""
     await session.execute(

@@ -57,7 +57,14 @@ TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
 SHIM_SCRIPT = "telegram-web-app.js"  # the sandbox's stand-in for Telegram's script
 STATIC = ("app.js", "app.css", SHIM_SCRIPT)
 #: Labels the page needs besides its own webapp.* keys.
-LABEL_PREFIXES = ("webapp.", "label.day.", "label.place.", "label.language.", "label.area.")
+LABEL_PREFIXES = (
+    "webapp.",
+    "label.day.",
+    "label.place.",
+    "label.language.",
+    "label.area.",
+    "label.moved",
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -147,19 +154,20 @@ def _strings(lang: str) -> dict[str, str]:
     }
 
 
-def _moments(lang: str, instants: list[datetime], tz_name: str) -> list[dict[str, str]]:
+def _moments(lang: str, coming: list[rules.Coming], tz_name: str) -> list[dict[str, Any]]:
     return [
         {
-            "at": as_utc(i).isoformat(),
+            "at": as_utc(item.at).isoformat(),
             "label": format_datetime(
-                as_utc(i), "EEEE d MMMM HH:mm", tzinfo=zone(tz_name), locale=lang
+                as_utc(item.at), "EEEE d MMMM HH:mm", tzinfo=zone(tz_name), locale=lang
             ),
+            "moved": item.moved,
         }
-        for i in instants
+        for item in coming
     ]
 
 
-def _settings_json(chat: Subscriber, now: datetime) -> dict[str, Any]:
+def _settings_json(chat: Subscriber, now: datetime, coming: list[rules.Coming]) -> dict[str, Any]:
     resume_on = None
     if chat.paused_until is not None and rules.is_paused(chat, now):
         resume_on = as_utc(chat.paused_until).astimezone(zone(chat.timezone)).date().isoformat()
@@ -172,7 +180,7 @@ def _settings_json(chat: Subscriber, now: datetime) -> dict[str, Any]:
         "place": chat.place,
         "active": chat.active,
         "resume_on": resume_on,
-        "next": _moments(chat.language, rules.upcoming(chat, now), chat.timezone),
+        "next": _moments(chat.language, coming, chat.timezone),
     }
 
 
@@ -183,7 +191,9 @@ async def get_settings(request: web.Request) -> web.Response:
     body: dict[str, Any] = {"strings": _strings(lang), "languages": list(LANGUAGES)}
     if chat is None:
         return web.json_response(body | {"registered": False, "language": lang})
-    return web.json_response(body | _settings_json(chat, parts.clock()))
+    now = parts.clock()
+    coming = await calendars.coming(parts.db, chat, now)
+    return web.json_response(body | _settings_json(chat, now, coming))
 
 
 class Invalid(Exception):
@@ -292,7 +302,13 @@ async def preview(request: web.Request) -> web.Response:
     paused = preferences.pause_start(change)
     proposed = _Proposal(change.times, change.days, change.timezone, paused, change.active)
     return web.json_response(
-        {"next": _moments(change.language, rules.upcoming(proposed, now), change.timezone)}
+        {
+            "next": _moments(
+                change.language,
+                rules.coming(proposed, rules.next_reminder(proposed, now), now),
+                change.timezone,
+            )
+        }
     )
 
 
@@ -317,14 +333,18 @@ async def put_settings(request: web.Request) -> web.Response:
     if chat is None:
         return _error(404, "not registered")
     lang = chat.language
-    next_at = rules.upcoming(chat, now, 1)
-    when = _moments(lang, next_at, chat.timezone)[0]["label"] if next_at else None
+    coming = await calendars.coming(parts.db, chat, now)
+    when = None
+    if coming:
+        when = _moments(lang, coming[:1], chat.timezone)[0]["label"]
+        when += f" ({t(lang, 'label.moved')})" if coming[0].moved else ""
     text = t(lang, "webapp.saved_chat", next=when or t(lang, "label.no_reminder"))
     outcome = await parts.outbox.deliver(Outgoing(user.id, text))
     if not outcome.sent:
         log.info("app change for chat %s saved; confirmation not sent: %s", user.id, outcome.error)
     return web.json_response(
-        {"strings": _strings(lang), "languages": list(LANGUAGES)} | _settings_json(chat, now)
+        {"strings": _strings(lang), "languages": list(LANGUAGES)}
+        | _settings_json(chat, now, coming)
     )
 
 

@@ -26,7 +26,7 @@ from bot.webapp import auth
 from bot.webapp.server import MiniAppConfig, build
 from tests.conftest import FakeClock
 from tests.fakes import TOKEN, RecordingRequest
-from tests.reminder_kit import add_chat, get_chat
+from tests.reminder_kit import add_chat, add_moved_reminder, get_chat
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "webapp"
@@ -83,7 +83,7 @@ async def browser() -> AsyncIterator[Any]:
 @pytest.fixture
 async def site(app: Any, db: Database, clock: FakeClock) -> AsyncIterator[str]:
     clock.now = NOW
-    await add_chat(db, ANKE, next_due_at=None, language="nl", days=0b0011111)
+    await add_chat(db, ANKE, next_due_at=NOW + timedelta(hours=1), language="nl", days=0b0011111)
     root = web.Application()
     config = MiniAppConfig(bot_token=TOKEN, max_age=timedelta(days=1), shim=True)
     root.add_subapp("/app/", build(app.bot_data, config))
@@ -127,6 +127,33 @@ async def test_the_page_shows_the_chats_settings(browser: Any, site: str) -> Non
     assert pressed == ["true"] * 5 + ["false"] * 2
     assert await page.locator("h1").first.text_content() == "Je rekpauzes"
     assert await page.locator("#next li").first.text_content() == "maandag 23 november 10:00"
+    assert page.errors == []
+
+
+async def test_a_reminder_moved_past_a_meeting_is_listed_as_next(
+    browser: Any, site: str, db: Database, clock: FakeClock
+) -> None:
+    """10:20: the 10:00 reminder waits for a meeting to end (the dispatcher's row, as it
+    writes it), so the list starts with 10:47 and says why."""
+    clock.now = datetime(2026, 11, 23, 9, 20, tzinfo=UTC)
+    await add_moved_reminder(
+        db,
+        ANKE,
+        slot=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        due=datetime(2026, 11, 23, 9, 47, tzinfo=UTC),
+        next_due=datetime(2026, 11, 23, 12, 30, tzinfo=UTC),
+    )
+    page = await open_page(browser, launch_url(site, theme=LIGHT))
+    await page.wait_for_selector("#next li")
+    items = await page.locator("#next li").all_text_contents()
+    assert items == [
+        "maandag 23 november 10:47 · verschoven naar na je overleg",
+        "maandag 23 november 13:30",
+        "maandag 23 november 15:30",
+    ]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.locator("#next").scroll_into_view_if_needed()
+    await page.screenshot(path=str(ARTIFACTS / "schedule-moved-nl-light.png"))
     assert page.errors == []
 
 

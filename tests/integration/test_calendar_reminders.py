@@ -125,6 +125,21 @@ async def _subscriber(world: World, name: str, times: list[str] = TIMES) -> User
     return user
 
 
+async def _connected(world: World, name: str, *, onboarded: bool = False) -> User:
+    """A subscriber at 10:00, 13:30 and 15:30 with the morning meeting's calendar connected;
+    `onboarded`: as a user who finished /start (the commands that need it answer)."""
+    user = await _subscriber(world, name)
+    if onboarded:
+        async with world.db.session() as session:
+            chat = await session.get(Chat, user.id)
+            assert chat is not None
+            chat.onboarded = True
+    await calendars.connect(
+        world.db, world.app.bot_data.settings, user.id, world.base_url, now=world.clock()
+    )
+    return user
+
+
 async def test_a_meeting_moves_the_reminder_once_across_a_restart_and_disconnecting_restores_it(
     world: World, clock: FakeClock
 ) -> None:
@@ -305,10 +320,7 @@ async def test_disconnecting_during_the_meeting_sends_the_waiting_reminder_at_on
     world: World, clock: FakeClock
 ) -> None:
     clock.now = ams(23, 8)
-    fay = await _subscriber(world, "Fay")
-    await calendars.connect(
-        world.db, world.app.bot_data.settings, fay.id, world.base_url, now=clock()
-    )
+    fay = await _connected(world, "Fay")
     dispatcher = world.dispatcher()
     await run(dispatcher, ams(23, 10) + timedelta(seconds=1))
     assert world.reminders(fay) == []
@@ -430,3 +442,46 @@ async def test_a_moved_reminder_that_comes_due_in_a_meeting_is_moved_again_when_
         clock.now = at + timedelta(seconds=1)
         await run(dispatcher, clock())
     assert len(world.reminders(ivy)) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "reply"),
+    [("/stop", "Stopped"), ("/pause 1 day", "Paused. Your next stretch break: Tue 24 Nov 10:00")],
+)
+async def test_a_reminder_waiting_for_a_meeting_to_end_is_dropped_by_stop_or_pause(
+    world: World, clock: FakeClock, command: str, reply: str
+) -> None:
+    """Stopped or paused while the 10:00 reminder waits for the meeting to end: it does not
+    come at 10:47 (nor does anything else until the pause ends), and its row says why."""
+    clock.now = ams(23, 8)
+    cas = await _connected(world, "Cas", onboarded=True)
+    dispatcher = world.dispatcher()
+    await run(dispatcher, ams(23, 10) + timedelta(seconds=1))
+    [row] = await all_deliveries(world.db, cas.id)
+    assert (row.due_at, row.status) == (ams(23, 10, 47), DeliveryStatus.SCHEDULED)
+    clock.now = ams(23, 10, 20)
+    await world.say(cas, command)
+    assert reply in (world.server.last_message(cas).text or "")
+    await run(dispatcher, ams(23, 10, 47) + timedelta(seconds=1))
+    await run(dispatcher, ams(23, 15, 30) + timedelta(seconds=1))
+    assert world.reminders(cas) == []
+    [row] = await all_deliveries(world.db, cas.id)
+    assert row.status == DeliveryStatus.CANCELLED
+
+
+async def test_settings_show_the_reminder_moved_past_the_meeting_as_the_next_one(
+    world: World, clock: FakeClock
+) -> None:
+    """10:20, the 10:00 reminder waits for the meeting to end: /settings says it comes at
+    10:47, not that the next one is at 13:30."""
+    clock.now = ams(23, 8)
+    dan = await _connected(world, "Dan", onboarded=True)
+    await run(world.dispatcher(), ams(23, 10) + timedelta(seconds=1))
+    clock.now = ams(23, 10, 20)
+    await world.say(dan, "/settings")
+    screen = world.server.last_message(dan).text or ""
+    assert "Mon 23 Nov 10:47 (moved to after your meeting)" in screen
+    await run(world.dispatcher(), ams(23, 10, 47) + timedelta(seconds=1))
+    await world.say(dan, "/settings")  # sent: the schedule's next moment again
+    screen = world.server.last_message(dan).text or ""
+    assert "Mon 23 Nov 13:30" in screen and "moved" not in screen

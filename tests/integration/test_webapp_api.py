@@ -23,13 +23,14 @@ from tests.reminder_kit import add_chat, get_chat
 
 ANKE, BO = 5101, 5102
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
+TEN = NOW + timedelta(hours=1)  # the first reminder: Monday 10:00 in Amsterdam
 
 
 @pytest.fixture
 async def client(app: Any, clock: FakeClock, db: Database) -> AsyncIterator[TestClient[Any, Any]]:
     clock.now = NOW
     for chat_id in (ANKE, BO):
-        await add_chat(db, chat_id, next_due_at=None, language="nl", days=0b0011111)
+        await add_chat(db, chat_id, next_due_at=TEN, language="nl", days=0b0011111)
     config = MiniAppConfig(bot_token=TOKEN, max_age=timedelta(days=1), shim=True)
     async with TestClient(TestServer(_root(build(app.bot_data, config)))) as test_client:
         yield test_client

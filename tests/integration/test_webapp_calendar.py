@@ -23,7 +23,7 @@ from tests.calendar_kit import calendar_settings, served_feed
 from tests.conftest import FakeClock
 from tests.fakes import TOKEN
 from tests.integration.test_calendar_reminders import MORNING_MEETING, SECRET
-from tests.reminder_kit import add_chat
+from tests.reminder_kit import add_chat, add_moved_reminder
 
 ANKE, BO = 5201, 5202
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
@@ -43,8 +43,8 @@ async def calendar_url() -> AsyncIterator[str]:
 @pytest.fixture
 async def client(app: Any, clock: FakeClock, db: Database) -> AsyncIterator[TestClient[Any, Any]]:
     clock.now = NOW
-    await add_chat(db, ANKE, next_due_at=None, language="en")
-    await add_chat(db, BO, next_due_at=None, language="nl")
+    await add_chat(db, ANKE, next_due_at=NOW + timedelta(hours=1), language="en")
+    await add_chat(db, BO, next_due_at=NOW + timedelta(hours=1), language="nl")
     config = MiniAppConfig(bot_token=TOKEN, max_age=timedelta(days=1), shim=True)
     root = web.Application()
     root.add_subapp("/app/", build(app.bot_data, config))
@@ -136,3 +136,26 @@ async def test_without_launch_data_or_registration_nothing_is_read_or_changed(
     async with db.session() as session:
         assert await calendar_store.get(session, ANKE) is None
         assert await calendar_store.get(session, 9999) is None
+
+
+async def test_the_schedule_lists_a_reminder_moved_past_a_meeting(
+    client: TestClient[Any, Any], db: Database, clock: FakeClock
+) -> None:
+    """10:20 in Amsterdam: the 10:00 reminder was moved to 10:47 (the dispatcher's row, as
+    it writes it); the Mini App's next three are 10:47 (moved), 13:30 and 15:30."""
+    clock.now = datetime(2026, 11, 23, 9, 20, tzinfo=UTC)
+    await add_moved_reminder(
+        db,
+        ANKE,
+        slot=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        due=datetime(2026, 11, 23, 9, 47, tzinfo=UTC),
+        next_due=datetime(2026, 11, 23, 12, 30, tzinfo=UTC),
+    )
+    response = await client.get("/app/api/settings", headers=headers(ANKE))
+    body = await response.json()
+    assert [(m["label"], m["moved"]) for m in body["next"]] == [
+        ("Monday 23 November 10:47", True),
+        ("Monday 23 November 13:30", False),
+        ("Monday 23 November 15:30", False),
+    ]
+    assert body["strings"]["label.moved"] == "moved to after your meeting"

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.scheduling.rules import Placement, SlotPlan, place_reminder, replace_moved
+from bot.scheduling.rules import (
+    Coming,
+    Placement,
+    SlotPlan,
+    coming,
+    place_reminder,
+    replace_moved,
+)
 from bot.scheduling.timemath import ALL_DAYS
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -146,3 +153,24 @@ def test_when_it_comes_due_in_a_meeting_it_moves_from_now() -> None:
     assert replace_moved(Chat(), SLOT, at(23, 10, 47), busy=[MEETING], now=at(23, 10, 50)) == (
         SlotPlan(Placement.MOVED, at(23, 10, 47))
     )
+
+
+def test_the_next_reminders_include_one_waiting_for_a_meeting_to_end() -> None:
+    """10:20: the 10:00 reminder waits until 10:47. Shown as next, marked moved; not once it
+    has gone, nor when the chat stopped or paused since (it will not be sent then)."""
+    now, next_due, moved = at(23, 10, 20), at(23, 13, 30), [at(23, 10, 47)]
+    assert coming(Chat(), next_due, now, moved) == [
+        Coming(at(23, 10, 47), moved=True),
+        Coming(at(23, 13, 30)),
+        Coming(at(23, 15, 30)),
+    ]
+    assert coming(Chat(), next_due, at(23, 10, 50), moved)[0] == Coming(at(23, 13, 30))
+    assert coming(Chat(active=False), None, now, moved) == []
+    paused = coming(Chat(paused_until=at(24, 0)), at(24, 10), now, moved)
+    assert paused == [Coming(at(24, 10)), Coming(at(24, 13, 30)), Coming(at(24, 15, 30))]
+
+
+def test_the_next_reminders_start_at_the_stored_next_due_moment() -> None:
+    """Today skipped at 10:20 (next due tomorrow 10:00): today's 13:30 is not listed."""
+    tomorrow = coming(Chat(), at(24, 10), at(23, 10, 20))
+    assert [item.at for item in tomorrow] == [at(24, 10), at(24, 13, 30), at(24, 15, 30)]

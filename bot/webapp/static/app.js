@@ -228,6 +228,12 @@
     for (const moment of moments) {
       const item = document.createElement("li");
       item.textContent = moment.label;
+      if (moment.moved) {  // past its slot, waiting for a meeting to end
+        const note = document.createElement("span");
+        note.className = "moved";
+        note.textContent = " · " + t("label.moved");
+        item.appendChild(note);
+      }
       list.appendChild(item);
     }
   }
