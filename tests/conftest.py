@@ -100,6 +100,36 @@ async def app(
         yield application
 
 
+@pytest.fixture
+def sleep(clock: FakeClock) -> Any:
+    """The rate limiter's sleep: moves the fake clock on instead of waiting."""
+    from tests.reminder_kit import FakeSleep
+
+    return FakeSleep(clock)
+
+
+@pytest.fixture
+async def paced_app(
+    settings: Settings, db: Database, clock: FakeClock, fake_request: RecordingRequest, sleep: Any
+) -> AsyncIterator[Any]:
+    """The Application with the production rate limiter on the fake clock and `sleep`: the
+    reminder engine's tests see its pacing without waiting. A module that wants it for all
+    its tests overrides `app` with it."""
+    from tests.reminder_kit import make_app
+
+    application = make_app(settings, db, clock, fake_request, sleep)
+    async with application:
+        yield application
+
+
+@pytest.fixture
+def dispatcher(app: Any, db: Database, clock: FakeClock) -> Any:
+    """A dispatcher for the module's `app`, as one worker process has it."""
+    from tests.reminder_kit import make_dispatcher
+
+    return make_dispatcher(app, db, clock)
+
+
 @pytest.fixture(autouse=True)
 def _heap_not_frozen() -> Iterator[None]:
     """No test may freeze the test process's heap (bot.app.freeze_heap, run by start-up):

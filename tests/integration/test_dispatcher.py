@@ -4,7 +4,6 @@ grace window, recovery after a crash, DST, rotation, pause, and Telegram's error
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +23,6 @@ from tests.reminder_kit import (
     add_chat,
     all_deliveries,
     get_chat,
-    make_app,
     make_dispatcher,
     run,
 )
@@ -34,22 +32,8 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def sleep(clock: FakeClock) -> FakeSleep:
-    return FakeSleep(clock)
-
-
-@pytest.fixture
-async def app(
-    settings: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest, sleep: FakeSleep
-) -> AsyncIterator[Any]:
-    application = make_app(settings, db, clock, fake_request, sleep)
-    async with application:
-        yield application
-
-
-@pytest.fixture
-def dispatcher(app: Any, db: Database, clock: FakeClock) -> Dispatcher:
-    return make_dispatcher(app, db, clock)
+def app(paced_app: Any) -> Any:
+    return paced_app
 
 
 async def test_a_due_chat_gets_one_reminder_with_steps_and_buttons(

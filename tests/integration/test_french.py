@@ -5,7 +5,6 @@ French, with dates in French."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,21 +17,12 @@ from bot.storage.db import Database
 from tests.conftest import FakeClock
 from tests.fakes import RecordingRequest
 from tests.integration.chatter import Chatter, all_buttons, texts
-from tests.reminder_kit import FakeSleep, all_deliveries, make_app, make_dispatcher, run
+from tests.reminder_kit import all_deliveries, run
 
 
 @pytest.fixture
-async def app(
-    settings: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
-) -> AsyncIterator[Any]:
-    application = make_app(settings, db, clock, fake_request, FakeSleep(clock))
-    async with application:
-        yield application
-
-
-@pytest.fixture
-def dispatcher(app: Any, db: Database, clock: FakeClock) -> Dispatcher:
-    return make_dispatcher(app, db, clock)
+def app(paced_app: Any) -> Any:
+    return paced_app
 
 
 async def test_a_belgian_french_speaker_gets_everything_in_french(

@@ -5,7 +5,6 @@ edit, removal and re-adding, migration to a supergroup, the team's /stats."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +30,6 @@ from tests.reminder_kit import (
     callback_update,
     get_chat,
     make_app,
-    make_dispatcher,
     run,
 )
 
@@ -43,18 +41,8 @@ ANONYMOUS_ADMIN_BOT = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
 
 
 @pytest.fixture
-async def app(
-    settings: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
-) -> AsyncIterator[Any]:
-    clock.now = T0
-    application = make_app(settings, db, clock, fake_request, FakeSleep(clock))
-    async with application:
-        yield application
-
-
-@pytest.fixture
-def dispatcher(app: Any, db: Database, clock: FakeClock) -> Dispatcher:
-    return make_dispatcher(app, db, clock)
+def app(paced_app: Any) -> Any:
+    return paced_app
 
 
 def members(request: RecordingRequest, **statuses: str) -> None:

@@ -4,7 +4,6 @@ Skip today, and forged or stale button data."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,12 +16,10 @@ from bot.storage.models import Completion
 from tests.conftest import FakeClock
 from tests.fakes import RecordingRequest, message_update, user_dict
 from tests.reminder_kit import (
-    FakeSleep,
     add_chat,
     all_deliveries,
     callback_update,
     get_chat,
-    make_app,
     make_dispatcher,
     run,
 )
@@ -31,17 +28,8 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Amsterdam
 
 
 @pytest.fixture
-async def app(
-    settings: Any, db: Database, clock: FakeClock, fake_request: RecordingRequest
-) -> AsyncIterator[Any]:
-    application = make_app(settings, db, clock, fake_request, FakeSleep(clock))
-    async with application:
-        yield application
-
-
-@pytest.fixture
-def dispatcher(app: Any, db: Database, clock: FakeClock) -> Dispatcher:
-    return make_dispatcher(app, db, clock)
+def app(paced_app: Any) -> Any:
+    return paced_app
 
 
 async def _reminder(
