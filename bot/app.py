@@ -175,18 +175,22 @@ READ_TIMEOUT = 20.0
 SHUTDOWN_SECONDS = 10.0  # for in-flight work after SIGTERM; systemd/compose allow 20
 #: Requests on the wire at once (PTB's default pool size).
 POOL_SIZE = 256
-#: Connections kept open between requests: enough for the send rate at this round trip to
-#: Telegram; more are closed once idle. httpcore checks every pooled connection on each
-#: request (a socket poll each, and a list of all of them for each idle one), so a pool left
-#: at a burst's size (unlimited in PTB's default) costs CPU on every send until its
-#: connections expire 5 s later: at 200 sends a second, up to 0.4 of a core.
-KEEPALIVE_ROUND_TRIP = 0.1
+#: Connections kept open between requests: the send rate times this answer time of the Bot
+#: API, at least 8; beyond that, an idle connection is closed. httpcore checks every pooled
+#: connection on each request (a socket poll each, and a list of all of them for each idle
+#: one), so a pool left at a burst's size (unlimited in PTB's default) costs CPU on every
+#: send until its connections expire 5 s later: at 200 sends a second, up to 0.4 of a core
+#: (README, Paid broadcasts). httpcore 1.0 compares the limit with all connections, busy or
+#: idle (encode/httpcore#1000), so it must cover what a steady rate keeps on the wire, or
+#: each answer closes a connection and the next send opens (with Telegram: handshakes) a
+#: new one.
+KEEPALIVE_ANSWER_SECONDS = 0.15
 
 
 def bot_request(settings: Settings) -> HTTPXRequest:
     """PTB's HTTP client for the bot's requests, with a keep-alive pool sized to the rate."""
     rate = max(settings.send_rate_per_second, settings.paid_broadcast_rate)
-    keep = max(8, math.ceil(rate * KEEPALIVE_ROUND_TRIP))
+    keep = min(POOL_SIZE, max(8, math.ceil(rate * KEEPALIVE_ANSWER_SECONDS)))
     return HTTPXRequest(
         connection_pool_size=POOL_SIZE,
         read_timeout=READ_TIMEOUT,

@@ -332,9 +332,7 @@ async def stop_command(update: Update, context: Context) -> None:
 # --------------------------------------------------------------------- the settings screen
 
 
-async def settings_screen(
-    chat: Subscriber, context: Context
-) -> tuple[str, InlineKeyboardMarkup]:
+async def settings_screen(chat: Subscriber, context: Context) -> tuple[str, InlineKeyboardMarkup]:
     lang = chat.language
     at = context.now()
     coming = await calendars.coming(context.bot_data.db, chat, at, count=1)

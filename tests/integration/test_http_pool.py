@@ -16,7 +16,7 @@ import pytest
 from bot.app import bot_request
 from bot.config import Settings
 
-BURST = 40
+BURST = 60
 
 
 class CountingServer:
@@ -25,6 +25,7 @@ class CountingServer:
 
     def __init__(self) -> None:
         self.open = 0
+        self.opened = 0
         self.waiting = 0
         self.release = asyncio.Event()
         self.changed = asyncio.Condition()
@@ -38,6 +39,7 @@ class CountingServer:
     async def _note(self, open_: int = 0, waiting: int = 0) -> None:
         async with self.changed:
             self.open += open_
+            self.opened += max(0, open_)
             self.waiting += waiting
             self.changed.notify_all()
 
@@ -73,12 +75,12 @@ class CountingServer:
             await self._note(open_=-1)
 
 
-@pytest.mark.parametrize(("free", "paid", "kept"), [(30, 0, 8), (30, 200, 20)])
+@pytest.mark.parametrize(("free", "paid", "kept"), [(30, 0, 8), (30, 200, 30)])
 async def test_after_a_burst_the_pool_keeps_only_what_the_rate_needs(
     settings: Settings, free: float, paid: float, kept: int
 ) -> None:
-    """40 requests on the wire at once need 40 connections; once they are answered, the bot
-    keeps 0.1 s of its rate (at least 8: 20 at a paid 200 a second) and closes the rest."""
+    """60 requests on the wire at once need 60 connections; once they are answered, the bot
+    keeps 0.15 s of its rate (at least 8: 30 at a paid 200 a second) and closes the rest."""
     settings = settings.model_copy(
         update={"send_rate_per_second": free, "paid_broadcast_rate": paid}
     )
@@ -96,6 +98,30 @@ async def test_after_a_burst_the_pool_keeps_only_what_the_rate_needs(
         assert server.open == kept
         assert await request.post(url) is True  # a kept connection serves the next send
         assert server.open == kept
+    finally:
+        await request.shutdown()
+        assert server.server is not None
+        server.server.close()
+
+
+async def test_connections_a_steady_rate_keeps_busy_are_reused(settings: Settings) -> None:
+    """A paid 200 a second with answers taking 0.15 s keeps 30 requests on the wire: they
+    reuse the same 30 connections round after round instead of opening new ones (each a TLS
+    handshake with Telegram)."""
+    settings = settings.model_copy(update={"send_rate_per_second": 30, "paid_broadcast_rate": 200})
+    request = bot_request(settings)
+    server = CountingServer()
+    url = await server.start()
+    await request.initialize()
+    try:
+        for _ in range(3):
+            server.release.clear()
+            calls = [asyncio.create_task(request.post(url)) for _ in range(30)]
+            await server.until(lambda: server.waiting == 30)
+            server.release.set()
+            assert await asyncio.gather(*calls) == [True] * 30
+            await server.until(lambda: server.waiting == 0)
+        assert server.opened == server.open == 30
     finally:
         await request.shutdown()
         assert server.server is not None
