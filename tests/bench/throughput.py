@@ -90,6 +90,13 @@ class JumpClock:
             self._offset = instant - time.monotonic()
 
 
+def _first_last(span: list[float], value: float) -> None:
+    """Keep `span` as [the first value, the latest value]."""
+    span[1:] = [value]
+    if len(span) == 1:
+        span.append(value)
+
+
 @dataclass
 class Recorder:
     """The stand-in's view: each message to a watched chat, with its instant."""
@@ -110,13 +117,9 @@ class Recorder:
             return
         self.counts[event.chat.id] += 1
         self.mono.append(time.monotonic())
-        self.cpu[1:] = [self.cpu_probe()]
-        if len(self.cpu) == 1:
-            self.cpu.append(self.cpu[0])
+        _first_last(self.cpu, self.cpu_probe())
         if self.standin_probe is not None:
-            self.standin_cpu[1:] = [self.standin_probe()]
-            if len(self.standin_cpu) == 1:
-                self.standin_cpu.append(self.standin_cpu[0])
+            _first_last(self.standin_cpu, self.standin_probe())
         self.at.setdefault(event.chat.id, self.clock())
 
     @property

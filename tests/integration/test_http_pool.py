@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from telegram.request import HTTPXRequest
 
 from bot.app import bot_request
 from bot.config import Settings
@@ -75,54 +78,59 @@ class CountingServer:
             await self._note(open_=-1)
 
 
+@asynccontextmanager
+async def bot_client(
+    settings: Settings, free: float, paid: float
+) -> AsyncIterator[tuple[HTTPXRequest, CountingServer, str]]:
+    """The bot's HTTP client for SEND_RATE_PER_SECOND `free` and PAID_BROADCAST_RATE `paid`,
+    and the counting server it talks to."""
+    request = bot_request(
+        settings.model_copy(update={"send_rate_per_second": free, "paid_broadcast_rate": paid})
+    )
+    server = CountingServer()
+    url = await server.start()
+    await request.initialize()
+    try:
+        yield request, server, url
+    finally:
+        await request.shutdown()
+        assert server.server is not None
+        server.server.close()
+
+
+async def on_the_wire_at_once(
+    request: HTTPXRequest, server: CountingServer, url: str, count: int
+) -> None:
+    """`count` requests, all held by the server until the last has arrived, then answered."""
+    server.release.clear()
+    calls = [asyncio.create_task(request.post(url)) for _ in range(count)]
+    await server.until(lambda: server.waiting == count)
+    assert server.open >= count
+    server.release.set()
+    assert await asyncio.gather(*calls) == [True] * count
+    await server.until(lambda: server.waiting == 0)
+
+
 @pytest.mark.parametrize(("free", "paid", "kept"), [(30, 0, 8), (30, 200, 30)])
 async def test_after_a_burst_the_pool_keeps_only_what_the_rate_needs(
     settings: Settings, free: float, paid: float, kept: int
 ) -> None:
     """60 requests on the wire at once need 60 connections; once they are answered, the bot
     keeps 0.15 s of its rate (at least 8: 30 at a paid 200 a second) and closes the rest."""
-    settings = settings.model_copy(
-        update={"send_rate_per_second": free, "paid_broadcast_rate": paid}
-    )
-    request = bot_request(settings)
-    server = CountingServer()
-    url = await server.start()
-    await request.initialize()
-    try:
-        calls = [asyncio.create_task(request.post(url)) for _ in range(BURST)]
-        await server.until(lambda: server.waiting == BURST)
-        assert server.open == BURST
-        server.release.set()
-        assert await asyncio.gather(*calls) == [True] * BURST
+    async with bot_client(settings, free, paid) as (request, server, url):
+        await on_the_wire_at_once(request, server, url, BURST)
+        assert server.opened == BURST
         await server.until(lambda: server.open <= kept)
         assert server.open == kept
         assert await request.post(url) is True  # a kept connection serves the next send
         assert server.open == kept
-    finally:
-        await request.shutdown()
-        assert server.server is not None
-        server.server.close()
 
 
 async def test_connections_a_steady_rate_keeps_busy_are_reused(settings: Settings) -> None:
     """A paid 200 a second with answers taking 0.15 s keeps 30 requests on the wire: they
     reuse the same 30 connections round after round instead of opening new ones (each a TLS
     handshake with Telegram)."""
-    settings = settings.model_copy(update={"send_rate_per_second": 30, "paid_broadcast_rate": 200})
-    request = bot_request(settings)
-    server = CountingServer()
-    url = await server.start()
-    await request.initialize()
-    try:
+    async with bot_client(settings, 30, 200) as (request, server, url):
         for _ in range(3):
-            server.release.clear()
-            calls = [asyncio.create_task(request.post(url)) for _ in range(30)]
-            await server.until(lambda: server.waiting == 30)
-            server.release.set()
-            assert await asyncio.gather(*calls) == [True] * 30
-            await server.until(lambda: server.waiting == 0)
+            await on_the_wire_at_once(request, server, url, 30)
         assert server.opened == server.open == 30
-    finally:
-        await request.shutdown()
-        assert server.server is not None
-        server.server.close()
