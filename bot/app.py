@@ -201,6 +201,19 @@ def bot_request(settings: Settings) -> HTTPXRequest:
     )
 
 
+#: Connections for getUpdates: the poll's, and one spare for the confirmation at stop. Stopping
+#: cancels the poll, and a request cancelled at the wrong moment can keep its connection taken
+#: in httpcore's pool for good (encode/httpcore#1093, #830); with PTB's single connection the
+#: final confirmation then timed out waiting for it, and what the bot had answered since the
+#: last poll came again at the next start.
+UPDATES_POOL_SIZE = 2
+
+
+def updates_request() -> HTTPXRequest:
+    """PTB's HTTP client for getUpdates (bot.updates.Poller), with a spare connection."""
+    return HTTPXRequest(connection_pool_size=UPDATES_POOL_SIZE)
+
+
 async def stop_gracefully(app: AnyApplication, budget: float = SHUTDOWN_SECONDS) -> None:
     """Stop taking updates, let the work in flight finish within `budget` seconds, release
     locks (the shutdown hooks in bot/lifecycle.py), then stop the Application.
@@ -258,8 +271,7 @@ def build_application(
         )
     )
     builder = builder.request(request or bot_request(settings))
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    builder = builder.get_updates_request(get_updates_request or updates_request())
     app: AnyApplication = builder.build()
     parts = app.bot_data
     parts.settings, parts.db, parts.clock = settings, db, clock

@@ -21,6 +21,20 @@ def replies(standin: BotAPIServer, chat_id: int) -> int:
     return sum(c.chat_id == chat_id and c.ok for c in standin.calls_to("sendMessage"))
 
 
+def story(standin: BotAPIServer, first_run: int, output: str) -> str:
+    """What a failure needs explained: the replies and confirmations in order, and the bot's
+    log lines above DEBUG (both runs)."""
+    calls = [
+        f"{c.time:.2f} {c.method} "
+        + (f"offset={c.params['offset']}" if c.method == "getUpdates" else repr(c.params["text"]))
+        for c in standin.calls
+        if (c.method == "sendMessage" and c.ok)
+        or (c.method == "getUpdates" and "offset" in c.params)
+    ]
+    log = [line for line in output.splitlines() if " DEBUG " not in line]
+    return "\n".join([f"first run: {first_run} replies", *calls, *log])
+
+
 async def test_sigterm_hands_back_the_updates_it_did_not_finish(
     standin: BotAPIServer, bot_process: BotProcess, db: Database
 ) -> None:
@@ -51,6 +65,7 @@ async def test_sigterm_hands_back_the_updates_it_did_not_finish(
     first_run = replies(standin, user.id)
     output = bot_process.output()
     assert "never awaited" not in output and "Traceback" not in output
+    assert "could not confirm" not in output, story(standin, first_run, output)
     assert stopped_in < 2 + 3  # the budget, the abandoning grace and the final confirmation
     assert first_run < len(TIMES)  # the stop came in the middle
     assert standin.pending_updates > 0  # handed back: Telegram still holds them
@@ -61,7 +76,9 @@ async def test_sigterm_hands_back_the_updates_it_did_not_finish(
     chat = await get_chat(db, user.id)
     assert chat is not None and chat.times == [TIMES[-1]]  # all applied, in order
     # Only an update cut off mid-way at the deadline can be answered twice.
-    assert replies(standin, user.id) <= len(TIMES) + 1
+    assert replies(standin, user.id) <= len(TIMES) + 1, story(
+        standin, first_run, bot_process.output()
+    )
     print(f"SIGTERM: stopped in {stopped_in:.1f} s after {first_run} of {len(TIMES)} replies")
     bot_process.signal(signal.SIGTERM)
     assert await bot_process.wait(15) == 0

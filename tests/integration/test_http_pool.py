@@ -1,4 +1,5 @@
-"""The bot's HTTP client keeps a pool sized to the send rate, not to its last burst.
+"""The bot's HTTP clients: the one for sends keeps a pool sized to the send rate, not to its
+last burst; the one for getUpdates has a spare connection for the confirmation at stop.
 
 httpcore checks every pooled connection on each request, so a pool that stayed at a burst's
 size made every send cost more CPU until its connections expired (the paid-rate throughput
@@ -14,10 +15,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.app import bot_request
+from bot.app import bot_request, updates_request
 from bot.config import Settings
+from bot.updates import Poller
 
 BURST = 60
 
@@ -134,3 +137,30 @@ async def test_connections_a_steady_rate_keeps_busy_are_reused(settings: Setting
         for _ in range(3):
             await on_the_wire_at_once(request, server, url, 30)
         assert server.opened == server.open == 30
+
+
+async def test_the_confirmation_at_stop_gets_through_while_a_poll_holds_a_connection() -> None:
+    """Stopping cancels the poll, and httpcore can keep a cancelled request's connection taken
+    for good (encode/httpcore#1093): with PTB's one getUpdates connection, the confirmation of
+    what was answered since the last poll then timed out, and those updates came again at the
+    next start (answered twice). Here the poll's connection is simply held by the server."""
+    server = CountingServer()
+    url = await server.start()
+    bot = Bot(
+        "123:TOKEN", base_url=url.removesuffix("TOKEN/getMe"), get_updates_request=updates_request()
+    )
+    poller = Poller(bot, asyncio.Queue(), allowed_updates=["message"])
+    try:
+        assert poller.accept([{"update_id": 7}]) == 1
+        poller.finished(7)
+        poll = asyncio.create_task(bot.do_api_request("getUpdates", api_kwargs={"timeout": 10}))
+        await server.until(lambda: server.waiting == 1)
+
+        confirming = asyncio.create_task(poller.confirm())
+        await server.until(lambda: server.waiting == 2)  # on the wire beside the held poll
+        server.release.set()
+        await asyncio.wait_for(asyncio.gather(confirming, poll), 10)
+    finally:
+        await bot.shutdown()
+        assert server.server is not None
+        server.server.close()
