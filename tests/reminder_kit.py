@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -63,18 +63,25 @@ def make_dispatcher(app: Any, db: Database, clock: Any, **kwargs: Any) -> Dispat
     return Dispatcher(db, Outbox(app.bot, db), app.bot_data.catalogue, clock=clock, **kwargs)
 
 
-async def add_moved_reminder(
-    db: Database, chat_id: int, *, slot: datetime, due: datetime, next_due: datetime
-) -> None:
-    """A reminder moved past a meeting, as the dispatcher leaves it: its slot has passed, it
-    waits (scheduled) for `due`, and the chat's next due moment is its next slot."""
+#: Monday 23 November 2026, 10:20 in Amsterdam: the moment `add_moved_reminder` describes.
+MOVED_AT = datetime(2026, 11, 23, 9, 20, tzinfo=UTC)
+
+
+async def add_moved_reminder(db: Database, chat_id: int) -> None:
+    """At MOVED_AT, the chat's 10:00 reminder waits for a meeting to end at 10:47, as the
+    dispatcher leaves it: its slot has passed, it is scheduled for 10:47, and the chat's next
+    due moment is its 13:30 slot (Amsterdam times)."""
     async with db.session() as session:
-        await session.execute(update(Chat).where(Chat.id == chat_id).values(next_due_at=next_due))
+        await session.execute(
+            update(Chat)
+            .where(Chat.id == chat_id)
+            .values(next_due_at=datetime(2026, 11, 23, 12, 30, tzinfo=UTC))
+        )
         session.add(
             Delivery(
                 chat_id=chat_id,
-                slot_at=slot,
-                due_at=due,
+                slot_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+                due_at=datetime(2026, 11, 23, 9, 47, tzinfo=UTC),
                 kind=DeliveryKind.REMINDER,
                 status=DeliveryStatus.SCHEDULED,
                 attempts=0,

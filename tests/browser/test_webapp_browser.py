@@ -26,7 +26,7 @@ from bot.webapp import auth
 from bot.webapp.server import MiniAppConfig, build
 from tests.conftest import FakeClock
 from tests.fakes import TOKEN, RecordingRequest
-from tests.reminder_kit import add_chat, add_moved_reminder, get_chat
+from tests.reminder_kit import MOVED_AT, add_chat, add_moved_reminder, get_chat
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "webapp"
@@ -135,14 +135,8 @@ async def test_a_reminder_moved_past_a_meeting_is_listed_as_next(
 ) -> None:
     """10:20: the 10:00 reminder waits for a meeting to end (the dispatcher's row, as it
     writes it), so the list starts with 10:47 and says why."""
-    clock.now = datetime(2026, 11, 23, 9, 20, tzinfo=UTC)
-    await add_moved_reminder(
-        db,
-        ANKE,
-        slot=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
-        due=datetime(2026, 11, 23, 9, 47, tzinfo=UTC),
-        next_due=datetime(2026, 11, 23, 12, 30, tzinfo=UTC),
-    )
+    clock.now = MOVED_AT
+    await add_moved_reminder(db, ANKE)
     page = await open_page(browser, launch_url(site, theme=LIGHT))
     await page.wait_for_selector("#next li")
     items = await page.locator("#next li").all_text_contents()

@@ -23,7 +23,7 @@ from tests.calendar_kit import calendar_settings, served_feed
 from tests.conftest import FakeClock
 from tests.fakes import TOKEN
 from tests.integration.test_calendar_reminders import MORNING_MEETING, SECRET
-from tests.reminder_kit import add_chat, add_moved_reminder
+from tests.reminder_kit import MOVED_AT, add_chat, add_moved_reminder
 
 ANKE, BO = 5201, 5202
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
@@ -143,14 +143,8 @@ async def test_the_schedule_lists_a_reminder_moved_past_a_meeting(
 ) -> None:
     """10:20 in Amsterdam: the 10:00 reminder was moved to 10:47 (the dispatcher's row, as
     it writes it); the Mini App's next three are 10:47 (moved), 13:30 and 15:30."""
-    clock.now = datetime(2026, 11, 23, 9, 20, tzinfo=UTC)
-    await add_moved_reminder(
-        db,
-        ANKE,
-        slot=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
-        due=datetime(2026, 11, 23, 9, 47, tzinfo=UTC),
-        next_due=datetime(2026, 11, 23, 12, 30, tzinfo=UTC),
-    )
+    clock.now = MOVED_AT
+    await add_moved_reminder(db, ANKE)
     response = await client.get("/app/api/settings", headers=headers(ANKE))
     body = await response.json()
     assert [(m["label"], m["moved"]) for m in body["next"]] == [
