@@ -337,8 +337,8 @@ async def settings_screen(chat: Subscriber, context: Context) -> tuple[str, Inli
     at = context.now()
     coming = await calendars.coming(context.bot_data.db, chat, at, count=1)
     next_at = local_moment(lang, coming[0].at if coming else None, chat.timezone)
-    if coming and coming[0].moved:  # its slot has passed: it waits for a meeting to end
-        next_at += f" ({t(lang, 'label.moved')})"
+    if coming:
+        next_at = calendars.next_label(lang, next_at, coming[0])
     text = t(
         lang,
         "settings.screen",

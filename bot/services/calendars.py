@@ -169,6 +169,12 @@ async def coming(
     return rules.coming(chat, next_due, now, [as_utc(row.due_at) for row in waiting], count)
 
 
+def next_label(lang: str, moment: str, item: rules.Coming) -> str:
+    """`moment` (the next reminder, formatted) as a chat message says it: marked when the
+    reminder was moved past a meeting, so its time off the schedule is explained."""
+    return f"{moment} ({t(lang, 'label.moved')})" if item.moved else moment
+
+
 async def status(
     db: Database, settings: Settings, chat_id: int, now: datetime
 ) -> Connection | None:

@@ -336,8 +336,8 @@ async def put_settings(request: web.Request) -> web.Response:
     coming = await calendars.coming(parts.db, chat, now)
     when = None
     if coming:
-        when = _moments(lang, coming[:1], chat.timezone)[0]["label"]
-        when += f" ({t(lang, 'label.moved')})" if coming[0].moved else ""
+        moment = _moments(lang, coming[:1], chat.timezone)[0]["label"]
+        when = calendars.next_label(lang, moment, coming[0])
     text = t(lang, "webapp.saved_chat", next=when or t(lang, "label.no_reminder"))
     outcome = await parts.outbox.deliver(Outgoing(user.id, text))
     if not outcome.sent:
